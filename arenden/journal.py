@@ -1,0 +1,171 @@
+"""The append-only, hash-chained case journal.
+
+Each event's hash is SHA-256 over a canonical JSON encoding of the event including the
+previous event's hash, so altering, removing or reordering any event breaks the chain from
+that point on. `verify_journal` recomputes it.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Case, JournalEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def _canonical_json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def normalise_payload(payload: dict | None) -> dict:
+    """Payload as it will read back from the database (Decimals, dates and UUIDs as strings)."""
+    return json.loads(_canonical_json(payload or {}))
+
+
+def event_digest(
+    *,
+    case_id,
+    seq: int,
+    occurred_at: datetime,
+    actor_id,
+    actor_label: str,
+    actor_roles: list,
+    action: str,
+    from_state: str,
+    to_state: str,
+    payload: dict,
+    prev_hash: str,
+) -> str:
+    body = {
+        "case": str(case_id),
+        "seq": seq,
+        "at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": actor_id,
+        "actor_label": actor_label,
+        "actor_roles": list(actor_roles),
+        "action": action,
+        "from": from_state,
+        "to": to_state,
+        "payload": payload,
+        "prev": prev_hash,
+    }
+    return hashlib.sha256(_canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def actor_snapshot(actor) -> tuple[int | None, str, list[str]]:
+    if actor is None:
+        return None, "system", ["system"]
+    label = actor.get_full_name() or actor.get_username()
+    roles = sorted(actor.groups.values_list("name", flat=True))
+    return actor.pk, label, roles
+
+
+def journal_append(
+    *,
+    actor,
+    case: Case,
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    payload: dict | None = None,
+) -> JournalEvent:
+    """Append one event. Must run inside the caller's transaction, which it joins."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("journal_append must run inside the transaction of the state change")
+    # The case row lock serialises appends per case, so seq and prev_hash never fork.
+    Case.objects.select_for_update().only("id").get(pk=case.pk)
+    last = JournalEvent.objects.filter(case_id=case.pk).order_by("-seq").only("seq", "hash").first()
+    seq = (last.seq + 1) if last else 1
+    prev_hash = last.hash if last else GENESIS_HASH
+    actor_id, actor_label, actor_roles = actor_snapshot(actor)
+    occurred_at = timezone.now()
+    clean_payload = normalise_payload(payload)
+    digest = event_digest(
+        case_id=case.pk,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        actor_roles=actor_roles,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        payload=clean_payload,
+        prev_hash=prev_hash,
+    )
+    return JournalEvent.objects.create(
+        case_id=case.pk,
+        seq=seq,
+        occurred_at=occurred_at,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        actor_roles=actor_roles,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        payload=clean_payload,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    case_id: str
+    diarienummer: str | None
+    seq: int
+    reason: str
+
+
+def journal_verify(*, case_ids=None) -> list[BrokenLink]:
+    """Recompute every chain; return the first broken link of each broken case."""
+    events = JournalEvent.objects.select_related("case").order_by("case_id", "seq")
+    if case_ids is not None:
+        events = events.filter(case_id__in=case_ids)
+    broken: list[BrokenLink] = []
+    current_case = None
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    skip_case = None
+    for event in events.iterator(chunk_size=2000):
+        if event.case_id != current_case:
+            current_case = event.case_id
+            expected_prev = GENESIS_HASH
+            expected_seq = 1
+            skip_case = None
+        if skip_case == current_case:
+            continue
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"expected seq {expected_seq}, found {event.seq} (an event is missing)"
+        elif event.prev_hash != expected_prev:
+            reason = "prev_hash does not match the previous event's hash"
+        else:
+            recomputed = event_digest(
+                case_id=event.case_id,
+                seq=event.seq,
+                occurred_at=event.occurred_at,
+                actor_id=event.actor_id,
+                actor_label=event.actor_label,
+                actor_roles=event.actor_roles,
+                action=event.action,
+                from_state=event.from_state,
+                to_state=event.to_state,
+                payload=event.payload,
+                prev_hash=event.prev_hash,
+            )
+            if recomputed != event.hash:
+                reason = "hash does not match the event's content (the event was altered)"
+        if reason:
+            broken.append(BrokenLink(str(event.case_id), event.case.diarienummer, event.seq, reason))
+            skip_case = current_case
+            continue
+        expected_prev = event.hash
+        expected_seq += 1
+    return broken

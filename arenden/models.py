@@ -1,0 +1,135 @@
+"""Generic case handling: cases with diarienummer, the diarium, attachments, the journal.
+
+Knows nothing of grants (DESIGN.md §2): a grant application is one kind of case.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DiarieSerial(models.Model):
+    """The last diarienummer serial handed out for a year; the row is locked while numbering."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_serial = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("diarieserie")
+
+
+class Case(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    diarienummer = models.CharField(_("diarienummer"), max_length=40, unique=True, null=True, blank=True)
+    diarie_year = models.PositiveIntegerField(null=True, blank=True)
+    diarie_serial = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(_("rubrik"), max_length=300)
+    counterpart = models.CharField(_("motpart"), max_length=300)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    registered_at = models.DateTimeField(_("registrerad"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ärende")
+        verbose_name_plural = _("ärenden")
+        constraints = [
+            models.UniqueConstraint(fields=["diarie_year", "diarie_serial"], name="case_unique_serial_per_year"),
+        ]
+
+    def __str__(self):
+        return self.diarienummer or str(_("(ej diarieförd)"))
+
+
+class DiariumEntry(models.Model):
+    class Direction(models.TextChoices):
+        INCOMING = "in", _("Inkommande")
+        OUTGOING = "out", _("Utgående")
+        INTERNAL = "internal", _("Upprättad")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="diarium_entries")
+    entry_date = models.DateField(_("datum"))
+    direction = models.CharField(_("riktning"), max_length=10, choices=Direction.choices)
+    counterpart = models.CharField(_("avsändare/mottagare"), max_length=300)
+    description = models.CharField(_("kort beskrivning"), max_length=300)
+    attachment = models.ForeignKey(
+        "Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="diarium_entries"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("diariepost")
+        verbose_name_plural = _("diarieposter")
+        ordering = ["created_at"]
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # The stored name never carries the user's filename: that is kept in original_name.
+    return f"cases/{instance.case_id}/{instance.id}"
+
+
+class Attachment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(_("typ"), max_length=40)
+    file = models.FileField(upload_to=attachment_upload_to, max_length=300)
+    original_name = models.CharField(_("filnamn"), max_length=255)
+    content_type = models.CharField(_("filtyp"), max_length=100)
+    size = models.PositiveBigIntegerField(_("storlek"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uppladdad"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bilaga")
+        verbose_name_plural = _("bilagor")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ConflictOfInterest(models.Model):
+    """A declared jäv (FL §§16–18): the declarer may not take part in the case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="conflicts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("skäl"))
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("jävsanmälan")
+        verbose_name_plural = _("jävsanmälningar")
+
+
+class JournalEvent(models.Model):
+    """One append-only, hash-chained event per state change of a case.
+
+    UPDATE, DELETE and TRUNCATE are refused by the database itself (migration 0002).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="journal")
+    seq = models.PositiveIntegerField()
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=300)
+    actor_roles = models.JSONField(default=list)
+    action = models.CharField(max_length=60)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("journalhändelse")
+        verbose_name_plural = _("journalhändelser")
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="journal_unique_seq_per_case")]
+        indexes = [models.Index(fields=["occurred_at"])]

@@ -1,0 +1,17 @@
+from .application import Application, BudgetLine, Proposal
+from .organisation import Call, GrantScheme, Membership, Organisation
+from .outcomes import Decision, Disbursement, Report, Repayment
+
+__all__ = [
+    "Application",
+    "BudgetLine",
+    "Call",
+    "Decision",
+    "Disbursement",
+    "GrantScheme",
+    "Membership",
+    "Organisation",
+    "Proposal",
+    "Report",
+    "Repayment",
+]

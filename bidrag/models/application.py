@@ -1,0 +1,228 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Utkast")
+    SUBMITTED = "submitted", _("Inskickad")
+    IN_REVIEW = "in_review", _("Under granskning")
+    AWAITING_SUPPLEMENT = "awaiting_supplement", _("Väntar på komplettering")
+    DISMISSED = "dismissed", _("Avvisad")
+    IN_ASSESSMENT = "in_assessment", _("Under bedömning")
+    AWAITING_COMMENTS = "awaiting_comments", _("Kommunicerad, väntar på yttrande")
+    DECISION_PROPOSED = "decision_proposed", _("Beslutsförslag")
+    GRANTED = "granted", _("Beviljad")
+    REJECTED = "rejected", _("Avslagen")
+    IN_PROGRESS = "in_progress", _("Pågående projekt")
+    REPORT_REVIEW = "report_review", _("Slutrapport granskas")
+    REPAYMENT_CLAIMED = "repayment_claimed", _("Återkrav")
+    CLOSED = "closed", _("Avslutad")
+    WITHDRAWN = "withdrawn", _("Återkallad")
+
+
+WITHDRAWABLE = [
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.AWAITING_SUPPLEMENT,
+    Status.IN_ASSESSMENT,
+    Status.AWAITING_COMMENTS,
+    Status.DECISION_PROPOSED,
+]
+FINAL = [Status.DISMISSED, Status.REJECTED, Status.CLOSED, Status.WITHDRAWN]
+
+
+class Application(ConcurrentTransitionMixin, models.Model):
+    """An application (ansökan). Its status changes only through the transitions below,
+    and those only through bidrag.services (DESIGN.md §3–§4)."""
+
+    Status = Status
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField("arenden.Case", on_delete=models.PROTECT, related_name="application")
+    call = models.ForeignKey("bidrag.Call", on_delete=models.PROTECT, related_name="applications")
+    organisation = models.ForeignKey("bidrag.Organisation", on_delete=models.PROTECT, related_name="applications")
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
+
+    title = models.CharField(_("projektets namn"), max_length=200)
+    purpose = models.TextField(_("syfte och användning av medlen"), blank=True)
+    need = models.TextField(_("behov utifrån brottsproblemen"), blank=True)
+    plan = models.TextField(_("plan med tidsram"), blank=True)
+    partners = models.TextField(_("samverkansparter"), blank=True)
+    other_state_grants = models.TextField(_("andra statliga bidrag (syfte och belopp)"), blank=True)
+    evaluation = models.TextField(_("hur resultaten ska utvärderas"), blank=True)
+    start_date = models.DateField(_("startdatum"), null=True, blank=True)
+    end_date = models.DateField(_("slutdatum"), null=True, blank=True)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+    submitted_at = models.DateTimeField(_("inskickad"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submit_key = models.CharField(max_length=64, blank=True)
+    deadline = models.DateField(_("svarsfrist"), null=True, blank=True)
+    deadline_request = models.TextField(_("begäran"), blank=True)
+
+    class Meta:
+        verbose_name = _("ansökan")
+        verbose_name_plural = _("ansökningar")
+        ordering = ["-created_at"]
+        permissions = [
+            ("register_application", "Registrera inkomna ansökningar"),
+            ("handle_application", "Handlägga ansökningar"),
+            ("decide_application", "Besluta om ansökningar"),
+            ("manage_payments", "Attestera och betala ut"),
+            ("audit_application", "Granska allt (revision)"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def requested_amount(self) -> Decimal:
+        if hasattr(self, "requested_total"):
+            return self.requested_total or Decimal("0")
+        return self.budget_lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+    # --- transitions: state only; services journal, notify and move the flow ---
+
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.IN_REVIEW)
+    def register(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.AWAITING_SUPPLEMENT)
+    def request_supplement(self):
+        pass
+
+    @transition(field=status, source=Status.AWAITING_SUPPLEMENT, target=Status.IN_REVIEW)
+    def receive_supplement(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.DISMISSED)
+    def dismiss(self):
+        pass
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.IN_ASSESSMENT)
+    def start_assessment(self):
+        pass
+
+    @transition(field=status, source=Status.IN_ASSESSMENT, target=Status.AWAITING_COMMENTS)
+    def communicate(self):
+        pass
+
+    @transition(field=status, source=Status.AWAITING_COMMENTS, target=Status.IN_ASSESSMENT)
+    def receive_comments(self):
+        pass
+
+    @transition(field=status, source=Status.IN_ASSESSMENT, target=Status.DECISION_PROPOSED)
+    def propose_decision(self):
+        pass
+
+    @transition(field=status, source=Status.DECISION_PROPOSED, target=Status.IN_ASSESSMENT)
+    def return_for_rework(self):
+        pass
+
+    @transition(field=status, source=Status.DECISION_PROPOSED, target=Status.GRANTED)
+    def grant(self):
+        pass
+
+    @transition(field=status, source=Status.DECISION_PROPOSED, target=Status.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=status, source=Status.GRANTED, target=Status.IN_PROGRESS)
+    def mark_paid(self):
+        pass
+
+    @transition(field=status, source=Status.IN_PROGRESS, target=Status.REPORT_REVIEW)
+    def submit_report(self):
+        pass
+
+    @transition(field=status, source=Status.REPORT_REVIEW, target=Status.IN_PROGRESS)
+    def return_report(self):
+        pass
+
+    @transition(field=status, source=Status.REPORT_REVIEW, target=Status.CLOSED)
+    def approve_report(self):
+        pass
+
+    @transition(field=status, source=[Status.REPORT_REVIEW, Status.IN_PROGRESS], target=Status.REPAYMENT_CLAIMED)
+    def claim_repayment(self):
+        pass
+
+    @transition(field=status, source=Status.REPAYMENT_CLAIMED, target=Status.CLOSED)
+    def settle_repayment(self):
+        pass
+
+    @transition(field=status, source=WITHDRAWABLE, target=Status.WITHDRAWN)
+    def withdraw(self):
+        pass
+
+
+class BudgetLine(models.Model):
+    class Category(models.TextChoices):
+        STAFF = "staff", _("Personal")
+        EXTERNAL = "external", _("Extern aktör eller utvärderare")
+        MATERIAL = "material", _("Material")
+        TRAVEL = "travel", _("Resor inom Sverige")
+        OTHER = "other", _("Övrigt")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="budget_lines")
+    category = models.CharField(_("kostnadsslag"), max_length=20, choices=Category.choices)
+    description = models.CharField(_("beskrivning"), max_length=200)
+    amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("budgetrad")
+        verbose_name_plural = _("budgetrader")
+        ordering = ["category", "description"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="budget_line_positive")]
+
+
+class Proposal(models.Model):
+    """What the föredragande puts before the decision maker: a decision, a dismissal or a
+    repayment claim. The decision maker acts on the open one and may not be its author."""
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", _("Beslutsförslag")
+        DISMISSAL = "dismissal", _("Förslag om avvisning")
+        REPAYMENT = "repayment", _("Förslag om återkrav")
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", _("Bevilja")
+        REJECTED = "rejected", _("Avslå")
+        DISMISSED = "dismissed", _("Avvisa")
+        REPAYMENT = "repayment", _("Återkräva")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="proposals")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    outcome = models.CharField(_("utfall"), max_length=20, choices=Outcome.choices)
+    amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    reasons = models.TextField(_("skäl"))
+    conditions = models.TextField(_("villkor"), blank=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    is_open = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("förslag")
+        verbose_name_plural = _("förslag")
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=models.Q(is_open=True), name="one_open_proposal_per_application"
+            )
+        ]

@@ -1,0 +1,130 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class Decision(models.Model):
+    """A decision as sent (Myndighetsförordningen 21 §): immutable, the database refuses
+    UPDATE and DELETE (migration). A correction is a new decision referring to this one."""
+
+    class Outcome(models.TextChoices):
+        GRANTED = "granted", _("Beviljad")
+        REJECTED = "rejected", _("Avslag")
+        DISMISSED = "dismissed", _("Avvisad")
+        REPAYMENT_CLAIMED = "repayment_claimed", _("Återkrav")
+        REPAYMENT_WAIVED = "repayment_waived", _("Eftergift av återkrav")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(_("beslut"), max_length=20, choices=Outcome.choices)
+    amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    reasons = models.TextField(_("skäl för beslutet"))
+    conditions = models.TextField(_("villkor"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    presented_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("beslutsdatum"))
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+
+    class Meta:
+        verbose_name = _("beslut")
+        verbose_name_plural = _("beslut")
+        ordering = ["decided_at"]
+
+
+class Disbursement(ConcurrentTransitionMixin, models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planerad")
+        ATTESTED = "attested", _("Attesterad")
+        PAID = "paid", _("Utbetald")
+        STOPPED = "stopped", _("Stoppad")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="disbursements")
+    amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2)
+    status = FSMField(default=Status.PLANNED, choices=Status.choices, protected=True)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField(auto_now_add=True)
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    attested_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(_("betalningsreferens"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("utbetalning")
+        verbose_name_plural = _("utbetalningar")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="disbursement_positive")]
+
+    @transition(field=status, source=Status.PLANNED, target=Status.ATTESTED)
+    def attest(self):
+        pass
+
+    @transition(field=status, source=Status.ATTESTED, target=Status.PAID)
+    def pay(self):
+        pass
+
+    @transition(field=status, source=[Status.PLANNED, Status.ATTESTED], target=Status.STOPPED)
+    def stop(self):
+        pass
+
+
+class Report(ConcurrentTransitionMixin, models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Inskickad")
+        APPROVED = "approved", _("Godkänd")
+        RETURNED = "returned", _("Återsänd för komplettering")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="reports")
+    status = FSMField(default=Status.SUBMITTED, choices=Status.choices, protected=True)
+    summary = models.TextField(_("genomförande och resultat"))
+    actual_costs = models.DecimalField(_("faktiska kostnader (kr)"), max_digits=12, decimal_places=2)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(_("kommentar"), blank=True)
+
+    class Meta:
+        verbose_name = _("slutrapport")
+        verbose_name_plural = _("slutrapporter")
+        ordering = ["-submitted_at"]
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.RETURNED)
+    def return_for_supplement(self):
+        pass
+
+
+class Repayment(models.Model):
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", _("Återkrävd")
+        REPAID = "repaid", _("Återbetald")
+        WAIVED = "waived", _("Efterskänkt")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="repayments")
+    amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2)
+    reason = models.TextField(_("grund för återkravet"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("återkrav")
+        verbose_name_plural = _("återkrav")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="repayment_positive")]

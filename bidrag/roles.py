@@ -1,0 +1,71 @@
+"""Roles are Django groups; viewflow queues find tasks through the permissions they hold."""
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    APPLICANT = "sokande"
+    REGISTRAR = "registrator"
+    CASE_OFFICER = "handlaggare"
+    DECISION_MAKER = "beslutsfattare"
+    FINANCE = "ekonomi"
+    AUDITOR = "revisor"
+    ADMINISTRATOR = "administrator"
+
+
+ROLE_LABELS = {
+    Role.APPLICANT: _("Sökande"),
+    Role.REGISTRAR: _("Registrator"),
+    Role.CASE_OFFICER: _("Handläggare"),
+    Role.DECISION_MAKER: _("Beslutsfattare"),
+    Role.FINANCE: _("Ekonomi"),
+    Role.AUDITOR: _("Revisor"),
+    Role.ADMINISTRATOR: _("Administratör"),
+}
+
+# The permission each staff role's queue is built on (viewflow assigns tasks to permissions).
+ROLE_PERMISSIONS = {
+    Role.REGISTRAR: ["register_application"],
+    Role.CASE_OFFICER: ["handle_application"],
+    Role.DECISION_MAKER: ["decide_application"],
+    Role.FINANCE: ["manage_payments"],
+    Role.AUDITOR: ["audit_application"],
+    Role.ADMINISTRATOR: [],
+    Role.APPLICANT: [],
+}
+
+STAFF_ROLES = frozenset(
+    {Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE, Role.AUDITOR}
+)
+
+
+def user_roles(user) -> frozenset[str]:
+    """The user's role names, cached on the user object for the request."""
+    if not user or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_bidrag_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._bidrag_roles = cached
+    return cached
+
+
+def has_role(user, role: Role) -> bool:
+    return role in user_roles(user)
+
+
+def is_staff_reader(user) -> bool:
+    """Brå staff who may read every submitted case."""
+    return bool(user_roles(user) & STAFF_ROLES)
+
+
+def roles_ensure() -> None:
+    """Create the role groups with their permissions; safe to run again."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        perms = Permission.objects.filter(content_type__app_label="bidrag", codename__in=codenames)
+        group.permissions.set(perms)

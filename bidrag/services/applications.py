@@ -1,0 +1,380 @@
+"""Drafts, submission, registration, supplements, communication, withdrawal."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from arenden.errors import ErrorCode, NotAllowed, ValidationFailed
+from arenden.journal import journal_append
+from arenden.models import DiariumEntry
+from arenden.services import attachment_store, case_assign_diarienummer, case_create, diarium_entry_add
+
+from ..models import Application, BudgetLine, Call, Membership, Organisation
+from ..models.application import Status
+from ..roles import Role
+from .common import lock_application, notify_applicant, require_member, require_role, transition
+
+DRAFT_FIELDS = (
+    "title",
+    "purpose",
+    "need",
+    "plan",
+    "partners",
+    "other_state_grants",
+    "evaluation",
+    "start_date",
+    "end_date",
+)
+
+
+def _require_draft(application: Application) -> None:
+    if application.status != Status.DRAFT:
+        raise ValidationFailed(
+            _("Ansökan är redan inskickad och kan inte längre ändras."), code=ErrorCode.TRANSITION_NOT_ALLOWED
+        )
+
+
+def application_create(*, actor, organisation: Organisation, call: Call, title: str) -> Application:
+    if not Membership.objects.filter(organisation=organisation, user=actor).exists():
+        raise NotAllowed(_("Du företräder inte den sökande organisationen."))
+    if not title.strip():
+        raise ValidationFailed(_("Ange projektets namn."))
+    with transaction.atomic():
+        case = case_create(actor=actor, title=title.strip(), counterpart=organisation.name)
+        application = Application.objects.create(
+            case=case, call=call, organisation=organisation, title=title.strip(), created_by=actor
+        )
+        journal_append(
+            actor=actor,
+            case=case,
+            action="create_draft",
+            to_state=application.status,
+            payload={"call": call.title, "organisation": organisation.orgnr_display},
+        )
+        return application
+
+
+def application_update(*, actor, application: Application, data: dict) -> Application:
+    """Save draft fields. Drafts are not journaled field by field; submission freezes them."""
+    with transaction.atomic():
+        application = lock_application(application)
+        require_member(actor, application)
+        _require_draft(application)
+        for field in DRAFT_FIELDS:
+            if field in data:
+                setattr(application, field, data[field])
+        if not application.title.strip():
+            raise ValidationFailed(_("Ange projektets namn."))
+        application.save(update_fields=[*[f for f in DRAFT_FIELDS if f in data], "updated_at"])
+        return application
+
+
+def budget_line_add(*, actor, application: Application, category: str, description: str, amount: Decimal) -> BudgetLine:
+    if amount is None or amount <= 0:
+        raise ValidationFailed(_("Beloppet måste vara större än noll."))
+    if category not in BudgetLine.Category.values:
+        raise ValidationFailed(_("Välj ett kostnadsslag."))
+    with transaction.atomic():
+        application = lock_application(application)
+        require_member(actor, application)
+        _require_draft(application)
+        return BudgetLine.objects.create(
+            application=application, category=category, description=description.strip(), amount=amount
+        )
+
+
+def budget_line_remove(*, actor, application: Application, line_id) -> None:
+    with transaction.atomic():
+        application = lock_application(application)
+        require_member(actor, application)
+        _require_draft(application)
+        application.budget_lines.filter(pk=line_id).delete()
+
+
+def attachment_add(*, actor, application: Application, uploaded_file, kind: str):
+    """Attach a file to a draft. A rejected upload leaves the draft exactly as it was."""
+    with transaction.atomic():
+        application = lock_application(application)
+        require_member(actor, application)
+        _require_draft(application)
+        return attachment_store(actor=actor, case=application.case, uploaded_file=uploaded_file, kind=kind)
+
+
+def submission_problems(application: Application) -> list[str]:
+    """What keeps a draft from being submitted, in words the applicant can act on."""
+    problems = []
+    scheme = application.call.scheme
+    for field, label in [
+        ("purpose", _("Syfte och användning av medlen")),
+        ("need", _("Behov utifrån brottsproblemen")),
+        ("plan", _("Plan med tidsram")),
+        ("evaluation", _("Hur resultaten ska utvärderas")),
+    ]:
+        if not getattr(application, field).strip():
+            problems.append(_("%(field)s är inte ifyllt.") % {"field": label})
+    if not application.start_date or not application.end_date:
+        problems.append(_("Ange projektets start- och slutdatum."))
+    elif application.end_date < application.start_date:
+        problems.append(_("Slutdatum kan inte ligga före startdatum."))
+    elif scheme.max_duration_months:
+        months = (application.end_date.year - application.start_date.year) * 12 + (
+            application.end_date.month - application.start_date.month
+        )
+        if months > scheme.max_duration_months:
+            problems.append(
+                _("Projekttiden får vara högst %(months)s månader.") % {"months": scheme.max_duration_months}
+            )
+    total = application.budget_lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    if total <= 0:
+        problems.append(_("Budgeten saknar kostnader."))
+    elif scheme.ceiling and total > scheme.ceiling:
+        problems.append(
+            _("Sökt belopp %(total)s kr överstiger stödformens tak på %(ceiling)s kr.")
+            % {"total": formats.number_format(total, 0, force_grouping=True),
+               "ceiling": formats.number_format(scheme.ceiling, 0, force_grouping=True)}
+        )
+    if scheme.eligible_legal_forms and application.organisation.legal_form not in scheme.eligible_legal_forms:
+        problems.append(
+            _("%(form)s kan inte söka %(scheme)s.")
+            % {"form": application.organisation.get_legal_form_display(), "scheme": scheme.name}
+        )
+    present = set(application.case.attachments.values_list("kind", flat=True))
+    for kind in scheme.required_attachments:
+        if kind not in present:
+            problems.append(_("Bilaga saknas: %(kind)s.") % {"kind": kind})
+    return problems
+
+
+def application_submit(*, actor, application: Application, idempotency_key: str = "") -> Application:
+    """Sign and submit a draft; the incoming application is diarised without delay (OSL 5:1)."""
+    with transaction.atomic():
+        application = lock_application(application)
+        require_member(actor, application, signatory=True)
+        if idempotency_key and application.submit_key == idempotency_key and application.status != Status.DRAFT:
+            return application  # the same submission arriving twice (double click, retry)
+        call = application.call
+        now = timezone.now()
+        if application.status == Status.DRAFT and not call.is_open(now):
+            closes = formats.date_format(timezone.localtime(call.closes_at), "DATETIME_FORMAT")
+            raise ValidationFailed(
+                _("Utlysningen stängde %(closes)s. Ansökan kan inte längre skickas in.") % {"closes": closes},
+                code=ErrorCode.CALL_CLOSED,
+                details={"closes_at": call.closes_at.isoformat()},
+            )
+        if application.status == Status.DRAFT:
+            problems = submission_problems(application)
+            if problems:
+                raise ValidationFailed(
+                    _("Ansökan är inte komplett: %(problems)s") % {"problems": " ".join(map(str, problems))},
+                    code=ErrorCode.INCOMPLETE,
+                    details={"problems": [str(p) for p in problems]},
+                )
+            if call.one_application_per_organisation and (
+                Application.objects.filter(call=call, organisation=application.organisation)
+                .exclude(pk=application.pk)
+                .exclude(status__in=[Status.DRAFT, Status.WITHDRAWN])
+                .exists()
+            ):
+                raise ValidationFailed(
+                    _("Organisationen har redan skickat in en ansökan i den här utlysningen."),
+                    code=ErrorCode.INVALID,
+                )
+        requested = application.requested_amount()
+        transition(
+            actor=actor,
+            application=application,
+            name="submit",
+            payload={"requested_amount": requested, "signed_by": actor.get_full_name() or actor.get_username()},
+        )
+        application.submitted_at = now
+        application.submitted_by = actor
+        application.submit_key = idempotency_key
+        application.save(update_fields=["submitted_at", "submitted_by", "submit_key", "updated_at"])
+        case = case_assign_diarienummer(actor=actor, case=application.case)
+        application.case = case
+        diarium_entry_add(
+            actor=actor,
+            case=case,
+            direction=DiariumEntry.Direction.INCOMING,
+            counterpart=application.organisation.name,
+            description=f"Ansökan om ekonomiskt stöd: {application.title}",
+        )
+        notify_applicant(
+            application=application,
+            kind="submitted_receipt",
+            subject="Mottagningsbekräftelse",
+            body=(
+                f"Brå har tagit emot er ansökan ”{application.title}” den "
+                f"{formats.date_format(timezone.localtime(now), 'DATETIME_FORMAT')}.\n"
+                f"Diarienummer: {case.diarienummer}. Sökt belopp: {requested} kr.\n"
+                "Ange diarienumret när ni kontaktar oss om ärendet."
+            ),
+        )
+        return application
+
+
+def application_register(*, actor, application: Application, note: str = "") -> Application:
+    """The registrar confirms the registration and releases the case to handling."""
+    require_role(actor, Role.REGISTRAR)
+    with transaction.atomic():
+        application = lock_application(application)
+        return transition(actor=actor, application=application, name="register", payload={"note": note})
+
+
+def _set_deadline(application: Application, *, deadline: date, request_text: str) -> None:
+    if not request_text.strip():
+        raise ValidationFailed(_("Beskriv vad som ska kompletteras eller vilket material som kommuniceras."))
+    if deadline is None or deadline <= timezone.localdate():
+        raise ValidationFailed(_("Svarsfristen måste ligga efter dagens datum."))
+    application.deadline = deadline
+    application.deadline_request = request_text.strip()
+    application.save(update_fields=["deadline", "deadline_request", "updated_at"])
+
+
+def _outgoing_request(*, actor, application, kind: str, subject: str, description: str, deadline, request_text):
+    diarium_entry_add(
+        actor=actor,
+        case=application.case,
+        direction=DiariumEntry.Direction.OUTGOING,
+        counterpart=application.organisation.name,
+        description=description,
+    )
+    notify_applicant(
+        application=application,
+        kind=kind,
+        subject=subject,
+        body=f"{request_text}\n\nSvara senast {formats.date_format(deadline, 'DATE_FORMAT')} via Bidragsportalen.",
+    )
+
+
+def application_request_supplement(*, actor, application: Application, deadline: date, request_text: str) -> Application:
+    require_role(actor, Role.CASE_OFFICER)
+    with transaction.atomic():
+        application = lock_application(application)
+        transition(
+            actor=actor,
+            application=application,
+            name="request_supplement",
+            payload={"deadline": deadline, "request": request_text},
+        )
+        _set_deadline(application, deadline=deadline, request_text=request_text)
+        _outgoing_request(
+            actor=actor,
+            application=application,
+            kind="supplement_requested",
+            subject="Begäran om komplettering",
+            description="Begäran om komplettering",
+            deadline=deadline,
+            request_text=request_text,
+        )
+        return application
+
+
+def application_communicate(*, actor, application: Application, deadline: date, request_text: str) -> Application:
+    """Communicate material before deciding (FL 25 §), with a deadline for comments."""
+    require_role(actor, Role.CASE_OFFICER)
+    with transaction.atomic():
+        application = lock_application(application)
+        transition(
+            actor=actor,
+            application=application,
+            name="communicate",
+            payload={"deadline": deadline, "material": request_text},
+        )
+        _set_deadline(application, deadline=deadline, request_text=request_text)
+        _outgoing_request(
+            actor=actor,
+            application=application,
+            kind="communication",
+            subject="Kommunicering inför beslut",
+            description="Kommunicering enligt 25 § förvaltningslagen",
+            deadline=deadline,
+            request_text=request_text,
+        )
+        return application
+
+
+def _receive(*, actor, application, name: str, answer: str, uploaded_file, description: str) -> Application:
+    """An applicant's answer, or the clock when actor is None and the deadline has passed."""
+    if actor is not None:
+        require_member(actor, application)
+    elif application.deadline and application.deadline >= timezone.localdate():
+        raise ValidationFailed(_("Svarsfristen har inte gått ut."))
+    if actor is not None and not answer.strip() and uploaded_file is None:
+        raise ValidationFailed(_("Skriv ett svar eller bifoga en fil."))
+    transition(
+        actor=actor,
+        application=application,
+        name=name,
+        payload={"answer": answer.strip(), "deadline_passed": actor is None},
+    )
+    attachment = None
+    if uploaded_file is not None:
+        attachment = attachment_store(actor=actor, case=application.case, uploaded_file=uploaded_file, kind="svar")
+    diarium_entry_add(
+        actor=actor,
+        case=application.case,
+        direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL,
+        counterpart=application.organisation.name,
+        description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()})",
+        attachment=attachment,
+    )
+    application.deadline = None
+    application.save(update_fields=["deadline", "updated_at"])
+    return application
+
+
+def application_receive_supplement(*, actor, application: Application, answer: str = "", uploaded_file=None):
+    with transaction.atomic():
+        application = lock_application(application)
+        return _receive(
+            actor=actor,
+            application=application,
+            name="receive_supplement",
+            answer=answer,
+            uploaded_file=uploaded_file,
+            description="Komplettering",
+        )
+
+
+def application_receive_comments(*, actor, application: Application, answer: str = "", uploaded_file=None):
+    with transaction.atomic():
+        application = lock_application(application)
+        return _receive(
+            actor=actor,
+            application=application,
+            name="receive_comments",
+            answer=answer,
+            uploaded_file=uploaded_file,
+            description="Yttrande över kommunicerat material",
+        )
+
+
+def application_start_assessment(*, actor, application: Application) -> Application:
+    require_role(actor, Role.CASE_OFFICER)
+    with transaction.atomic():
+        application = lock_application(application)
+        return transition(actor=actor, application=application, name="start_assessment")
+
+
+def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
+    with transaction.atomic():
+        application = lock_application(application)
+        require_member(actor, application, signatory=True)
+        was_draft = application.status == Status.DRAFT
+        transition(actor=actor, application=application, name="withdraw", payload={"reason": reason})
+        if not was_draft:
+            diarium_entry_add(
+                actor=actor,
+                case=application.case,
+                direction=DiariumEntry.Direction.INCOMING,
+                counterpart=application.organisation.name,
+                description="Återkallelse av ansökan",
+            )
+        application.case.closed_at = timezone.now()
+        application.case.save(update_fields=["closed_at"])
+        return application
