@@ -1,0 +1,45 @@
+"""Administration: schemes, calls, organisations and their members. Applications and
+decisions are read-only here: cases are decided through the workflow, never in admin."""
+
+from django.contrib import admin
+
+from arenden.admin import ReadOnlyAdmin
+
+from .models import Application, Call, Decision, GrantScheme, Membership, Organisation
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "orgnr_display", "kommunkod", "email"]
+    search_fields = ["name", "orgnr", "kommunkod"]
+    inlines = [MembershipInline]
+
+
+@admin.register(GrantScheme)
+class GrantSchemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "ceiling", "max_duration_months"]
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["title", "scheme", "opens_at", "closes_at", "budget"]
+    list_filter = ["scheme"]
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["title", "organisation", "call", "status", "submitted_at"]
+    list_filter = ["status", "call"]
+    search_fields = ["title", "case__diarienummer", "organisation__name"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ["application", "outcome", "amount", "decided_by", "decided_at"]
+    list_filter = ["outcome"]

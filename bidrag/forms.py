@@ -1,0 +1,63 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Application, BudgetLine
+
+ATTACHMENT_KINDS = [
+    ("lagesbild", _("Lägesbild")),
+    ("atgardsplan", _("Åtgärdsplan")),
+    ("behorighet", _("Bevis om behörig företrädare")),
+    ("utvarderare", _("Intyg om utvärderarens kompetens")),
+    ("ovrigt", _("Övrigt")),
+]
+
+
+class ApplicationCreateForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Sökande organisation"), queryset=None, empty_label=None)
+    call = forms.ModelChoiceField(label=_("Utlysning"), queryset=None, empty_label=None)
+    title = forms.CharField(label=_("Projektets namn"), max_length=200)
+
+    def __init__(self, *args, organisations, calls, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["call"].queryset = calls
+
+
+class DraftForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["title", "purpose", "need", "plan", "partners", "other_state_grants", "evaluation", "start_date", "end_date"]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 4}),
+            "need": forms.Textarea(attrs={"rows": 4}),
+            "plan": forms.Textarea(attrs={"rows": 4}),
+            "partners": forms.Textarea(attrs={"rows": 2}),
+            "other_state_grants": forms.Textarea(attrs={"rows": 2}),
+            "evaluation": forms.Textarea(attrs={"rows": 3}),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("Slutdatum kan inte ligga före startdatum."))
+        return data
+
+
+class BudgetLineForm(forms.ModelForm):
+    class Meta:
+        model = BudgetLine
+        fields = ["category", "description", "amount"]
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None or amount <= 0:
+            raise forms.ValidationError(_("Beloppet måste vara större än noll."))
+        return amount
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Typ av bilaga"), choices=ATTACHMENT_KINDS)
+    file = forms.FileField(label=_("Fil"), help_text=_("PDF, Word, Excel, OpenDocument, bild eller text."))

@@ -1,0 +1,99 @@
+"""Every read of the grant domain, scoped to the acting user.
+
+A foreign object raises Http404 exactly like a missing one: callers never learn whether
+an id exists.
+"""
+
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from arenden.models import Attachment
+
+from .models import Application, BudgetLine, Call, Membership, Organisation
+from .models.application import Status
+from .roles import is_staff_reader
+
+
+def requested_total_subquery(outer_ref: str = "pk"):
+    """Sum of budget lines of the application `outer_ref` points at, as one subquery."""
+    return Coalesce(
+        Subquery(
+            BudgetLine.objects.filter(application=OuterRef(outer_ref))
+            .values("application")
+            .annotate(total=Sum("amount"))
+            .values("total")[:1]
+        ),
+        Value(0),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def applications_visible_to(actor) -> QuerySet[Application]:
+    """Staff read every submitted application; members read their organisation's, drafts too."""
+    if not actor.is_authenticated:
+        return Application.objects.none()
+    member_of = Q(organisation__memberships__user=actor)
+    if is_staff_reader(actor):
+        visible = member_of | ~Q(status=Status.DRAFT)
+    else:
+        visible = member_of
+    return Application.objects.filter(visible).distinct()
+
+
+def application_list(*, actor) -> QuerySet[Application]:
+    return (
+        applications_visible_to(actor)
+        .select_related("case", "call", "call__scheme", "organisation")
+        .annotate(requested_total=requested_total_subquery())
+        .order_by("-created_at")
+    )
+
+
+def application_get(*, actor, application_id) -> Application:
+    try:
+        return (
+            applications_visible_to(actor)
+            .select_related("case", "call", "call__scheme", "organisation")
+            .get(pk=application_id)
+        )
+    except (Application.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def application_for_member(*, actor, application_id) -> Application:
+    """The application if the actor represents its organisation (applicant pages)."""
+    application = application_get(actor=actor, application_id=application_id)
+    if not Membership.objects.filter(organisation_id=application.organisation_id, user=actor).exists():
+        raise Http404
+    return application
+
+
+def attachment_get(*, actor, attachment_id) -> Attachment:
+    try:
+        attachment = Attachment.objects.select_related("case").get(pk=attachment_id)
+    except (Attachment.DoesNotExist, ValueError):
+        raise Http404 from None
+    if not applications_visible_to(actor).filter(case_id=attachment.case_id).exists():
+        raise Http404
+    return attachment
+
+
+def organisations_for(*, actor) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(memberships__user=actor).distinct()
+
+
+def is_signatory(*, actor, application: Application) -> bool:
+    return Membership.objects.filter(
+        organisation_id=application.organisation_id, user=actor, role=Membership.Role.SIGNATORY
+    ).exists()
+
+
+def is_member(*, actor, application: Application) -> bool:
+    return Membership.objects.filter(organisation_id=application.organisation_id, user=actor).exists()
+
+
+def open_calls() -> QuerySet[Call]:
+    now = timezone.now()
+    return Call.objects.filter(opens_at__lte=now, closes_at__gt=now).select_related("scheme").order_by("closes_at")

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "bidrag"
+
+urlpatterns = [
+    path("ansokningar/", views.application_list, name="application_list"),
+    path("ansokningar/ny/", views.application_create, name="application_create"),
+    path("ansokningar/<uuid:application_id>/redigera/", views.application_edit, name="application_edit"),
+    path("ansokningar/<uuid:application_id>/budget/", views.budget_line_add, name="budget_line_add"),
+    path(
+        "ansokningar/<uuid:application_id>/budget/<uuid:line_id>/ta-bort/",
+        views.budget_line_remove,
+        name="budget_line_remove",
+    ),
+    path("ansokningar/<uuid:application_id>/bilagor/", views.attachment_upload, name="attachment_upload"),
+    path("bilagor/<uuid:attachment_id>/", views.attachment_download, name="attachment_download"),
+]

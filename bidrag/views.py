@@ -1,0 +1,180 @@
+"""Applicant pages that read applications and edit drafts. Thin: parse, call, render.
+
+Views that move an application between states live in workflows.views.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from arenden.errors import ServiceError
+from arenden.http import report_error
+
+from . import selectors, services
+from .forms import ApplicationCreateForm, AttachmentForm, BudgetLineForm, DraftForm
+from .models.application import Status
+from .roles import is_staff_reader
+from .services.applications import submission_problems
+
+
+@login_required
+def home(request):
+    if is_staff_reader(request.user):
+        return redirect("workflows:queue")
+    return redirect("bidrag:application_list")
+
+
+@login_required
+def application_list(request):
+    applications = selectors.application_list(actor=request.user).filter(
+        organisation__memberships__user=request.user
+    )
+    return render(
+        request,
+        "bidrag/application_list.html",
+        {"applications": applications, "calls": selectors.open_calls(), "can_create": selectors.organisations_for(actor=request.user).exists()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_create(request):
+    organisations = selectors.organisations_for(actor=request.user)
+    form = ApplicationCreateForm(request.POST or None, organisations=organisations, calls=selectors.open_calls())
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                application = services.application_create(
+                    actor=request.user,
+                    organisation=form.cleaned_data["organisation"],
+                    call=form.cleaned_data["call"],
+                    title=form.cleaned_data["title"],
+                )
+            except ServiceError as error:
+                status = report_error(request, error)
+            else:
+                messages.success(request, _("Utkastet är skapat. Fyll i ansökan och spara."))
+                return redirect("bidrag:application_edit", application_id=application.pk)
+        else:
+            status = 400
+    return render(request, "bidrag/application_create.html", {"form": form}, status=status)
+
+
+def _edit_context(request, application, **overrides):
+    context = {
+        "application": application,
+        "form": DraftForm(instance=application),
+        "budget_form": BudgetLineForm(),
+        "attachment_form": AttachmentForm(),
+        "budget_lines": application.budget_lines.all(),
+        "attachments": application.case.attachments.all(),
+        "problems": submission_problems(application),
+    }
+    context.update(overrides)
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_edit(request, application_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if application.status != Status.DRAFT:
+        messages.info(request, _("Ansökan är inskickad och kan inte längre ändras."))
+        return redirect("bidrag:application_detail", application_id=application.pk)
+    if request.method == "GET":
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application))
+    form = DraftForm(request.POST, instance=selectors.application_for_member(actor=request.user, application_id=application_id))
+    if not form.is_valid():
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application, form=form), status=400)
+    try:
+        services.application_update(actor=request.user, application=application, data=form.cleaned_data)
+    except ServiceError as error:
+        status = report_error(request, error)
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application, form=form), status=status)
+    messages.success(request, _("Utkastet är sparat."))
+    return redirect("bidrag:application_edit", application_id=application.pk)
+
+
+@login_required
+@require_POST
+def budget_line_add(request, application_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    form = BudgetLineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Budgetraden sparades inte. Rätta uppgifterna nedan."))
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application, budget_form=form), status=400)
+    try:
+        services.budget_line_add(actor=request.user, application=application, **form.cleaned_data)
+    except ServiceError as error:
+        status = report_error(request, error)
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application, budget_form=form), status=status)
+    messages.success(request, _("Budgetraden är tillagd."))
+    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#budget")
+
+
+@login_required
+@require_POST
+def budget_line_remove(request, application_id, line_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    try:
+        services.budget_line_remove(actor=request.user, application=application, line_id=line_id)
+    except ServiceError as error:
+        status = report_error(request, error)
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application), status=status)
+    messages.success(request, _("Budgetraden är borttagen."))
+    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#budget")
+
+
+@login_required
+@require_POST
+def attachment_upload(request, application_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Filen laddades inte upp. Välj typ och fil."))
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application, attachment_form=form), status=400)
+    try:
+        services.attachment_add(
+            actor=request.user, application=application, uploaded_file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+        )
+    except ServiceError as error:
+        status = report_error(request, error)
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application, attachment_form=form), status=status)
+    messages.success(request, _("Bilagan är uppladdad."))
+    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#bilagor")
+
+
+@login_required
+def attachment_download(request, attachment_id):
+    """Re-check the right on every download, then hand over a short-lived link (or the file)."""
+    attachment = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+    storage = attachment.file.storage
+    if hasattr(storage, "bucket_name"):
+        url = storage.url(
+            attachment.file.name,
+            parameters={
+                "ResponseContentDisposition": f"attachment; filename*=UTF-8''{_quote(attachment.original_name)}",
+                "ResponseContentType": attachment.content_type,
+            },
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "no-store"
+        return response
+    return FileResponse(
+        default_storage.open(attachment.file.name, "rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from bidrag.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("logga-in/", auth_views.LoginView.as_view(), name="login"),
+    path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("tillganglighet/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
+    path("admin/", admin.site.urls),
+    path("", include("bidrag.urls")),
+    path("", include("workflows.urls")),
+]

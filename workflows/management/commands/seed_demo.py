@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from bidrag.models import Application, Organisation
+from bidrag.models.application import Status
+
+from workflows import demo
+
+STATES = [
+    Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.AWAITING_SUPPLEMENT, Status.IN_ASSESSMENT,
+    Status.AWAITING_COMMENTS, Status.DECISION_PROPOSED, Status.GRANTED, Status.IN_PROGRESS,
+    Status.REPORT_REVIEW, Status.REPAYMENT_CLAIMED, Status.CLOSED, Status.REJECTED, Status.DISMISSED,
+    Status.WITHDRAWN,
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data: schemes, open calls, the 290 municipalities, users per role, an application in every state."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off (never in production).")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates users with a published password; it runs only with DJANGO_DEBUG=1.")
+        reference = demo.reference_data_ensure()
+        cast = demo.cast_ensure()
+        if not Application.objects.exists():
+            kommuner = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[: len(STATES)])
+            call = reference["calls"]["kommunala-atgarder"]
+            for organisation, state in zip(kommuner, STATES):
+                application = demo.new_application(
+                    cast=cast, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}"
+                )
+                demo.drive(application=application, to=state, cast=cast)
+            self.stdout.write(f"Created {len(STATES)} demo applications, one in each state.")
+        else:
+            self.stdout.write("Demo applications already exist; left as they are.")
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+        for role, user in [
+            ("sökande", cast.applicant), ("firmatecknare", cast.signatory), ("registrator", cast.registrar),
+            ("handläggare", cast.officer), ("handläggare (2)", cast.officer2), ("beslutsfattare", cast.decision_maker),
+            ("ekonomi (attest)", cast.finance), ("ekonomi (utbetalning)", cast.finance2), ("revisor", cast.auditor),
+            ("administratör", cast.admin),
+        ]:
+            self.stdout.write(f"  {role:<24} {user.username}")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workflows"
+
+urlpatterns = [
+    path("handlaggning/", views.queue, name="queue"),
+    path("arenden/<uuid:application_id>/", views.case_detail, name="case_detail"),
+    path("arenden/<uuid:application_id>/jav/", views.declare_conflict, name="declare_conflict"),
+    path("arenden/<uuid:application_id>/uppgift/<slug:node>/ta/", views.task_claim, name="task_claim"),
+    path("arenden/<uuid:application_id>/uppgift/<slug:node>/<slug:action>/", views.task_action, name="task_action"),
+    path("ansokningar/<uuid:application_id>/", views.application_detail, name="application_detail"),
+    path("ansokningar/<uuid:application_id>/skicka-in/", views.submit, name="submit"),
+    path("ansokningar/<uuid:application_id>/aterkalla/", views.withdraw, name="withdraw"),
+]
