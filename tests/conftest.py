@@ -32,3 +32,5 @@ def pytest_configure(config):
             "The test harness plugin is not loaded: run `make test`, or "
             "`PYTHONPATH=. .venv/bin/pytest -p tests.harness.plugin ...`."
         )
+
+from tests.domain import cast, call, draft, make_application, malmo, reference, stockholm  # noqa: E402,F401
