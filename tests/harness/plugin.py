@@ -13,7 +13,8 @@ Environment set for the test process (and inherited by the subprocesses it start
   ``DJANGO_SECURE_SSL_REDIRECT=0`` (the test client speaks plain http),
   ``DJANGO_FAST_PASSWORD_HASHER=1``; secure cookies and HSTS stay at their defaults.
 * ``DATABASE_URL``, only if unset: ``postgres://postgres@127.0.0.1:5432/bidrag``;
-  pytest-django creates and drops ``test_bidrag_r<pid>`` (see ``tests/conftest.py``).
+  pytest-django creates and drops ``test_bidrag_r<pid>``
+  (see ``django_db_modify_db_settings`` in ``tests/harness/fixtures.py``).
 * ``AWS_STORAGE_BUCKET_NAME``, ``AWS_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
   ``AWS_SECRET_ACCESS_KEY``, ``AWS_S3_REGION_NAME``: the SeaweedFS started here.
 """
@@ -98,7 +99,7 @@ def pytest_configure(config):
     state = config.stash.get(_state_key, None)
     if state and state["database_error"]:
         pytest.exit(
-            f"PostgreSQL does not answer at DATABASE_URL={os.environ['DATABASE_URL']} "
+            f"PostgreSQL does not answer at DATABASE_URL={_without_password(os.environ['DATABASE_URL'])} "
             f"(tried its `postgres` database, 3 s timeout): {state['database_error']}\n"
             "Start PostgreSQL or point DATABASE_URL at a server that runs.",
             returncode=pytest.ExitCode.USAGE_ERROR,
@@ -111,11 +112,18 @@ def pytest_report_header(config):
     if not seaweedfs:
         return None
     return [
-        f"database: {os.environ['DATABASE_URL']}",
+        f"database: {_without_password(os.environ['DATABASE_URL'])}",
         f"seaweedfs: {seaweedfs.endpoint_url} bucket={seaweedfs.bucket} "
         f"pid={seaweedfs.process.pid if seaweedfs.process else '-'} "
         f"(S3 answered after {seaweedfs.startup_seconds:.2f} s; dir {seaweedfs.directory})",
     ]
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
 def harness_seaweedfs(config) -> SeaweedFS | None:
