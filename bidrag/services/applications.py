@@ -8,7 +8,7 @@ from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from arenden.errors import ErrorCode, NotAllowed, ValidationFailed
+from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
 from arenden.journal import journal_append
 from arenden.models import DiariumEntry
 from arenden.services import attachment_store, case_assign_diarienummer, case_create, diarium_entry_add
@@ -33,9 +33,7 @@ DRAFT_FIELDS = (
 
 def _require_draft(application: Application) -> None:
     if application.status != Status.DRAFT:
-        raise ValidationFailed(
-            _("Ansökan är redan inskickad och kan inte längre ändras."), code=ErrorCode.TRANSITION_NOT_ALLOWED
-        )
+        raise TransitionNotAllowed(_("Ansökan är redan inskickad och kan inte längre ändras."))
 
 
 def application_create(*, actor, organisation: Organisation, call: Call, title: str) -> Application:
