@@ -24,6 +24,16 @@ def _granted_amount(application) -> Decimal:
     return decision.amount if decision else Decimal("0")
 
 
+def _outgoing(actor, application, description: str) -> None:
+    diarium_entry_add(
+        actor=actor,
+        case=application.case,
+        direction=DiariumEntry.Direction.OUTGOING,
+        counterpart=application.organisation.name,
+        description=description,
+    )
+
+
 def _lock_disbursement(disbursement: Disbursement) -> Disbursement:
     return Disbursement.objects.select_for_update().get(pk=disbursement.pk)
 
@@ -102,6 +112,7 @@ def disbursement_pay(*, actor, application, disbursement: Disbursement, payment_
         disbursement.payment_reference = payment_reference.strip()
         disbursement.save()
         transition(actor=actor, application=application, name="mark_paid", payload={"amount": disbursement.amount})
+        _outgoing(actor, application, f"Underrättelse om utbetalning, {disbursement.amount} kr")
         notify_applicant(
             application=application,
             kind="payment",
@@ -157,6 +168,7 @@ def report_approve(*, actor, application, comment: str = "") -> Report:
         report.save()
         application.case.closed_at = timezone.now()
         application.case.save(update_fields=["closed_at"])
+        _outgoing(actor, application, "Slutrapporten godkänd; ärendet avslutas")
         notify_applicant(
             application=application,
             kind="report_approved",
@@ -182,6 +194,7 @@ def report_return(*, actor, application, comment: str) -> Report:
         report.return_for_supplement()
         report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
         report.save()
+        _outgoing(actor, application, "Begäran om komplettering av slutrapport")
         notify_applicant(
             application=application,
             kind="report_returned",
