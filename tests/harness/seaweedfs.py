@@ -16,6 +16,9 @@ Things found out on this machine (SeaweedFS 4.48):
   warning in the log); the harness creates the bucket itself if it is missing.
 * The S3 and filer Unix sockets default to ``/tmp/seaweedfs-*-<port>.sock`` and the S3
   one is left behind after shutdown, so both are put inside the temporary directory.
+  The gRPC sockets (``/tmp/seaweedfs-<part>-grpc-<port>.sock``) have no option and
+  ignore TMPDIR; the admin and S3 ones are left behind, so ``stop()`` removes those of
+  its own ports that no process listens on any more.
 * With ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` in its environment S3 requires
   those credentials; SigV4 presigned URLs with path-style addressing work.
 * SIGTERM stops it cleanly in about three seconds.
@@ -27,6 +30,7 @@ import ctypes
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -79,6 +83,7 @@ class SeaweedFS:
     s3_port: int | None = field(default=None, init=False)
     process: subprocess.Popen | None = field(default=None, init=False)
     startup_seconds: float | None = field(default=None, init=False)
+    _ports: set[int] = field(default_factory=set, init=False, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -152,6 +157,7 @@ class SeaweedFS:
         data.mkdir(exist_ok=True)
         admin, admin_grpc, *p = free_ports(10, with_offset=10000)
         self.s3_port = p[6]
+        self._ports.update([admin, admin_grpc, *p])
         args = [
             str(weed_binary()),
             "mini",
@@ -229,6 +235,22 @@ class SeaweedFS:
             tail = []
         return f"SeaweedFS failed to start: {reason}. Last lines of {self.log_path}:\n" + "\n".join(tail)
 
+    def _remove_stale_sockets(self) -> None:
+        for path in Path("/tmp").glob("seaweedfs-*.sock"):
+            port = path.stem.rsplit("-", 1)[-1]
+            if not (port.isdigit() and int(port) in self._ports):
+                continue
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(path))
+            except ConnectionRefusedError:
+                path.unlink(missing_ok=True)  # nobody listens: ours, left behind
+            except OSError:
+                pass
+            finally:
+                probe.close()
+        self._ports.clear()
+
     def _terminate(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
@@ -242,6 +264,7 @@ class SeaweedFS:
 
     def stop(self) -> None:
         self._terminate()
+        self._remove_stale_sockets()
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
