@@ -52,7 +52,7 @@ def append_only(table: str, *, truncate: bool = False) -> migrations.RunPython:
 
     def forward(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(PG_FUNCTION)
+            schema_editor.execute(PG_FUNCTION, params=None)  # no %-placeholders: RAISE uses %
             schema_editor.execute(_pg_sql(table, truncate)[0])
         elif schema_editor.connection.vendor == "sqlite":
             for statement in _sqlite_sql(table)[0]:
