@@ -1,0 +1,156 @@
+"""Template helpers for Bidragsportalen's pages: money, status badges, labels for codes.
+
+Load with `{% load bidrag_tags %}`. Filters never query the database: they only read
+what the view already fetched.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from arenden.services import ALLOWED_TYPES
+from bidrag.forms import ATTACHMENT_KINDS
+from bidrag.models.application import Status
+from bidrag.roles import ROLE_LABELS, is_staff_reader as _is_staff_reader
+
+register = template.Library()
+
+NBSP = "\u00a0"
+_CENT = Decimal("0.01")
+
+# Badge modifiers: the badge always carries the status text, colour is only a second cue.
+_STATUS_CLASSES = {
+    Status.DRAFT: "badge--draft",
+    Status.SUBMITTED: "badge--info",
+    Status.IN_REVIEW: "badge--info",
+    Status.IN_ASSESSMENT: "badge--info",
+    Status.DECISION_PROPOSED: "badge--info",
+    Status.REPORT_REVIEW: "badge--info",
+    Status.AWAITING_SUPPLEMENT: "badge--action",
+    Status.AWAITING_COMMENTS: "badge--action",
+    Status.REPAYMENT_CLAIMED: "badge--action",
+    Status.GRANTED: "badge--success",
+    Status.IN_PROGRESS: "badge--success",
+    Status.CLOSED: "badge--closed",
+    Status.REJECTED: "badge--negative",
+    Status.DISMISSED: "badge--negative",
+    Status.WITHDRAWN: "badge--closed",
+}
+
+_ATTACHMENT_KIND_LABELS = dict(ATTACHMENT_KINDS)
+
+
+
+def _group(digits: str, separator: str) -> str:
+    parts = []
+    while len(digits) > 3:
+        parts.insert(0, digits[-3:])
+        digits = digits[:-3]
+    parts.insert(0, digits)
+    return separator.join(parts)
+
+
+@register.filter
+def sek(value):
+    """An amount in Swedish kronor: "1 234 567 kr", "1 234,50 kr" (no-break spaces).
+
+    Öre are shown only when they are not zero. None and unreadable values give "".
+    In English: "SEK 1,234,567" and "SEK 1,234.50".
+    """
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        return ""
+    negative = amount < 0
+    whole, _dot, cents = f"{abs(amount):.2f}".partition(".")
+    english = (get_language() or "sv").startswith("en")
+    grouped = _group(whole, "," if english else NBSP)
+    if cents != "00":
+        grouped += ("." if english else ",") + cents
+    if negative:
+        grouped = "\u2212" + grouped
+    if english:
+        return f"SEK{NBSP}{grouped}"
+    return f"{grouped}{NBSP}kr"
+
+
+@register.filter
+def status_class(value):
+    """CSS modifier for an application's status badge; takes an application or a status."""
+    status = getattr(value, "status", value)
+    return _STATUS_CLASSES.get(status, "badge--draft")
+
+
+@register.filter
+def status_label(value):
+    """The label of an application status code ("in_review" → "Under granskning")."""
+    if not value:
+        return ""
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def role_label(value):
+    """The label of a role ("handlaggare" → "Handläggare"); a list gives a comma-joined string."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(role_label(v)) for v in value)
+    return ROLE_LABELS.get(value, value)
+
+
+@register.filter
+def attachment_kind(value):
+    """The label of an attachment kind code ("atgardsplan" → "Åtgärdsplan")."""
+    return _ATTACHMENT_KIND_LABELS.get(value, value)
+
+
+@register.filter
+def is_staff_reader(user):
+    """True for Brå staff (any of the staff role groups)."""
+    return _is_staff_reader(user)
+
+
+@register.filter
+def node_name(task):
+    """The flow node name of a viewflow task ("review"), for task URLs."""
+    flow_task = getattr(task, "flow_task", None)
+    return getattr(flow_task, "name", "") if flow_task is not None else ""
+
+
+@register.filter
+def display_name(user):
+    """A person's full name, or the username when no name is recorded."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def short_hash(value, length=12):
+    return (value or "")[: int(length)]
+
+
+@register.simple_tag
+def attachment_max_bytes():
+    return settings.ATTACHMENT_MAX_BYTES
+
+
+@register.simple_tag
+def attachment_extensions():
+    """The accepted file name endings, for the upload form's help text: ".csv, .docx, …"."""
+    return ", ".join(sorted(ALLOWED_TYPES))
+
+
+@register.simple_tag
+def attachment_accept():
+    """Value for the file input's accept attribute."""
+    return ",".join(sorted(ALLOWED_TYPES))
