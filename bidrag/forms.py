@@ -1,15 +1,15 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Application, BudgetLine
+from django.conf import settings
 
-ATTACHMENT_KINDS = [
-    ("lagesbild", _("Lägesbild")),
-    ("atgardsplan", _("Åtgärdsplan")),
-    ("behorighet", _("Bevis om behörig företrädare")),
-    ("utvarderare", _("Intyg om utvärderarens kompetens")),
-    ("ovrigt", _("Övrigt")),
-]
+from arenden.services import ALLOWED_TYPES
+
+from .models import Application, BudgetLine
+from .models.application import AttachmentKind
+
+# What an applicant may choose when uploading; "svar" is set by the answer pages.
+ATTACHMENT_KINDS = [(k.value, k.label) for k in AttachmentKind if k != AttachmentKind.SVAR]
 
 
 class ApplicationCreateForm(forms.Form):
@@ -60,4 +60,13 @@ class BudgetLineForm(forms.ModelForm):
 
 class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Typ av bilaga"), choices=ATTACHMENT_KINDS)
-    file = forms.FileField(label=_("Fil"), help_text=_("PDF, Word, Excel, OpenDocument, bild eller text."))
+    file = forms.FileField(
+        label=_("Fil"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_TYPES)}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "PDF, Word, Excel, OpenDocument, bild eller text, högst %(mb)s MB."
+        ) % {"mb": settings.ATTACHMENT_MAX_BYTES // 1_048_576}

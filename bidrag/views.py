@@ -25,6 +25,7 @@ from .services.applications import submission_problems
 @login_required
 def home(request):
     if is_staff_reader(request.user):
+        # Staff with a queue land in it; the queue sends readers without one to all cases.
         return redirect("workflows:queue")
     return redirect("bidrag:application_list")
 
@@ -45,7 +46,7 @@ def application_list(request):
 @require_http_methods(["GET", "POST"])
 def application_create(request):
     organisations = selectors.organisations_for(actor=request.user)
-    form = ApplicationCreateForm(request.POST or None, organisations=organisations, calls=selectors.open_calls())
+    form = ApplicationCreateForm(request.POST if request.method == "POST" else None, organisations=organisations, calls=selectors.open_calls())
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -6,6 +6,7 @@ app_name = "workflows"
 
 urlpatterns = [
     path("handlaggning/", views.queue, name="queue"),
+    path("arenden/", views.case_list, name="case_list"),
     path("arenden/<uuid:application_id>/", views.case_detail, name="case_detail"),
     path("arenden/<uuid:application_id>/jav/", views.declare_conflict, name="declare_conflict"),
     path("arenden/<uuid:application_id>/uppgift/<slug:node>/ta/", views.task_claim, name="task_claim"),

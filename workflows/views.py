@@ -6,6 +6,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -36,19 +37,24 @@ def _staff_application(request, application_id):
     return bidrag_selectors.application_get(actor=request.user, application_id=application_id)
 
 
+def _page_size(request) -> int:
+    try:
+        per_page = int(request.GET.get("antal", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+
+
 @login_required
 def queue(request):
     roles = selectors.queue_roles(actor=request.user)
     if not roles:
+        if is_staff_reader(request.user):
+            return redirect("workflows:case_list")
         raise Http404
     requested = request.GET.get("ko")
     role = next((r for r in roles if r.value == requested), roles[0])
-    try:
-        per_page = int(request.GET.get("antal", PAGE_SIZES[0]))
-    except ValueError:
-        per_page = PAGE_SIZES[0]
-    if per_page not in PAGE_SIZES:
-        per_page = PAGE_SIZES[0]
+    per_page = _page_size(request)
     paginator = Paginator(selectors.queue_tasks(actor=request.user, role=role), per_page)
     page = paginator.get_page(request.GET.get("sida"))
     rows = [{"task": task, "application": selectors.task_application(task)} for task in page]
@@ -60,9 +66,38 @@ def queue(request):
 
 
 @login_required
+def case_list(request):
+    """Every submitted case, for staff readers (the auditor's way in): filter and search."""
+    if not is_staff_reader(request.user):
+        raise Http404
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "").strip()
+    cases = bidrag_selectors.application_list(actor=request.user).exclude(status=Status.DRAFT)
+    if status in Status.values:
+        cases = cases.filter(status=status)
+    if query:
+        cases = cases.filter(Q(case__diarienummer__icontains=query) | Q(organisation__name__icontains=query) | Q(title__icontains=query))
+    per_page = _page_size(request)
+    page = Paginator(cases, per_page).get_page(request.GET.get("sida"))
+    return render(
+        request,
+        "workflows/case_list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": query,
+            "statuses": [s for s in Status if s != Status.DRAFT],
+            "per_page": per_page,
+            "page_sizes": PAGE_SIZES,
+        },
+    )
+
+
+@login_required
 def case_detail(request, application_id):
     application = _staff_application(request, application_id)
     case = application.case
+    tasks = list(actions.active_tasks(application))
     return render(
         request,
         "workflows/case_detail.html",
@@ -73,11 +108,14 @@ def case_detail(request, application_id):
             "attachments": case.attachments.select_related("uploaded_by"),
             "diarium": case.diarium_entries.all(),
             "journal": case.journal.select_related("actor").order_by("seq"),
-            "tasks": actions.active_tasks(application),
+            "tasks": tasks,
+            "claimable": {
+                t.pk for t in tasks if t.flow_task_type == "HUMAN" and request.user.has_perm(t.owner_permission)
+            },
             "actions": selectors.staff_actions(actor=request.user, application=application),
             "proposals": application.proposals.select_related("proposed_by"),
             "decisions": application.decisions.select_related("decided_by", "presented_by"),
-            "disbursements": application.disbursements.all(),
+            "disbursements": application.disbursements.select_related("prepared_by", "attested_by", "paid_by"),
             "reports": application.reports.all(),
             "repayments": application.repayments.all(),
             "conflicts": case.conflicts.select_related("user"),
@@ -125,7 +163,8 @@ def task_action(request, application_id, node, action):
         bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
     elif not is_staff_reader(request.user):
         raise Http404
-    form = spec.form(request.POST or None, request.FILES or None) if spec.form else None
+    posted = request.method == "POST"
+    form = spec.form(request.POST if posted else None, request.FILES if posted else None) if spec.form else None
     status = 200
     if request.method == "POST":
         if form is None or form.is_valid():
@@ -215,7 +254,7 @@ def submit(request, application_id):
 @require_http_methods(["GET", "POST"])
 def withdraw(request, application_id):
     application = bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

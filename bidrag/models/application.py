@@ -38,6 +38,15 @@ WITHDRAWABLE = [
 FINAL = [Status.DISMISSED, Status.REJECTED, Status.CLOSED, Status.WITHDRAWN]
 
 
+class AttachmentKind(models.TextChoices):
+    LAGESBILD = "lagesbild", _("Lägesbild")
+    ATGARDSPLAN = "atgardsplan", _("Åtgärdsplan")
+    BEHORIGHET = "behorighet", _("Bevis om behörig företrädare")
+    UTVARDERARE = "utvarderare", _("Intyg om utvärderarens kompetens")
+    SVAR = "svar", _("Svar på begäran")
+    OVRIGT = "ovrigt", _("Övrigt")
+
+
 class Application(ConcurrentTransitionMixin, models.Model):
     """An application (ansökan). Its status changes only through the transitions below,
     and those only through bidrag.services (DESIGN.md §3–§4)."""

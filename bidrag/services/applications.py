@@ -14,7 +14,7 @@ from arenden.models import DiariumEntry
 from arenden.services import attachment_store, case_assign_diarienummer, case_create, diarium_entry_add
 
 from ..models import Application, BudgetLine, Call, Membership, Organisation
-from ..models.application import Status
+from ..models.application import AttachmentKind, Status
 from ..roles import Role
 from .common import lock_application, notify_applicant, require_member, require_role, transition
 
@@ -143,7 +143,8 @@ def submission_problems(application: Application) -> list[str]:
     present = set(application.case.attachments.values_list("kind", flat=True))
     for kind in scheme.required_attachments:
         if kind not in present:
-            problems.append(_("Bilaga saknas: %(kind)s.") % {"kind": kind})
+            label = AttachmentKind(kind).label if kind in AttachmentKind.values else kind
+            problems.append(_("Bilaga saknas: %(kind)s.") % {"kind": label})
     return problems
 
 

@@ -12,8 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from arenden.services import ALLOWED_TYPES
-from bidrag.forms import ATTACHMENT_KINDS
-from bidrag.models.application import Status
+from bidrag.models.application import AttachmentKind, Status
 from bidrag.roles import ROLE_LABELS, is_staff_reader as _is_staff_reader
 
 register = template.Library()
@@ -40,7 +39,7 @@ _STATUS_CLASSES = {
     Status.WITHDRAWN: "badge--closed",
 }
 
-_ATTACHMENT_KIND_LABELS = dict(ATTACHMENT_KINDS)
+_ATTACHMENT_KIND_LABELS = dict(AttachmentKind.choices)
 
 
 

@@ -85,7 +85,7 @@ def test_urls_carry_uuids_not_sequential_ids(make_application, cast):
     application = make_application(to=Status.SUBMITTED)
     page = client_for(cast.registrar).get(reverse("workflows:queue")).content.decode()
     links = re.findall(r'href="(/[^"]*)"', page)
-    case_links = [link for link in links if link.startswith("/arenden/")]
+    case_links = [link for link in links if link.startswith("/arenden/") and link != reverse("workflows:case_list")]
     assert case_links, "the queue links to the case"
     for link in case_links:
         assert re.match(r"^/arenden/[0-9a-f-]{36}/", link), link
@@ -114,3 +114,22 @@ def test_csrf_is_enforced(draft, cast):
     assert response.status_code == 403
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
+
+
+def test_auditor_lands_on_all_cases_and_finds_one(make_application, cast):
+    application = make_application(to=Status.REJECTED)
+    client = client_for(cast.auditor)
+    response = client.get(reverse("workflows:queue"))
+    assert response.status_code == 302 and response["Location"] == reverse("workflows:case_list")
+    page = client.get(reverse("workflows:case_list"), {"q": application.case.diarienummer, "status": "rejected"})
+    assert page.status_code == 200
+    assert application.case.diarienummer in page.content.decode()
+    assert client_for(cast.signatory).get(reverse("workflows:case_list")).status_code == 404
+
+
+def test_claim_is_offered_only_to_the_tasks_queue(make_application, cast):
+    application = make_application(to=Status.SUBMITTED)
+    url = reverse("workflows:case_detail", args=[application.pk])
+    claim = reverse("workflows:task_claim", args=[application.pk, "register"])
+    assert claim in client_for(cast.registrar).get(url).content.decode()
+    assert claim not in client_for(cast.officer).get(url).content.decode()
