@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from .actors import group_names
 from .models import Case, JournalEvent
 
 GENESIS_HASH = "0" * 64
@@ -62,7 +63,7 @@ def actor_snapshot(actor) -> tuple[int | None, str, list[str]]:
     if actor is None:
         return None, "system", ["system"]
     label = actor.get_full_name() or actor.get_username()
-    roles = sorted(actor.groups.values_list("name", flat=True))
+    roles = sorted(group_names(actor))
     return actor.pk, label, roles
 
 
@@ -79,10 +80,9 @@ def journal_append(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal_append must run inside the transaction of the state change")
     # The case row lock serialises appends per case, so seq and prev_hash never fork.
-    Case.objects.select_for_update().only("id").get(pk=case.pk)
-    last = JournalEvent.objects.filter(case_id=case.pk).order_by("-seq").only("seq", "hash").first()
-    seq = (last.seq + 1) if last else 1
-    prev_hash = last.hash if last else GENESIS_HASH
+    head = Case.objects.select_for_update().only("journal_seq", "journal_head").get(pk=case.pk)
+    seq = head.journal_seq + 1
+    prev_hash = head.journal_head
     actor_id, actor_label, actor_roles = actor_snapshot(actor)
     occurred_at = timezone.now()
     clean_payload = normalise_payload(payload)
@@ -99,6 +99,7 @@ def journal_append(
         payload=clean_payload,
         prev_hash=prev_hash,
     )
+    Case.objects.filter(pk=case.pk).update(journal_seq=seq, journal_head=digest)
     return JournalEvent.objects.create(
         case_id=case.pk,
         seq=seq,
@@ -126,9 +127,12 @@ class BrokenLink:
 def journal_verify(*, case_ids=None) -> list[BrokenLink]:
     """Recompute every chain; return the first broken link of each broken case."""
     events = JournalEvent.objects.select_related("case").order_by("case_id", "seq")
+    heads = Case.objects.filter(journal_seq__gt=0)
     if case_ids is not None:
         events = events.filter(case_id__in=case_ids)
+        heads = heads.filter(pk__in=case_ids)
     broken: list[BrokenLink] = []
+    last_seen: dict = {}
     current_case = None
     expected_prev = GENESIS_HASH
     expected_seq = 1
@@ -168,4 +172,14 @@ def journal_verify(*, case_ids=None) -> list[BrokenLink]:
             continue
         expected_prev = event.hash
         expected_seq += 1
+        last_seen[event.case_id] = (event.seq, event.hash)
+    broken_cases = {link.case_id for link in broken}
+    for case_id, diarienummer, seq, head in heads.values_list("pk", "diarienummer", "journal_seq", "journal_head"):
+        if str(case_id) in broken_cases:
+            continue
+        if last_seen.get(case_id) != (seq, head):
+            found = last_seen.get(case_id, (0, GENESIS_HASH))[0]
+            broken.append(
+                BrokenLink(str(case_id), diarienummer, found + 1, f"the case's journal ends at event {seq}, found {found}")
+            )
     return broken

@@ -30,6 +30,9 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
     registered_at = models.DateTimeField(_("registrerad"), null=True, blank=True)
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
+    # The journal's head: lets verify_journal notice events cut off the end of a chain.
+    journal_seq = models.PositiveIntegerField(default=0, editable=False)
+    journal_head = models.CharField(max_length=64, default="0" * 64, editable=False)
 
     class Meta:
         verbose_name = _("ärende")

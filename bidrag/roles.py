@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
+from arenden.actors import group_names
+
 
 class Role(StrEnum):
     APPLICANT = "sokande"
@@ -43,13 +45,7 @@ STAFF_ROLES = frozenset(
 
 def user_roles(user) -> frozenset[str]:
     """The user's role names, cached on the user object for the request."""
-    if not user or not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_bidrag_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._bidrag_roles = cached
-    return cached
+    return group_names(user)
 
 
 def has_role(user, role: Role) -> bool:

@@ -62,7 +62,7 @@ def transition(
         )
     try:
         method()
-        application.save()
+        application.save(update_fields=["status", "updated_at"])
     except FsmTransitionNotAllowed:
         raise TransitionNotAllowed(_("Åtgärden går inte att utföra i ansökans nuvarande status.")) from None
     except ConcurrentTransition as exc:

@@ -257,3 +257,12 @@ def test_a_forged_event_with_a_recomputed_hash_breaks_the_next_link(granted):
     ]
     [link] = journal_verify(case_ids=[granted.case.pk])
     assert link.seq == forged.seq + 1 == 4
+
+
+def test_verify_journal_finds_events_cut_off_the_end_of_a_chain(granted):
+    events = _events(granted)
+    _tamper("DELETE FROM arenden_journalevent WHERE id = %s", [events[-1].pk])
+    out, err, error = _verify()
+    assert error is not None
+    assert f"BROKEN case {granted.case.diarienummer} at event {len(events)}" in err
+    assert f"ends at event {len(events)}, found {len(events) - 1}" in err
