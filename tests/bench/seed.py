@@ -260,6 +260,7 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
             )
             prev_hash = event.hash
             events.append(event)
+        cases[-1].journal_seq, cases[-1].journal_head = len(t.events), prev_hash  # the chain's head, as journal_append keeps it
         diarium.extend(_clone(d, subst=subst, shift=shift, id=uuid.uuid4(), case_id=case_id) for d in t.diarium)
         outbox.extend(
             _clone(m, subst=subst, shift=shift, id=uuid.uuid4(), status=OutboxMessage.Status.SENT, attempts=1,

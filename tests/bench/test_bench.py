@@ -142,6 +142,12 @@ class RawRegister:
     def __init__(self, statements, *, before: dict):
         self.before = before  # A's application row before the call, by column
         self.a_pk, self.a_case = before["id"], before["case_id"]
+        [(insert_sql, insert_params)] = [
+            (sql, params) for sql, params in statements
+            if sql.startswith("INSERT ") and _main_table(sql) == JournalEvent._meta.db_table
+        ]
+        columns = re.findall(r'"(\w+)"', insert_sql[insert_sql.index("(") : insert_sql.index(") VALUES")])
+        self.event_params = dict(zip(columns, insert_params))  # the same actor, action and payload for every B
         self.steps = [self._step(sql, params) for sql, params in statements]
 
     def _step(self, sql: str, params):
@@ -175,34 +181,49 @@ class RawRegister:
                 assert cursor.rowcount == 1, "the application was not in the expected state"
 
             return update
+        if sql.startswith("UPDATE ") and table == Case._meta.db_table:
+            # journal_append moves the case's journal head before it inserts the event.
+            def update_head(cursor, state, sql=sql):
+                event = self._event(state)
+                cursor.execute(sql, [event["seq"], event["hash"], event["case_id"]])
+                assert cursor.rowcount == 1
+
+            return update_head
         if sql.startswith("INSERT ") and table == JournalEvent._meta.db_table:
             columns = re.findall(r'"(\w+)"', sql[sql.index("(") : sql.index(") VALUES")])
 
-            def insert_event(cursor, state, sql=sql, params=params, columns=columns):
-                captured = dict(zip(columns, params))
-                last = state[JournalEvent._meta.db_table]
-                seq = last[0][(JournalEvent._meta.db_table, "seq")] + 1 if last else 1
-                prev_hash = last[0][(JournalEvent._meta.db_table, "hash")] if last else "0" * 64
-                event = {
-                    **{c: _plain(v) for c, v in captured.items()},
-                    "case_id": self._map(captured["case_id"], state),
-                    "seq": seq,
-                    "occurred_at": timezone.now(),
-                    "actor_roles": sorted(r[("auth_group", "name")] for r in state["auth_group"]),
-                    "prev_hash": prev_hash,
-                }
-                event["hash"] = event_digest(
-                    case_id=event["case_id"], seq=seq, occurred_at=event["occurred_at"], actor_id=event["actor_id"],
-                    actor_label=event["actor_label"], actor_roles=event["actor_roles"], action=event["action"],
-                    from_state=event["from_state"], to_state=event["to_state"], payload=event["payload"],
-                    prev_hash=prev_hash,
-                )
+            def insert_event(cursor, state, sql=sql, columns=columns):
+                event = self._event(state)
                 values = [Jsonb(event[c]) if isinstance(event[c], (dict, list)) else event[c] for c in columns]
                 cursor.execute(sql, values)
                 cursor.fetchone()  # RETURNING id
 
             return insert_event
         raise AssertionError(f"the raw replay does not know this statement of the service yet: {sql[:300]}")
+
+    def _event(self, state) -> dict:
+        """The journal event for B, computed once per run as journal_append computes it."""
+        if "event" in state:
+            return state["event"]
+        captured = self.event_params
+        head = state[Case._meta.db_table][0]
+        seq = head[(Case._meta.db_table, "journal_seq")] + 1
+        prev_hash = head[(Case._meta.db_table, "journal_head")]
+        event = {
+            **{c: _plain(v) for c, v in captured.items()},
+            "case_id": self._map(captured["case_id"], state),
+            "seq": seq,
+            "occurred_at": timezone.now(),
+            "prev_hash": prev_hash,
+        }
+        event["hash"] = event_digest(
+            case_id=event["case_id"], seq=seq, occurred_at=event["occurred_at"], actor_id=event["actor_id"],
+            actor_label=event["actor_label"], actor_roles=event["actor_roles"], action=event["action"],
+            from_state=event["from_state"], to_state=event["to_state"], payload=event["payload"],
+            prev_hash=prev_hash,
+        )
+        state["event"] = event
+        return event
 
     def _map(self, value, state):
         """A's identifiers → B's; every other parameter is the same for every application."""
