@@ -1,0 +1,32 @@
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from arenden.journal import journal_verify
+from bidrag.models import Application, Organisation
+from bidrag.models.application import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_loads_every_state_once_and_twice_is_harmless(capsys):
+    call_command("seed_demo", "--force")
+    first = (Organisation.objects.count(), Application.objects.count(), Counter(Application.objects.values_list("status", flat=True)))
+    call_command("seed_demo", "--force")
+    second = (Organisation.objects.count(), Application.objects.count(), Counter(Application.objects.values_list("status", flat=True)))
+    assert first == second
+    organisations, applications, states = first
+    assert organisations == 290 + 3
+    assert set(states) == set(Status.values)
+    assert journal_verify() == []
+    out = capsys.readouterr().out
+    assert "bidrag-demo-2026" in out and "beslutsfattare" in out
+
+
+def test_seed_demo_refuses_without_debug():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="DJANGO_DEBUG"):
+        call_command("seed_demo")
+    assert not Application.objects.exists()
