@@ -224,77 +224,64 @@ def application_register(*, actor, application: Application, note: str = "") -> 
         return transition(actor=actor, application=application, name="register", payload={"note": note})
 
 
-def _set_deadline(application: Application, *, deadline: date, request_text: str) -> None:
+def _ask_applicant(
+    *, actor, application: Application, name: str, kind: str, subject: str, description: str, deadline: date, request_text: str
+) -> Application:
+    """Send the applicant a request with a deadline and wait for the answer (or the clock)."""
+    require_role(actor, Role.CASE_OFFICER)
     if not request_text.strip():
         raise ValidationFailed(_("Beskriv vad som ska kompletteras eller vilket material som kommuniceras."))
     if deadline is None or deadline <= timezone.localdate():
         raise ValidationFailed(_("Svarsfristen måste ligga efter dagens datum."))
-    application.deadline = deadline
-    application.deadline_request = request_text.strip()
-    application.save(update_fields=["deadline", "deadline_request", "updated_at"])
-
-
-def _outgoing_request(*, actor, application, kind: str, subject: str, description: str, deadline, request_text):
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.OUTGOING,
-        counterpart=application.organisation.name,
-        description=description,
-    )
-    notify_applicant(
-        application=application,
-        kind=kind,
-        subject=subject,
-        body=f"{request_text}\n\nSvara senast {formats.date_format(deadline, 'DATE_FORMAT')} via Bidragsportalen.",
-    )
-
-
-def application_request_supplement(*, actor, application: Application, deadline: date, request_text: str) -> Application:
-    require_role(actor, Role.CASE_OFFICER)
     with transaction.atomic():
         application = lock_application(application)
         transition(
-            actor=actor,
-            application=application,
-            name="request_supplement",
-            payload={"deadline": deadline, "request": request_text},
+            actor=actor, application=application, name=name, payload={"deadline": deadline, "request": request_text}
         )
-        _set_deadline(application, deadline=deadline, request_text=request_text)
-        _outgoing_request(
+        application.deadline = deadline
+        application.deadline_request = request_text.strip()
+        application.save(update_fields=["deadline", "deadline_request", "updated_at"])
+        diarium_entry_add(
             actor=actor,
+            case=application.case,
+            direction=DiariumEntry.Direction.OUTGOING,
+            counterpart=application.organisation.name,
+            description=description,
+        )
+        notify_applicant(
             application=application,
-            kind="supplement_requested",
-            subject="Begäran om komplettering",
-            description="Begäran om komplettering",
-            deadline=deadline,
-            request_text=request_text,
+            kind=kind,
+            subject=subject,
+            body=f"{request_text}\n\nSvara senast {formats.date_format(deadline, 'DATE_FORMAT')} via Bidragsportalen.",
         )
         return application
+
+
+def application_request_supplement(*, actor, application: Application, deadline: date, request_text: str) -> Application:
+    return _ask_applicant(
+        actor=actor,
+        application=application,
+        name="request_supplement",
+        kind="supplement_requested",
+        subject="Begäran om komplettering",
+        description="Begäran om komplettering",
+        deadline=deadline,
+        request_text=request_text,
+    )
 
 
 def application_communicate(*, actor, application: Application, deadline: date, request_text: str) -> Application:
     """Communicate material before deciding (FL 25 §), with a deadline for comments."""
-    require_role(actor, Role.CASE_OFFICER)
-    with transaction.atomic():
-        application = lock_application(application)
-        transition(
-            actor=actor,
-            application=application,
-            name="communicate",
-            payload={"deadline": deadline, "material": request_text},
-        )
-        _set_deadline(application, deadline=deadline, request_text=request_text)
-        _outgoing_request(
-            actor=actor,
-            application=application,
-            kind="communication",
-            subject="Kommunicering inför beslut",
-            description="Kommunicering enligt 25 § förvaltningslagen",
-            deadline=deadline,
-            request_text=request_text,
-        )
-        return application
+    return _ask_applicant(
+        actor=actor,
+        application=application,
+        name="communicate",
+        kind="communication",
+        subject="Kommunicering inför beslut",
+        description="Kommunicering enligt 25 § förvaltningslagen",
+        deadline=deadline,
+        request_text=request_text,
+    )
 
 
 def _receive(*, actor, application, name: str, answer: str, uploaded_file, description: str) -> Application:
