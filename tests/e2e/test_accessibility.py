@@ -1,0 +1,175 @@
+"""axe-core (WCAG 2.1 A and AA rules) on the main pages, in their normal and error states.
+
+Each test opens the page as the person who uses it, checks that the page is the one meant
+(so a redirect to the login page cannot pass for it), then scans it.
+"""
+
+import re
+
+from playwright.sync_api import expect
+
+from bidrag.models.application import Status
+
+
+def test_login_page(open_page, assert_accessible):
+    page = open_page()
+    page.goto("/logga-in/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logga in")
+    assert_accessible(page, "login page")
+
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert_accessible(page, "login page with errors")
+
+    page.get_by_label("Användarnamn").fill("finns-inte")
+    page.get_by_label("Lösenord").fill("fel-lösenord")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator(".error-summary")).to_contain_text("korrekt")
+    assert_accessible(page, "login page after a wrong password")
+
+
+def test_application_list(open_page, assert_accessible, users, draft, make_application):
+    make_application(to=Status.GRANTED, title="Beviljat projekt")
+    page = open_page(user=users.signatory)
+    page.goto("/ansokningar/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mina ansökningar")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("link", name=draft.title, exact=True)).to_be_visible()
+    expect(table.get_by_role("link", name="Beviljat projekt", exact=True)).to_be_visible()
+    expect(table).to_contain_text("Beviljad")
+    assert_accessible(page, "application list")
+
+
+def test_application_edit_page_with_errors(open_page, assert_accessible, users, draft, tmp_path):
+    page = open_page(user=users.applicant)
+    page.goto(f"/ansokningar/{draft.pk}/redigera/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(draft.title)
+    expect(page.get_by_role("table", name="Bilagor")).to_be_visible()
+    assert_accessible(page, "application edit page")
+
+    # A rejected upload: the service refuses the file type, the page says so.
+    exe = tmp_path / "program.exe"
+    exe.write_bytes(b"MZ\x90\x00" + b"\x00" * 60)
+    page.locator("#id_kind").select_option("ovrigt")
+    page.locator("#id_file").set_input_files(exe)
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.get_by_role("alert")).to_contain_text("Filtypen .exe tas inte emot")
+    assert_accessible(page, "application edit page after a rejected upload")
+
+    # Field errors with the error summary: an upload without a file, an end before the start.
+    page.get_by_role("button", name="Ladda upp").click()
+    expect(page.locator("#attachment-error-summary")).to_be_visible()
+    expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, "application edit page with an invalid upload form")
+
+    page.locator("#id_start_date").fill("2030-06-01")
+    page.locator("#id_end_date").fill("2030-01-01")
+    page.get_by_role("button", name="Spara utkast").click()
+    expect(page.locator("#draft-error-summary")).to_be_visible()
+    expect(page.locator("#id_end_date")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, "application edit page with an invalid draft form")
+
+
+def test_granted_application_detail(open_page, assert_accessible, users, make_application):
+    application = make_application(to=Status.GRANTED, title="Beviljat projekt")
+    page = open_page(user=users.signatory)
+    page.goto(f"/ansokningar/{application.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Beviljat projekt")
+    expect(page.locator(".status-line")).to_contain_text("Beviljad")
+    expect(page.get_by_role("region", name="Beslut")).to_contain_text("250 000")
+    assert_accessible(page, "granted application detail")
+
+
+def test_submit_page(open_page, assert_accessible, users, draft):
+    page = open_page(user=users.signatory)
+    page.goto(f"/ansokningar/{draft.pk}/skicka-in/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Skicka in ansökan")
+    expect(page.get_by_role("button", name="Signera och skicka in")).to_be_visible()
+    assert_accessible(page, "submit page")
+
+
+def test_submit_page_of_incomplete_draft(open_page, assert_accessible, users, cast, call, stockholm):
+    from workflows import demo
+
+    incomplete = demo.new_application(cast=cast, organisation=stockholm, call=call, title="Halvfärdigt", complete=False)
+    page = open_page(user=users.signatory)
+    page.goto(f"/ansokningar/{incomplete.pk}/skicka-in/")
+    expect(page.get_by_role("heading", name="Ansökan är inte komplett")).to_be_visible()
+    assert_accessible(page, "submit page of an incomplete draft")
+
+
+def test_staff_queue(open_page, assert_accessible, users, make_application, malmo):
+    make_application(to=Status.SUBMITTED, title="Trygga Stockholm")
+    make_application(to=Status.SUBMITTED, title="Trygga Malmö", organisation=malmo)
+    page = open_page(user=users.registrar)
+    page.goto("/handlaggning/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Handläggning")
+    rows = page.get_by_role("table").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    assert_accessible(page, "staff queue")
+
+
+def test_case_page(open_page, assert_accessible, users, make_application):
+    application = make_application(to=Status.IN_ASSESSMENT, title="Bedöms nu")
+    page = open_page(user=users.officer)
+    page.goto(f"/arenden/{application.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bedöms nu")
+    expect(page.get_by_role("table", name="Diarieförda handlingar").locator("tbody tr")).not_to_have_count(0)
+    expect(page.get_by_role("table", name=re.compile("Händelser i ärendet")).locator("tbody tr")).not_to_have_count(0)
+    expect(page.get_by_role("link", name="Lägg beslutsförslag")).to_be_visible()
+    assert_accessible(page, "case page")
+
+
+def test_task_action_form(open_page, assert_accessible, users, make_application):
+    application = make_application(to=Status.IN_ASSESSMENT)
+    page = open_page(user=users.officer)
+    page.goto(f"/arenden/{application.pk}/uppgift/assess/propose_decision/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lägg beslutsförslag")
+    assert_accessible(page, "propose decision form")
+
+    page.get_by_role("button", name="Lägg beslutsförslag").click()
+    expect(page.locator("#action-error-summary")).to_be_visible()
+    expect(page.locator("#id_reasons")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, "propose decision form with errors")
+
+
+def test_not_found_page(open_page, assert_accessible):
+    page = open_page()
+    response = page.goto("/finns-inte/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sidan finns inte")
+    assert_accessible(page, "404 page")
+
+
+def test_english_version(open_page, assert_accessible, users, draft):
+    page = open_page(user=users.signatory)
+    page.goto("/ansokningar/")
+    page.get_by_label("Språk / Language").select_option("en")
+    page.get_by_role("button", name="Byt språk").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My applications")
+    expect(page).to_have_url(re.compile(r"/ansokningar/$"))
+    assert_accessible(page, "application list in English")
+
+
+def test_the_scan_finds_and_reports_violations(open_page, assert_accessible):
+    """The checker itself: break the login page on purpose; the scan must fail and say where."""
+    page = open_page()
+    page.goto("/logga-in/")
+    page.evaluate(
+        """() => {
+            document.querySelector('label[for=id_username]').remove();
+            const img = document.createElement('img');
+            img.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+            img.className = 'broken-on-purpose';
+            document.querySelector('main').append(img);
+        }"""
+    )
+    try:
+        assert_accessible(page, "deliberately broken login page")
+    except AssertionError as failure:
+        message = str(failure)
+    else:
+        raise AssertionError("axe reported no violation on a page with an unlabelled input and an image without alt")
+    assert "label:" in message and "#id_username" in message
+    assert "image-alt:" in message and 'class="broken-on-purpose"' in message

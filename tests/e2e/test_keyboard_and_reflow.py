@@ -1,0 +1,83 @@
+"""Keyboard use (WCAG 2.4.1 bypass blocks, 2.4.7 focus visible) and reflow at 320 CSS px
+(1.4.10), which axe cannot check."""
+
+import pytest
+from playwright.sync_api import expect
+
+from bidrag.models.application import Status
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    return {
+        tag: el.tagName, id: el.id, text: el.textContent.trim(), cls: el.className,
+        outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth),
+        outlineColor: style.outlineColor, boxShadow: style.boxShadow, background: style.backgroundColor,
+        top: box.top, bottom: box.bottom, left: box.left, width: box.width, height: box.height,
+    };
+}"""
+
+
+def test_skip_link_is_first_visible_on_focus_and_moves_focus_to_main(open_page, users, draft):
+    page = open_page(user=users.signatory)
+    page.goto("/ansokningar/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mina ansökningar")
+
+    hidden = page.evaluate("() => document.querySelector('.skip-link').getBoundingClientRect().bottom")
+    assert hidden <= 0, "the skip link should be off screen until it gets focus"
+
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUSED)
+    assert focused["cls"] == "skip-link" and focused["text"] == "Hoppa till huvudinnehållet", focused
+    # Focus is visible: an outline that is drawn, and a ring; the link is on screen.
+    assert focused["outlineStyle"] != "none" and focused["outlineWidth"] >= 2, focused
+    assert focused["boxShadow"] != "none" or focused["outlineColor"] not in ("transparent", "rgba(0, 0, 0, 0)"), focused
+    assert focused["top"] >= 0 and focused["height"] > 0 and focused["width"] > 0, focused
+
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    assert page.url.endswith("#main")
+
+    # The next Tab continues inside main, not back in the header.
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.getElementById('main').contains(document.activeElement)")
+    focused = page.evaluate(FOCUSED)
+    assert focused["outlineStyle"] != "none", focused
+
+
+@pytest.fixture
+def queue_with_cases(make_application, malmo):
+    make_application(to=Status.SUBMITTED, title="Ett projekt med ett ganska långt namn om trygghet i centrum")
+    make_application(to=Status.SUBMITTED, title="Trygga Malmö", organisation=malmo)
+
+
+NARROW = {"width": 320, "height": 640}
+OVERFLOW = """() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+    wide: [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .filter(el => !el.closest('.table-wrapper, .visually-hidden, .skip-link'))
+        .slice(0, 5).map(el => el.outerHTML.slice(0, 120)),
+})"""
+
+
+def assert_no_horizontal_scroll(page, name):
+    assert page.evaluate("() => innerWidth") == 320
+    result = page.evaluate(OVERFLOW)
+    assert result["scrollWidth"] <= result["clientWidth"], f"{name} scrolls sideways at 320 px: {result}"
+
+
+def test_edit_page_reflows_at_320_px(open_page, users, draft):
+    page = open_page(user=users.applicant, viewport=NARROW)
+    page.goto(f"/ansokningar/{draft.pk}/redigera/")
+    expect(page.get_by_role("table", name="Projektets kostnader")).to_be_visible()
+    assert_no_horizontal_scroll(page, "application edit page")
+
+
+def test_queue_reflows_at_320_px(open_page, users, queue_with_cases):
+    page = open_page(user=users.registrar, viewport=NARROW)
+    page.goto("/handlaggning/")
+    expect(page.get_by_role("table").locator("tbody tr")).to_have_count(2)
+    assert_no_horizontal_scroll(page, "staff queue")
