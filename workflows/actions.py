@@ -17,7 +17,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from bidrag import services
 from bidrag.models import Application, Disbursement, Proposal
-from bidrag.models.application import WITHDRAWABLE, Status
+from bidrag.models.application import Status
 from bidrag.roles import Role
 
 from . import forms

@@ -17,7 +17,7 @@ from arenden.errors import ServiceError
 from arenden.http import report_error
 from arenden.services import conflict_declare
 from bidrag import selectors as bidrag_selectors
-from bidrag.models.application import Status
+from bidrag.models.application import WITHDRAWABLE, Status
 from bidrag.roles import Role, is_staff_reader, user_roles
 from bidrag.services.applications import submission_problems
 
@@ -141,7 +141,7 @@ def application_detail(request, application_id):
             "is_signatory": bidrag_selectors.is_signatory(actor=request.user, application=application),
             "problems": submission_problems(application) if application.status == Status.DRAFT else [],
             "actions": selectors.applicant_actions(actor=request.user, application=application),
-            "can_withdraw": application.status in actions.WITHDRAWABLE,
+            "can_withdraw": application.status in WITHDRAWABLE,
         },
     )
 

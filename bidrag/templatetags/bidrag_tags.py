@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.conf import settings
 from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
 
 from arenden.services import ALLOWED_TYPES
 from bidrag.models.application import AttachmentKind, Status

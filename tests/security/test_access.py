@@ -82,7 +82,7 @@ def test_auditor_reads_but_cannot_act(make_application, cast):
 
 
 def test_urls_carry_uuids_not_sequential_ids(make_application, cast):
-    application = make_application(to=Status.SUBMITTED)
+    make_application(to=Status.SUBMITTED)
     page = client_for(cast.registrar).get(reverse("workflows:queue")).content.decode()
     links = re.findall(r'href="(/[^"]*)"', page)
     case_links = [link for link in links if link.startswith("/arenden/") and link != reverse("workflows:case_list")]
