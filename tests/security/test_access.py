@@ -133,3 +133,12 @@ def test_claim_is_offered_only_to_the_tasks_queue(make_application, cast):
     claim = reverse("workflows:task_claim", args=[application.pk, "register"])
     assert claim in client_for(cast.registrar).get(url).content.decode()
     assert claim not in client_for(cast.officer).get(url).content.decode()
+
+
+def test_case_page_shows_who_prepared_attested_and_paid(make_application, cast):
+    application = make_application(to=Status.IN_PROGRESS)
+    page = client_for(cast.auditor).get(reverse("workflows:case_detail", args=[application.pk])).content.decode()
+    table = page[page.index('id="disbursements-caption"') :]
+    table = table[: table.index("</table>")]  # the journal names everyone too: look only here
+    for user in (cast.officer, cast.finance, cast.finance2):
+        assert user.get_full_name() in table
