@@ -14,16 +14,20 @@ PYTEST_ARGS ?=
 # Production-like environment for `check --deploy`.
 CHECK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bidrag
 
-.PHONY: install test bench run check-deploy
+.PHONY: install system-packages lint typecheck test bench run check-deploy
 
 install:
 	python3.13 -m uv --version >/dev/null 2>&1 || python3.13 -m pip install uv
 	$(UV) sync --frozen
 
+# Debian packages the tests need (Chromium): apt-get as root, else a message naming them.
+system-packages:
+	scripts/system-packages.sh
+
 # The whole suite against real PostgreSQL ($$DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/bidrag) and a SeaweedFS the harness starts.
 # Benchmarks are left out: `make bench`.
-test: install
+test: install system-packages
 	$(PYTEST) --ignore=tests/bench $(PYTEST_ARGS)
 
 bench: install
