@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -18,6 +19,14 @@ from .actors import group_names
 from .models import Case, JournalEvent
 
 GENESIS_HASH = "0" * 64
+
+
+class CaseEvent(StrEnum):
+    """Events of generic case handling; a domain app names its own in an enum of its own."""
+
+    CLOSE = "close_case"
+    DECLARE_CONFLICT = "declare_conflict"
+    RULE_CONFLICT = "rule_conflict"
 
 
 def _canonical_json(value) -> str:
@@ -71,16 +80,23 @@ def journal_append(
     *,
     actor,
     case: Case,
-    action: str,
+    action: StrEnum,
     from_state: str = "",
     to_state: str = "",
     payload: dict | None = None,
 ) -> JournalEvent:
-    """Append one event. Must run inside the caller's transaction, which it joins."""
+    """Append one event. Must run inside the caller's transaction, which it joins.
+
+    `action` is a member of an event enum (CaseEvent, bidrag.events.Event): a free string
+    would let one action drift into several names.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal_append must run inside the transaction of the state change")
+    if not isinstance(action, StrEnum):
+        raise TypeError(f"journal action must be an event enum member, not {action!r}")
+    action_name = action.value
     # The case row lock serialises appends per case, so seq and prev_hash never fork.
-    head = Case.objects.select_for_update().only("journal_seq", "journal_head").get(pk=case.pk)
+    head = Case.objects.select_for_update(of=("self",)).only("journal_seq", "journal_head").get(pk=case.pk)
     seq = head.journal_seq + 1
     prev_hash = head.journal_head
     actor_id, actor_label, actor_roles = actor_snapshot(actor)
@@ -93,7 +109,7 @@ def journal_append(
         actor_id=actor_id,
         actor_label=actor_label,
         actor_roles=actor_roles,
-        action=action,
+        action=action_name,
         from_state=from_state,
         to_state=to_state,
         payload=clean_payload,
@@ -107,7 +123,7 @@ def journal_append(
         actor_id=actor_id,
         actor_label=actor_label,
         actor_roles=actor_roles,
-        action=action,
+        action=action_name,
         from_state=from_state,
         to_state=to_state,
         payload=clean_payload,

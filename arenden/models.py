@@ -96,7 +96,9 @@ class Attachment(models.Model):
 
 
 class ConflictOfInterest(models.Model):
-    """A declared jäv (FL §§16–18): the declarer may not take part in the case."""
+    """A declared jäv (FL 16–18 §§): the declarer takes no part in the case until the
+    agency has ruled. Append-only: the database refuses UPDATE and DELETE (migration 0004);
+    the ruling is a row of its own."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="conflicts")
@@ -107,6 +109,29 @@ class ConflictOfInterest(models.Model):
     class Meta:
         verbose_name = _("jävsanmälan")
         verbose_name_plural = _("jävsanmälningar")
+        ordering = ["declared_at"]
+
+    def __str__(self):
+        return f"{self.user} ({self.declared_at:%Y-%m-%d})"
+
+
+class ConflictRuling(models.Model):
+    """The agency's ruling on a declared jäv (FL 18 §). Upheld: the declarer stays out of
+    the case for good; not upheld: the declarer may take part again. Append-only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    declaration = models.OneToOneField(ConflictOfInterest, on_delete=models.PROTECT, related_name="ruling")
+    upheld = models.BooleanField(_("jäv föreligger"))
+    reasons = models.TextField(_("skäl"))
+    ruled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ruled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("beslut i jävsfråga")
+        verbose_name_plural = _("beslut i jävsfrågor")
+
+    def __str__(self):
+        return f"{self.declaration}: {'jäv' if self.upheld else 'inte jäv'}"
 
 
 class JournalEvent(models.Model):
@@ -136,3 +161,6 @@ class JournalEvent(models.Model):
         ordering = ["case", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="journal_unique_seq_per_case")]
         indexes = [models.Index(fields=["occurred_at"])]
+
+    def __str__(self):
+        return f"{self.case_id} #{self.seq} {self.action}"

@@ -67,3 +67,19 @@ def make_application(cast, call, reference):
         return demo.drive(application=application, to=to, cast=cast)
 
     return make
+
+
+def perform(*, actor, application, node, action, data=None):
+    """One action through the door, as the pages take it."""
+    from workflows import door
+
+    return door.act(actor=actor, application_id=application.pk, node=node, action=action, data=data or {})
+
+
+def submit(*, actor, application, idempotency_key=""):
+    """The signatory submits through the door; returns a fresh instance."""
+    from bidrag.models import Application
+
+    perform(actor=actor, application=application, node="start", action="submit",
+            data={"idempotency_key": idempotency_key})
+    return Application.objects.select_related("case").get(pk=application.pk)

@@ -21,7 +21,7 @@ from bidrag.models import Application, Call, GrantScheme, Membership, Organisati
 from bidrag.models.application import Status
 from bidrag.roles import Role, roles_ensure
 
-from . import actions
+from . import door
 
 KOMMUNER_CSV = Path(__file__).resolve().parent.parent / "bidrag" / "data" / "kommuner.csv"
 
@@ -177,7 +177,7 @@ def new_application(*, cast: Cast, organisation: Organisation, call: Call, title
 
 
 def _do(cast_user, application, node, action, **data):
-    return actions.task_perform(actor=cast_user, application=application, node=node, action=action, data=data)
+    return door.act(actor=cast_user, application_id=application.pk, node=node, action=action, data=data)
 
 
 # The path to each state, as steps from the previous one. Each step: (who, node, action, data).
@@ -200,9 +200,9 @@ def _steps(cast: Cast):
         ],
         Status.GRANTED: [(cast.decision_maker, "decide", "decide", {})],
         Status.IN_PROGRESS: [
-            (cast.officer, "prepare_payment", "prepare", {}),
-            (cast.finance, "attest_payment", "attest", {}),
-            (cast.finance2, "pay", "pay", {"payment_reference": "BG 5050-1055 / demo"}),
+            (cast.officer, "prepare_payment", "prepare_disbursement", {}),
+            (cast.finance, "attest_payment", "attest_disbursement", {}),
+            (cast.finance2, "pay", "pay_disbursement", {"payment_reference": "BG 5050-1055 / demo"}),
         ],
         Status.REPORT_REVIEW: [
             (cast.signatory, "await_report", "submit_report", {"summary": "Samordnaren anställdes och 24 trygghetsvandringar genomfördes.", "actual_costs": Decimal("248500")})
@@ -227,7 +227,7 @@ def drive(*, application: Application, to: str, cast: Cast) -> Application:
     """Take a complete draft to the given state along the usual path."""
     if to == Status.DRAFT:
         return application
-    actions.application_submit_and_start(actor=cast.signatory, application=application, idempotency_key=f"demo-{application.pk}")
+    _do(cast.signatory, application, "start", "submit", idempotency_key=f"demo-{application.pk}")
     steps = _steps(cast)
     detours = {
         Status.AWAITING_SUPPLEMENT: (Status.IN_REVIEW, [Status.AWAITING_SUPPLEMENT]),
@@ -252,10 +252,11 @@ def drive(*, application: Application, to: str, cast: Cast) -> Application:
         _do(cast.officer, application, "review", "propose_dismissal", reasons="Ansökan kom in efter att utlysningen stängt.")
         _do(cast.decision_maker, application, "dismiss", "dismiss")
     elif to == Status.WITHDRAWN:
-        actions.application_withdraw_and_cancel(actor=cast.signatory, application=application, reason="Projektet finansieras på annat sätt.")
+        door.act(actor=cast.signatory, application_id=application.pk, node=None, action="withdraw",
+                 data={"reason": "Projektet finansieras på annat sätt."})
     elif to == Status.REPAYMENT_CLAIMED:
         _do(cast.officer, application, "review_report", "propose_repayment",
             amount=Decimal("50000"), reasons="Medel har använts till löpande verksamhet i strid med villkoren.")
         _do(cast.decision_maker, application, "claim_repayment", "claim_repayment")
-    application.refresh_from_db()
-    return application
+    # A fresh instance, not refresh_from_db(): see workflows/views.py submit().
+    return Application.objects.select_related("case", "call", "organisation").get(pk=application.pk)

@@ -67,3 +67,13 @@ class ReportForm(forms.Form):
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Skäl (valfritt)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     confirm = forms.BooleanField(label=_("Jag vill återkalla ansökan"), required=True)
+
+
+class ConflictRulingForm(forms.Form):
+    upheld = forms.ChoiceField(
+        label=_("Föreligger jäv?"),
+        choices=[("yes", _("Ja, jäv föreligger: personen deltar inte i ärendet")),
+                 ("no", _("Nej, jäv föreligger inte: personen får delta"))],
+        widget=forms.RadioSelect,
+    )
+    reasons = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -4,13 +4,16 @@ from django.db.models import QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from bidrag.locks import ACTIVE_TASK
+from bidrag.models.application import WITHDRAWABLE
 from bidrag.roles import ROLE_PERMISSIONS, Role, user_roles
-from bidrag.selectors import is_member, is_signatory, requested_total_subquery
+from bidrag.selectors import requested_total_subquery
 
-from .actions import NODE_ACTIONS, active_tasks
+from . import policy
+from .door import nodes
+from .flows import ApplicationFlow
 
 QUEUE_ROLES = [Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE]
-APPLICANT_SIGNATORY_ACTIONS = {"submit_report"}
 
 
 def queue_roles(*, actor) -> list[Role]:
@@ -36,31 +39,41 @@ def task_application(task):
     return task.process.applicationprocess.application
 
 
-def staff_actions(*, actor, application) -> list[dict]:
-    """The actions the actor's roles allow on the application's open tasks."""
-    roles = user_roles(actor)
+def active_tasks(application) -> list[Task]:
+    return list(
+        Task.objects.filter(process__applicationprocess__application=application, status__in=ACTIVE_TASK)
+        .select_related("owner")
+        .order_by("created", "pk")
+    )
+
+
+def available_actions(*, actor, application, tasks=None) -> list[dict]:
+    """What the actor may do now, as the door would judge it: only what they may take is offered."""
+    by_name = nodes()
     result = []
-    for task in active_tasks(application):
-        node = task.flow_task.name if task.flow_task else ""
-        for action in NODE_ACTIONS.get(node, []):
-            if action.applicant or not roles & set(action.roles):
-                continue
-            result.append({"task": task, "node": node, "action": action})
+    for task in active_tasks(application) if tasks is None else tasks:
+        node = by_name.get(task.flow_task.name if task.flow_task else "")
+        for action in node.actions if node else ():
+            if policy.may_take(actor=actor, application=application, action=action, task=task):
+                result.append({"task": task, "node": node.name, "action": action})
+    if application.status in WITHDRAWABLE:
+        for action in ApplicationFlow.process_actions:
+            if policy.may_take(actor=actor, application=application, action=action):
+                result.append({"task": None, "node": None, "action": action})
     return result
 
 
-def applicant_actions(*, actor, application) -> list[dict]:
-    if not is_member(actor=actor, application=application):
-        return []
-    signatory = is_signatory(actor=actor, application=application)
-    result = []
-    for task in active_tasks(application):
-        node = task.flow_task.name if task.flow_task else ""
-        for action in NODE_ACTIONS.get(node, []):
-            if not action.applicant:
-                continue
-            if action.name in APPLICANT_SIGNATORY_ACTIONS and not signatory:
-                continue
-            result.append({"task": task, "node": node, "action": action})
+def claimable(*, actor, application, tasks) -> set:
+    """The open tasks the actor may take from the queue."""
+    by_name = nodes()
+    result = set()
+    for task in tasks:
+        node = by_name.get(task.flow_task.name if task.flow_task else "")
+        if node is None or task.owner_id or task.flow_task_type != "HUMAN":
+            continue
+        try:
+            policy.check_claim(actor=actor, application=application, node=node, task=task)
+        except policy.NotAllowed:
+            continue
+        result.add(task.pk)
     return result
-

@@ -9,6 +9,9 @@ urlpatterns = [
     path("arenden/", views.case_list, name="case_list"),
     path("arenden/<uuid:application_id>/", views.case_detail, name="case_detail"),
     path("arenden/<uuid:application_id>/jav/", views.declare_conflict, name="declare_conflict"),
+    path(
+        "arenden/<uuid:application_id>/jav/<uuid:declaration_id>/beslut/", views.rule_conflict, name="rule_conflict"
+    ),
     path("arenden/<uuid:application_id>/uppgift/<slug:node>/ta/", views.task_claim, name="task_claim"),
     path("arenden/<uuid:application_id>/uppgift/<slug:node>/<slug:action>/", views.task_action, name="task_action"),
     path("ansokningar/<uuid:application_id>/", views.application_detail, name="application_detail"),

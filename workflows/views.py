@@ -1,5 +1,5 @@
 """Every page that moves an application from one state to another, plus the queues and
-the case page. Thin: parse, call workflows.actions (which calls the services), render."""
+the case page. Thin: parse, call workflows.door (which calls the services), render."""
 
 import uuid
 
@@ -10,25 +10,21 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views import View
 from django.views.decorators.http import require_http_methods, require_POST
 
 from arenden.errors import ServiceError
 from arenden.http import report_error
-from arenden.services import conflict_declare
 from bidrag import selectors as bidrag_selectors
-from bidrag.models.application import WITHDRAWABLE, Status
+from bidrag.models import Application
+from bidrag.models.application import Status
 from bidrag.roles import Role, is_staff_reader, user_roles
 from bidrag.services.applications import submission_problems
 
-from . import actions, selectors
-from .forms import WithdrawForm
+from . import door, policy, selectors
+from .flows import WITHDRAW
+from .forms import ConflictRulingForm
 
 PAGE_SIZES = (25, 100)
-
-
-class TaskView(View):
-    """viewflow's View node wants a view; our case pages drive the tasks through task_action."""
 
 
 def _staff_application(request, application_id):
@@ -72,7 +68,7 @@ def case_list(request):
         raise Http404
     status = request.GET.get("status", "")
     query = request.GET.get("q", "").strip()
-    cases = bidrag_selectors.application_list(actor=request.user).exclude(status=Status.DRAFT)
+    cases = bidrag_selectors.application_list(actor=request.user).filter(case__diarienummer__isnull=False)
     if status in Status.values:
         cases = cases.filter(status=status)
     if query:
@@ -97,7 +93,12 @@ def case_list(request):
 def case_detail(request, application_id):
     application = _staff_application(request, application_id)
     case = application.case
-    tasks = list(actions.active_tasks(application))
+    if policy.is_barred(request.user, application):
+        # FL 16 §: whoever declared jäv sees no more of the case than its diarium entry.
+        return render(request, "workflows/case_barred.html", {"application": application, "case": case,
+                                                               "diarium": case.diarium_entries.all()})
+    tasks = selectors.active_tasks(application)
+    conflicts = list(case.conflicts.select_related("user", "ruling", "ruling__ruled_by"))
     return render(
         request,
         "workflows/case_detail.html",
@@ -109,19 +110,34 @@ def case_detail(request, application_id):
             "diarium": case.diarium_entries.all(),
             "journal": case.journal.select_related("actor").order_by("seq"),
             "tasks": tasks,
-            "claimable": {
-                t.pk for t in tasks if t.flow_task_type == "HUMAN" and request.user.has_perm(t.owner_permission)
-            },
-            "actions": selectors.staff_actions(actor=request.user, application=application),
+            "claimable": selectors.claimable(actor=request.user, application=application, tasks=tasks),
+            "actions": [
+                item for item in selectors.available_actions(actor=request.user, application=application, tasks=tasks)
+                if item["node"] is not None and not item["action"].is_applicant_action
+            ],
             "proposals": application.proposals.select_related("proposed_by"),
             "decisions": application.decisions.select_related("decided_by", "presented_by"),
             "disbursements": application.disbursements.select_related("prepared_by", "attested_by", "paid_by"),
             "reports": application.reports.all(),
             "repayments": application.repayments.all(),
-            "conflicts": case.conflicts.select_related("user"),
+            "conflicts": conflicts,
+            "rulable": [
+                c for c in conflicts
+                if not hasattr(c, "ruling") and _may(policy.check_rule_conflict, request.user, application, declaration=c)
+            ],
+            "ruling_form": ConflictRulingForm(),
+            "may_declare": _may(policy.check_declare_conflict, request.user, application) and case.closed_at is None,
             "is_auditor": Role.AUDITOR in user_roles(request.user),
         },
     )
+
+
+def _may(check, actor, application, **kwargs) -> bool:
+    try:
+        check(actor=actor, application=application, **kwargs)
+    except ServiceError:
+        return False
+    return True
 
 
 @login_required
@@ -140,8 +156,11 @@ def application_detail(request, application_id):
             "diarium": application.case.diarium_entries.all(),
             "is_signatory": bidrag_selectors.is_signatory(actor=request.user, application=application),
             "problems": submission_problems(application) if application.status == Status.DRAFT else [],
-            "actions": selectors.applicant_actions(actor=request.user, application=application),
-            "can_withdraw": application.status in WITHDRAWABLE,
+            "actions": [
+                item for item in selectors.available_actions(actor=request.user, application=application)
+                if item["node"] is not None and item["action"].is_applicant_action
+            ],
+            "can_withdraw": policy.may_take(actor=request.user, application=application, action=WITHDRAW),
         },
     )
 
@@ -156,22 +175,22 @@ def _after_action_url(request, application):
 @require_http_methods(["GET", "POST"])
 def task_action(request, application_id, node, action):
     application = bidrag_selectors.application_get(actor=request.user, application_id=application_id)
-    spec = actions.find_action(node, action)
-    if spec is None:
+    flow_node, spec = door.find(node, action)
+    if spec is None or spec.is_clock_action:
         raise Http404
-    if spec.applicant:
+    if spec.is_applicant_action:
         bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
     elif not is_staff_reader(request.user):
         raise Http404
     posted = request.method == "POST"
     form = spec.form(request.POST if posted else None, request.FILES if posted else None) if spec.form else None
     status = 200
-    if request.method == "POST":
+    if posted:
         if form is None or form.is_valid():
             try:
-                actions.task_perform(
+                door.act(
                     actor=request.user,
-                    application=application,
+                    application_id=application.pk,
                     node=node,
                     action=action,
                     data=form.cleaned_data if form else {},
@@ -198,14 +217,20 @@ def task_claim(request, application_id, node):
     release = request.POST.get("release") == "1"
     try:
         if release:
-            actions.task_release(actor=request.user, application=application, node=node)
+            door.release(actor=request.user, application_id=application.pk, node=node)
         else:
-            actions.task_claim(actor=request.user, application=application, node=node)
+            door.claim(actor=request.user, application_id=application.pk, node=node)
     except ServiceError as error:
         report_error(request, error)
-    else:
-        messages.success(request, _("Uppgiften är lämnad tillbaka till kön.") if release else _("Du har tagit uppgiften."))
+        return redirect("workflows:case_detail", application_id=application.pk)
+    messages.success(request, _("Uppgiften är lämnad tillbaka till kön.") if release else _("Du har tagit uppgiften."))
     return redirect("workflows:case_detail", application_id=application.pk)
+
+
+def _refused(request, application, error: ServiceError):
+    """A refused case-level POST: the message, a way back, and the error's own status."""
+    status = report_error(request, error)
+    return render(request, "workflows/refused.html", {"application": application}, status=status)
 
 
 @login_required
@@ -213,11 +238,29 @@ def task_claim(request, application_id, node):
 def declare_conflict(request, application_id):
     application = _staff_application(request, application_id)
     try:
-        conflict_declare(actor=request.user, case=application.case, reason=request.POST.get("reason", ""))
+        door.declare_conflict(actor=request.user, application_id=application.pk, reason=request.POST.get("reason", ""))
     except ServiceError as error:
-        report_error(request, error)
-    else:
-        messages.success(request, _("Jävsanmälan är registrerad. Du kan inte längre delta i ärendet."))
+        return _refused(request, application, error)
+    messages.success(request, _("Jävsanmälan är registrerad. Du kan inte delta i ärendet innan jävsfrågan är avgjord."))
+    return redirect("workflows:case_detail", application_id=application.pk)
+
+
+@login_required
+@require_POST
+def rule_conflict(request, application_id, declaration_id):
+    application = _staff_application(request, application_id)
+    form = ConflictRulingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Ange om jäv föreligger och skälen för beslutet."))
+        return redirect("workflows:case_detail", application_id=application.pk)
+    try:
+        door.rule_conflict(
+            actor=request.user, application_id=application.pk, declaration_id=declaration_id,
+            upheld=form.cleaned_data["upheld"] == "yes", reasons=form.cleaned_data["reasons"],
+        )
+    except ServiceError as error:
+        return _refused(request, application, error)
+    messages.success(request, _("Beslutet i jävsfrågan är registrerat."))
     return redirect("workflows:case_detail", application_id=application.pk)
 
 
@@ -228,15 +271,20 @@ def submit(request, application_id):
     status = 200
     if request.method == "POST":
         try:
-            actions.application_submit_and_start(
-                actor=request.user, application=application, idempotency_key=request.POST.get("idempotency_key", "")[:64]
+            door.act(
+                actor=request.user, application_id=application.pk, node="start", action="submit",
+                data={"idempotency_key": request.POST.get("idempotency_key", "")[:64]},
             )
         except ServiceError as error:
             status = report_error(request, error)
         else:
             messages.success(request, _("Ansökan är inskickad. En mottagningsbekräftelse skickas med e-post."))
             return redirect("workflows:application_detail", application_id=application.pk)
-    application.refresh_from_db()
+        # Re-read as a fresh instance: refresh_from_db() on the protected FSM field flips
+        # django-fsm's shared flag, which is not thread-safe under a threaded server.
+        application = Application.objects.select_related("case", "call", "call__scheme", "organisation").get(
+            pk=application.pk
+        )
     return render(
         request,
         "workflows/submit.html",
@@ -254,13 +302,14 @@ def submit(request, application_id):
 @require_http_methods(["GET", "POST"])
 def withdraw(request, application_id):
     application = bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
-    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    form = WITHDRAW.form(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                actions.application_withdraw_and_cancel(
-                    actor=request.user, application=application, reason=form.cleaned_data["reason"]
+                door.act(
+                    actor=request.user, application_id=application.pk, node=None, action="withdraw",
+                    data=form.cleaned_data,
                 )
             except ServiceError as error:
                 status = report_error(request, error)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 
 class Status(models.TextChoices):
@@ -100,7 +100,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
             return self.requested_total or Decimal("0")
         return self.budget_lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
 
-    # --- transitions: state only; services journal, notify and move the flow ---
+    # --- transitions: state only. Each is taken by exactly one action of the flow
+    # (workflows/flows.py, checked by tests/workflows/test_process_declaration.py), and only
+    # through the door (workflows/door.py), whose services journal and notify. ---
 
     @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
     def submit(self):
@@ -139,19 +141,15 @@ class Application(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=status, source=Status.DECISION_PROPOSED, target=Status.IN_ASSESSMENT)
-    def return_for_rework(self):
+    def return_proposal(self):
         pass
 
-    @transition(field=status, source=Status.DECISION_PROPOSED, target=Status.GRANTED)
-    def grant(self):
-        pass
-
-    @transition(field=status, source=Status.DECISION_PROPOSED, target=Status.REJECTED)
-    def reject(self):
-        pass
+    @transition(field=status, source=Status.DECISION_PROPOSED, target=RETURN_VALUE(Status.GRANTED, Status.REJECTED))
+    def decide(self, *, granted: bool):
+        return Status.GRANTED if granted else Status.REJECTED
 
     @transition(field=status, source=Status.GRANTED, target=Status.IN_PROGRESS)
-    def mark_paid(self):
+    def pay_disbursement(self):
         pass
 
     @transition(field=status, source=Status.IN_PROGRESS, target=Status.REPORT_REVIEW)
@@ -171,7 +169,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
         pass
 
     @transition(field=status, source=Status.REPAYMENT_CLAIMED, target=Status.CLOSED)
-    def settle_repayment(self):
+    def register_repayment(self):
+        pass
+
+    @transition(field=status, source=Status.REPAYMENT_CLAIMED, target=Status.CLOSED)
+    def waive_repayment(self):
         pass
 
     @transition(field=status, source=WITHDRAWABLE, target=Status.WITHDRAWN)
@@ -208,12 +210,14 @@ class Proposal(models.Model):
         DECISION = "decision", _("Beslutsförslag")
         DISMISSAL = "dismissal", _("Förslag om avvisning")
         REPAYMENT = "repayment", _("Förslag om återkrav")
+        WAIVER = "waiver", _("Förslag om eftergift")
 
     class Outcome(models.TextChoices):
         GRANTED = "granted", _("Bevilja")
         REJECTED = "rejected", _("Avslå")
         DISMISSED = "dismissed", _("Avvisa")
         REPAYMENT = "repayment", _("Återkräva")
+        WAIVER = "waiver", _("Efterge")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="proposals")

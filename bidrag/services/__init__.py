@@ -1,17 +1,19 @@
-"""Every write of the grant domain. Keyword-only, the acting user first, one transaction each.
+"""Every write of the grant domain. Keyword-only, the acting user first.
 
-A service locks the application row, checks the actor itself (FSM permissions are
-advisory), runs the FSM transition, appends the journal event and writes outbox rows, all
-in one transaction (DESIGN.md §3).
+Draft editing (create, update, budget lines, attachments) locks and checks membership
+itself. Every state change runs only through the door (workflows/door.py), which locks,
+applies the policy and moves the flow in one transaction; these services then change the
+domain, journal and write the outbox inside it (DESIGN.md §3).
 """
 
 from .applications import (
+    application_communicate,
     application_create,
+    application_deadline_passed,
     application_receive_comments,
     application_receive_supplement,
     application_register,
     application_request_supplement,
-    application_communicate,
     application_start_assessment,
     application_submit,
     application_update,
@@ -30,37 +32,47 @@ from .followup import (
     disbursement_attest,
     disbursement_pay,
     disbursement_prepare,
+    disbursement_stop,
     repayment_claim,
-    repayment_settle,
+    repayment_register,
+    repayment_waive,
     report_approve,
     report_return,
     report_submit,
 )
 
-__all__ = [
-    "application_communicate",
+# The services that change an application's state: refused outside the door.
+STATE_CHANGING = (
+    application_communicate,
+    application_deadline_passed,
+    application_decide,
+    application_dismiss,
+    application_receive_comments,
+    application_receive_supplement,
+    application_register,
+    application_request_supplement,
+    application_return_proposal,
+    application_start_assessment,
+    application_submit,
+    application_withdraw,
+    disbursement_attest,
+    disbursement_pay,
+    disbursement_prepare,
+    disbursement_stop,
+    proposal_create,
+    repayment_claim,
+    repayment_register,
+    repayment_waive,
+    report_approve,
+    report_return,
+    report_submit,
+)
+
+__all__ = [f.__name__ for f in STATE_CHANGING] + [
+    "STATE_CHANGING",
     "application_create",
-    "application_decide",
-    "application_dismiss",
-    "application_receive_comments",
-    "application_receive_supplement",
-    "application_register",
-    "application_request_supplement",
-    "application_return_proposal",
-    "application_start_assessment",
-    "application_submit",
     "application_update",
-    "application_withdraw",
     "attachment_add",
     "budget_line_add",
     "budget_line_remove",
-    "disbursement_attest",
-    "disbursement_pay",
-    "disbursement_prepare",
-    "proposal_create",
-    "repayment_claim",
-    "repayment_settle",
-    "report_approve",
-    "report_return",
-    "report_submit",
 ]

@@ -11,12 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
 from arenden.journal import journal_append
 from arenden.models import DiariumEntry
-from arenden.services import attachment_store, case_assign_diarienummer, case_create, diarium_entry_add
+from arenden.services import case_assign_diarienummer, case_create, diarium_entry_add
+from arenden.storage import StoredUpload, attachment_record
 
-from ..models import Application, BudgetLine, Call, Membership, Organisation
+from ..events import Event
+from ..locks import lock_application
+from ..models import Application, BudgetLine, Call, Membership, Organisation, Proposal
 from ..models.application import AttachmentKind, Status
-from ..roles import Role
-from .common import lock_application, notify_applicant, require_member, require_role, transition
+from .common import notify_applicant, require_door, require_member, transition
 
 DRAFT_FIELDS = (
     "title",
@@ -49,7 +51,7 @@ def application_create(*, actor, organisation: Organisation, call: Call, title: 
         journal_append(
             actor=actor,
             case=case,
-            action="create_draft",
+            action=Event.CREATE_DRAFT,
             to_state=application.status,
             payload={"call": call.title, "organisation": organisation.orgnr_display},
         )
@@ -59,7 +61,7 @@ def application_create(*, actor, organisation: Organisation, call: Call, title: 
 def application_update(*, actor, application: Application, data: dict) -> Application:
     """Save draft fields. Drafts are not journaled field by field; submission freezes them."""
     with transaction.atomic():
-        application = lock_application(application)
+        application = lock_application(application.pk)
         require_member(actor, application)
         _require_draft(application)
         for field in DRAFT_FIELDS:
@@ -77,7 +79,7 @@ def budget_line_add(*, actor, application: Application, category: str, descripti
     if category not in BudgetLine.Category.values:
         raise ValidationFailed(_("Välj ett kostnadsslag."))
     with transaction.atomic():
-        application = lock_application(application)
+        application = lock_application(application.pk)
         require_member(actor, application)
         _require_draft(application)
         return BudgetLine.objects.create(
@@ -87,19 +89,36 @@ def budget_line_add(*, actor, application: Application, category: str, descripti
 
 def budget_line_remove(*, actor, application: Application, line_id) -> None:
     with transaction.atomic():
-        application = lock_application(application)
+        application = lock_application(application.pk)
         require_member(actor, application)
         _require_draft(application)
         application.budget_lines.filter(pk=line_id).delete()
 
 
 def attachment_add(*, actor, application: Application, uploaded_file, kind: str):
-    """Attach a file to a draft. A rejected upload leaves the draft exactly as it was."""
-    with transaction.atomic():
-        application = lock_application(application)
-        require_member(actor, application)
-        _require_draft(application)
-        return attachment_store(actor=actor, case=application.case, uploaded_file=uploaded_file, kind=kind)
+    """Attach a file to a draft. A rejected upload leaves the draft exactly as it was.
+
+    No S3 while the row is locked (DESIGN.md §3): the file is stored first, then the
+    application is locked and the attachment recorded. The checks run twice: unlocked,
+    so a refused upload is not stored for nothing, and under the lock, where they decide.
+    """
+    from arenden.storage import attachment_record, upload_discard, upload_store
+
+    current = Application.objects.get(pk=application.pk)
+    require_member(actor, current)
+    _require_draft(current)
+    stored = upload_store(case_id=current.case_id, uploaded_file=uploaded_file)
+    try:
+        with transaction.atomic():
+            locked = Application.objects.select_for_update(of=("self",)).select_related("case").get(pk=application.pk)
+            require_member(actor, locked)
+            _require_draft(locked)
+            attachment = attachment_record(actor=actor, case=locked.case, stored=stored, kind=kind)
+    except BaseException:
+        # The transaction has ended (rolled back): remove the object nothing refers to.
+        upload_discard(stored)
+        raise
+    return attachment
 
 
 def submission_problems(application: Application) -> list[str]:
@@ -150,118 +169,110 @@ def submission_problems(application: Application) -> list[str]:
 
 def application_submit(*, actor, application: Application, idempotency_key: str = "") -> Application:
     """Sign and submit a draft; the incoming application is diarised without delay (OSL 5:1)."""
-    with transaction.atomic():
-        application = lock_application(application)
-        require_member(actor, application, signatory=True)
-        if idempotency_key and application.submit_key == idempotency_key and application.status != Status.DRAFT:
-            return application  # the same submission arriving twice (double click, retry)
-        call = application.call
-        now = timezone.now()
-        if application.status == Status.DRAFT and not call.is_open(now):
-            closes = formats.date_format(timezone.localtime(call.closes_at), "DATETIME_FORMAT")
-            raise ValidationFailed(
-                _("Utlysningen stängde %(closes)s. Ansökan kan inte längre skickas in.") % {"closes": closes},
-                code=ErrorCode.CALL_CLOSED,
-                details={"closes_at": call.closes_at.isoformat()},
-            )
-        if application.status == Status.DRAFT:
-            problems = submission_problems(application)
-            if problems:
-                raise ValidationFailed(
-                    _("Ansökan är inte komplett: %(problems)s") % {"problems": " ".join(map(str, problems))},
-                    code=ErrorCode.INCOMPLETE,
-                    details={"problems": [str(p) for p in problems]},
-                )
-            if call.one_application_per_organisation and (
-                Application.objects.filter(call=call, organisation=application.organisation)
-                .exclude(pk=application.pk)
-                .exclude(status__in=[Status.DRAFT, Status.WITHDRAWN])
-                .exists()
-            ):
-                raise ValidationFailed(
-                    _("Organisationen har redan skickat in en ansökan i den här utlysningen."),
-                    code=ErrorCode.INVALID,
-                )
-        requested = application.requested_amount()
-        transition(
-            actor=actor,
-            application=application,
-            name="submit",
-            payload={"requested_amount": requested, "signed_by": actor.get_full_name() or actor.get_username()},
+    require_door()
+    if idempotency_key and application.submit_key == idempotency_key and application.status != Status.DRAFT:
+        return application  # the same submission arriving twice (double click, retry)
+    if application.status != Status.DRAFT:
+        raise TransitionNotAllowed(_("Ansökan är redan inskickad."))
+    call = application.call
+    now = timezone.now()
+    if not call.is_open(now):
+        closes = formats.date_format(timezone.localtime(call.closes_at), "DATETIME_FORMAT")
+        raise ValidationFailed(
+            _("Utlysningen stängde %(closes)s. Ansökan kan inte längre skickas in.") % {"closes": closes},
+            code=ErrorCode.CALL_CLOSED,
+            details={"closes_at": call.closes_at.isoformat()},
         )
-        application.submitted_at = now
-        application.submitted_by = actor
-        application.submit_key = idempotency_key
-        application.save(update_fields=["submitted_at", "submitted_by", "submit_key", "updated_at"])
-        case = case_assign_diarienummer(actor=actor, case=application.case)
-        application.case = case
-        diarium_entry_add(
-            actor=actor,
-            case=case,
-            direction=DiariumEntry.Direction.INCOMING,
-            counterpart=application.organisation.name,
-            description=f"Ansökan om ekonomiskt stöd: {application.title}",
+    problems = submission_problems(application)
+    if problems:
+        raise ValidationFailed(
+            _("Ansökan är inte komplett: %(problems)s") % {"problems": " ".join(map(str, problems))},
+            code=ErrorCode.INCOMPLETE,
+            details={"problems": [str(p) for p in problems]},
         )
-        notify_applicant(
-            application=application,
-            kind="submitted_receipt",
-            subject="Mottagningsbekräftelse",
-            body=(
-                f"Brå har tagit emot er ansökan ”{application.title}” den "
-                f"{formats.date_format(timezone.localtime(now), 'DATETIME_FORMAT')}.\n"
-                f"Diarienummer: {case.diarienummer}. Sökt belopp: {requested} kr.\n"
-                "Ange diarienumret när ni kontaktar oss om ärendet."
-            ),
+    if call.one_application_per_organisation and (
+        Application.objects.filter(call=call, organisation=application.organisation, case__diarienummer__isnull=False)
+        .exclude(pk=application.pk)
+        .exclude(status=Status.WITHDRAWN)
+        .exists()
+    ):
+        raise ValidationFailed(
+            _("Organisationen har redan skickat in en ansökan i den här utlysningen."), code=ErrorCode.INVALID
         )
-        return application
+    requested = application.requested_amount()
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.SUBMIT,
+        payload={"requested_amount": requested, "signed_by": actor.get_full_name() or actor.get_username()},
+    )
+    application.submitted_at = now
+    application.submitted_by = actor
+    application.submit_key = idempotency_key
+    application.save(update_fields=["submitted_at", "submitted_by", "submit_key", "updated_at"])
+    case = case_assign_diarienummer(actor=actor, case=application.case)
+    application.case = case
+    diarium_entry_add(
+        actor=actor,
+        case=case,
+        direction=DiariumEntry.Direction.INCOMING,
+        counterpart=application.organisation.name,
+        description=f"Ansökan om ekonomiskt stöd: {application.title}",
+    )
+    notify_applicant(
+        application=application,
+        kind="submitted_receipt",
+        subject="Mottagningsbekräftelse",
+        body=(
+            f"Brå har tagit emot er ansökan ”{application.title}” den "
+            f"{formats.date_format(timezone.localtime(now), 'DATETIME_FORMAT')}.\n"
+            f"Diarienummer: {case.diarienummer}. Sökt belopp: {requested} kr.\n"
+            "Ange diarienumret när ni kontaktar oss om ärendet."
+        ),
+    )
+    return application
 
 
 def application_register(*, actor, application: Application, note: str = "") -> Application:
     """The registrar confirms the registration and releases the case to handling."""
-    require_role(actor, Role.REGISTRAR)
-    with transaction.atomic():
-        application = lock_application(application)
-        return transition(actor=actor, application=application, name="register", payload={"note": note})
+    return transition(actor=actor, application=application, event=Event.REGISTER, payload={"note": note})
 
 
 def _ask_applicant(
-    *, actor, application: Application, name: str, kind: str, subject: str, description: str, deadline: date, request_text: str
+    *, actor, application: Application, event: Event, kind: str, subject: str, description: str, deadline: date,
+    request_text: str,
 ) -> Application:
     """Send the applicant a request with a deadline and wait for the answer (or the clock)."""
-    require_role(actor, Role.CASE_OFFICER)
+    require_door()
     if not request_text.strip():
         raise ValidationFailed(_("Beskriv vad som ska kompletteras eller vilket material som kommuniceras."))
     if deadline is None or deadline <= timezone.localdate():
         raise ValidationFailed(_("Svarsfristen måste ligga efter dagens datum."))
-    with transaction.atomic():
-        application = lock_application(application)
-        transition(
-            actor=actor, application=application, name=name, payload={"deadline": deadline, "request": request_text}
-        )
-        application.deadline = deadline
-        application.deadline_request = request_text.strip()
-        application.save(update_fields=["deadline", "deadline_request", "updated_at"])
-        diarium_entry_add(
-            actor=actor,
-            case=application.case,
-            direction=DiariumEntry.Direction.OUTGOING,
-            counterpart=application.organisation.name,
-            description=description,
-        )
-        notify_applicant(
-            application=application,
-            kind=kind,
-            subject=subject,
-            body=f"{request_text}\n\nSvara senast {formats.date_format(deadline, 'DATE_FORMAT')} via Bidragsportalen.",
-        )
-        return application
+    transition(actor=actor, application=application, event=event, payload={"deadline": deadline, "request": request_text})
+    application.deadline = deadline
+    application.deadline_request = request_text.strip()
+    application.save(update_fields=["deadline", "deadline_request", "updated_at"])
+    diarium_entry_add(
+        actor=actor,
+        case=application.case,
+        direction=DiariumEntry.Direction.OUTGOING,
+        counterpart=application.organisation.name,
+        description=description,
+    )
+    notify_applicant(
+        application=application,
+        kind=kind,
+        subject=subject,
+        body=f"{request_text}\n\nSvara senast {formats.date_format(deadline, 'DATE_FORMAT')} via Bidragsportalen.",
+    )
+    return application
 
 
 def application_request_supplement(*, actor, application: Application, deadline: date, request_text: str) -> Application:
     return _ask_applicant(
         actor=actor,
         application=application,
-        name="request_supplement",
+        event=Event.REQUEST_SUPPLEMENT,
         kind="supplement_requested",
         subject="Begäran om komplettering",
         description="Begäran om komplettering",
@@ -275,7 +286,7 @@ def application_communicate(*, actor, application: Application, deadline: date, 
     return _ask_applicant(
         actor=actor,
         application=application,
-        name="communicate",
+        event=Event.COMMUNICATE,
         kind="communication",
         subject="Kommunicering inför beslut",
         description="Kommunicering enligt 25 § förvaltningslagen",
@@ -284,23 +295,34 @@ def application_communicate(*, actor, application: Application, deadline: date, 
     )
 
 
-def _receive(*, actor, application, name: str, answer: str, uploaded_file, description: str) -> Application:
-    """An applicant's answer, or the clock when actor is None and the deadline has passed."""
-    if actor is not None:
-        require_member(actor, application)
-    elif application.deadline and application.deadline >= timezone.localdate():
+_ANSWERS = {
+    Status.AWAITING_SUPPLEMENT: ("receive_supplement", "Komplettering"),
+    Status.AWAITING_COMMENTS: ("receive_comments", "Yttrande över kommunicerat material"),
+}
+
+
+def _receive(*, actor, application, event: Event, answer: str, stored_file: StoredUpload | None) -> Application:
+    """The applicant's answer (actor set), or the clock once the deadline has passed."""
+    require_door()
+    if application.status not in _ANSWERS:
+        raise TransitionNotAllowed(_("Brå väntar inte på något svar i ärendet."))
+    name, description = _ANSWERS[application.status]
+    if actor is None and application.deadline and application.deadline >= timezone.localdate():
         raise ValidationFailed(_("Svarsfristen har inte gått ut."))
-    if actor is not None and not answer.strip() and uploaded_file is None:
+    if actor is not None and not answer.strip() and stored_file is None:
         raise ValidationFailed(_("Skriv ett svar eller bifoga en fil."))
     transition(
         actor=actor,
         application=application,
+        event=event,
         name=name,
         payload={"answer": answer.strip(), "deadline_passed": actor is None},
     )
     attachment = None
-    if uploaded_file is not None:
-        attachment = attachment_store(actor=actor, case=application.case, uploaded_file=uploaded_file, kind="svar")
+    if stored_file is not None:
+        attachment = attachment_record(
+            actor=actor, case=application.case, stored=stored_file, kind=AttachmentKind.SVAR
+        )
     diarium_entry_add(
         actor=actor,
         case=application.case,
@@ -314,53 +336,40 @@ def _receive(*, actor, application, name: str, answer: str, uploaded_file, descr
     return application
 
 
-def application_receive_supplement(*, actor, application: Application, answer: str = "", uploaded_file=None):
-    with transaction.atomic():
-        application = lock_application(application)
-        return _receive(
-            actor=actor,
-            application=application,
-            name="receive_supplement",
-            answer=answer,
-            uploaded_file=uploaded_file,
-            description="Komplettering",
-        )
+def application_receive_supplement(*, actor, application: Application, answer: str = "", stored_file=None):
+    return _receive(
+        actor=actor, application=application, event=Event.RECEIVE_SUPPLEMENT, answer=answer, stored_file=stored_file
+    )
 
 
-def application_receive_comments(*, actor, application: Application, answer: str = "", uploaded_file=None):
-    with transaction.atomic():
-        application = lock_application(application)
-        return _receive(
-            actor=actor,
-            application=application,
-            name="receive_comments",
-            answer=answer,
-            uploaded_file=uploaded_file,
-            description="Yttrande över kommunicerat material",
-        )
+def application_receive_comments(*, actor, application: Application, answer: str = "", stored_file=None):
+    return _receive(
+        actor=actor, application=application, event=Event.RECEIVE_COMMENTS, answer=answer, stored_file=stored_file
+    )
+
+
+def application_deadline_passed(*, actor: None, application: Application) -> Application:
+    """The clock: the answer's deadline passed without an answer; the case goes back."""
+    if actor is not None:
+        raise NotAllowed(_("Bara systemets klocka kan registrera att svarsfristen gått ut."))
+    return _receive(actor=None, application=application, event=Event.DEADLINE_PASSED, answer="", stored_file=None)
 
 
 def application_start_assessment(*, actor, application: Application) -> Application:
-    require_role(actor, Role.CASE_OFFICER)
-    with transaction.atomic():
-        application = lock_application(application)
-        return transition(actor=actor, application=application, name="start_assessment")
+    return transition(actor=actor, application=application, event=Event.START_ASSESSMENT)
 
 
 def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
-    with transaction.atomic():
-        application = lock_application(application)
-        require_member(actor, application, signatory=True)
-        was_draft = application.status == Status.DRAFT
-        transition(actor=actor, application=application, name="withdraw", payload={"reason": reason})
-        if not was_draft:
-            diarium_entry_add(
-                actor=actor,
-                case=application.case,
-                direction=DiariumEntry.Direction.INCOMING,
-                counterpart=application.organisation.name,
-                description="Återkallelse av ansökan",
-            )
-        application.case.closed_at = timezone.now()
-        application.case.save(update_fields=["closed_at"])
-        return application
+    """The applicant withdraws; an open proposal is closed with it (nothing is left to decide)."""
+    require_door()
+    transition(actor=actor, application=application, event=Event.WITHDRAW, payload={"reason": reason})
+    Proposal.objects.filter(application=application, is_open=True).update(is_open=False)
+    if application.case.diarienummer:
+        diarium_entry_add(
+            actor=actor,
+            case=application.case,
+            direction=DiariumEntry.Direction.INCOMING,
+            counterpart=application.organisation.name,
+            description="Återkallelse av ansökan",
+        )
+    return application

@@ -1,31 +1,56 @@
-"""The one path every application state change takes (DESIGN.md §3)."""
+"""What every state-changing service of the grant domain shares (DESIGN.md §3).
 
+The services change the domain, journal and write the outbox. They run only inside the
+door (workflows/door.py), which has already locked the rows in order, applied the policy
+(roles, claims, jäv, four eyes) and will complete the flow's task in the same transaction:
+called from anywhere else they refuse, as journal_append refuses outside a transaction.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
 from django_fsm import TransitionNotAllowed as FsmTransitionNotAllowed
 
-from arenden.errors import Conflict, ErrorCode, NotAllowed, TransitionNotAllowed
+from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from arenden.journal import journal_append
-from arenden.services import has_conflict
 from notifications.services import outbox_enqueue
 
+from ..events import Event
 from ..models import Application, Membership
-from ..roles import Role, has_role
+
+_inside_door: ContextVar[bool] = ContextVar("bidrag_inside_door", default=False)
 
 
-def lock_application(application: Application) -> Application:
-    """Re-read the application under a row lock; every service starts here."""
-    return Application.objects.select_for_update().select_related("case", "organisation", "call").get(
-        pk=application.pk
-    )
+class OutsideTheDoor(RuntimeError):
+    """A state-changing service was called without workflows.door: status and tasks would disagree."""
 
 
-def require_role(actor, *roles: Role) -> None:
-    if actor is None or not any(has_role(actor, role) for role in roles):
-        raise NotAllowed(_("Du har inte behörighet att utföra den här åtgärden."))
+@contextmanager
+def door_open() -> Iterator[None]:
+    """Entered by workflows.door only, inside its transaction, after its locks and policy."""
+    if not transaction.get_connection().in_atomic_block:
+        raise OutsideTheDoor("the door opens only inside its transaction")
+    token = _inside_door.set(True)
+    try:
+        yield
+    finally:
+        _inside_door.reset(token)
+
+
+def require_door() -> None:
+    if not _inside_door.get():
+        raise OutsideTheDoor(
+            "state-changing services run only through workflows.door.act(), which locks, applies "
+            "the policy and moves the flow in the same transaction"
+        )
 
 
 def require_member(actor, application: Application, *, signatory: bool = False) -> None:
+    """For draft editing, which is no state change and does not go through the door."""
     memberships = Membership.objects.filter(organisation_id=application.organisation_id, user=actor)
     if signatory:
         memberships = memberships.filter(role=Membership.Role.SIGNATORY)
@@ -35,33 +60,28 @@ def require_member(actor, application: Application, *, signatory: bool = False) 
         raise NotAllowed(_("Du företräder inte den sökande organisationen."))
 
 
-def require_no_conflict(actor, application: Application) -> None:
-    if has_conflict(user=actor, case=application.case):
-        raise NotAllowed(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            code=ErrorCode.CONFLICT_OF_INTEREST,
-        )
-
-
 def transition(
     *,
     actor,
     application: Application,
-    name: str,
+    event: Event,
+    name: str | None = None,
     payload: dict | None = None,
-    action: str | None = None,
+    **kwargs,
 ) -> Application:
-    """Run the named FSM transition on a locked application and journal it."""
-    method = getattr(application, name)
+    """Run an FSM transition (named `name`, by default the event's name) on the locked
+    application and journal it as `event`."""
+    require_door()
+    method = getattr(application, name or event.value)
     from_state = application.status
     if not can_proceed(method):
         raise TransitionNotAllowed(
             _("Åtgärden går inte att utföra när ansökan har status ”%(status)s”.")
             % {"status": application.get_status_display()},
-            details={"status": from_state, "action": name},
+            details={"status": from_state, "action": event.value},
         )
     try:
-        method()
+        method(**kwargs)
         application.save(update_fields=["status", "updated_at"])
     except FsmTransitionNotAllowed:
         raise TransitionNotAllowed(_("Åtgärden går inte att utföra i ansökans nuvarande status.")) from None
@@ -70,12 +90,26 @@ def transition(
     journal_append(
         actor=actor,
         case=application.case,
-        action=action or name,
+        action=event,
         from_state=from_state,
         to_state=application.status,
         payload=payload,
     )
     return application
+
+
+def record(*, actor, application: Application, event: Event, payload: dict | None = None) -> None:
+    """Journal an action that leaves the application's status as it is (a proposal, an
+    attestation): the event still names the action and the state it happened in."""
+    require_door()
+    journal_append(
+        actor=actor,
+        case=application.case,
+        action=event,
+        from_state=application.status,
+        to_state=application.status,
+        payload=payload,
+    )
 
 
 def applicant_recipients(application: Application) -> list[str]:

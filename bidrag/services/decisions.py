@@ -1,31 +1,38 @@
-"""Proposals (föredragning) and decisions. Four eyes: the decider is never the proposer."""
+"""Proposals (föredragning) and decisions. The door has checked who may act (roles, jäv,
+four eyes: the decider took no part in the assessment and is not the proposer)."""
 
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
-from arenden.journal import journal_append
+from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
 
+from ..events import Event
 from ..models import Decision, Proposal
 from ..models.application import Status
-from ..roles import Role
-from .common import lock_application, notify_applicant, require_no_conflict, require_role, transition
+from .common import notify_applicant, record, require_door, transition
 
-# Which proposal belongs to which application state.
+# Which proposal may be put in which application state, and the event that records it.
 PROPOSAL_STATES = {
     Proposal.Kind.DECISION: {Status.IN_ASSESSMENT},
     Proposal.Kind.DISMISSAL: {Status.IN_REVIEW},
     Proposal.Kind.REPAYMENT: {Status.REPORT_REVIEW, Status.IN_PROGRESS},
+    Proposal.Kind.WAIVER: {Status.REPAYMENT_CLAIMED},
+}
+PROPOSAL_EVENTS = {
+    Proposal.Kind.DECISION: Event.PROPOSE_DECISION,
+    Proposal.Kind.DISMISSAL: Event.PROPOSE_DISMISSAL,
+    Proposal.Kind.REPAYMENT: Event.PROPOSE_REPAYMENT,
+    Proposal.Kind.WAIVER: Event.PROPOSE_WAIVER,
 }
 KIND_OUTCOMES = {
     Proposal.Kind.DECISION: {Proposal.Outcome.GRANTED, Proposal.Outcome.REJECTED},
     Proposal.Kind.DISMISSAL: {Proposal.Outcome.DISMISSED},
     Proposal.Kind.REPAYMENT: {Proposal.Outcome.REPAYMENT},
+    Proposal.Kind.WAIVER: {Proposal.Outcome.WAIVER},
 }
 
 APPEAL_NOTICE = (
@@ -52,77 +59,65 @@ def proposal_create(
     amount: Decimal | None = None,
     conditions: str = "",
 ) -> Proposal:
-    """The case officer presents a proposal. A decision proposal moves the application to
-    decision_proposed; dismissal and repayment proposals leave its state for the decider."""
-    require_role(actor, Role.CASE_OFFICER)
-    with transaction.atomic():
-        application = lock_application(application)
-        require_no_conflict(actor, application)
-        if application.status not in PROPOSAL_STATES[kind]:
-            raise TransitionNotAllowed(
-                _("Förslaget kan inte läggas när ansökan har status ”%(status)s”.")
-                % {"status": application.get_status_display()}
-            )
-        if outcome not in KIND_OUTCOMES[kind]:
-            raise ValidationFailed(_("Välj ett utfall som hör till förslaget."))
-        if not reasons.strip():
-            raise ValidationFailed(_("Skälen för beslutet måste anges (FL 32 §)."))
-        if open_proposal(application):
-            raise TransitionNotAllowed(_("Det finns redan ett förslag som väntar på beslut."))
-        requested = application.requested_amount()
-        if outcome == Proposal.Outcome.GRANTED:
-            if amount is None or amount <= 0:
-                raise ValidationFailed(_("Ange beviljat belopp."))
-            if amount > requested:
-                raise ValidationFailed(
-                    _("Beviljat belopp kan inte överstiga sökt belopp (%(requested)s kr).") % {"requested": requested}
-                )
-            if amount < requested and not conditions.strip():
-                raise ValidationFailed(_("Ett delvis beviljande ska ange villkor för det lägre beloppet."))
-        elif outcome == Proposal.Outcome.REPAYMENT:
-            if amount is None or amount <= 0:
-                raise ValidationFailed(_("Ange belopp att återkräva."))
-        else:
-            amount = None
-        proposal = Proposal.objects.create(
-            application=application,
-            kind=kind,
-            outcome=outcome,
-            amount=amount,
-            reasons=reasons.strip(),
-            conditions=conditions.strip(),
-            proposed_by=actor,
+    """The föredragande presents a proposal. A decision proposal moves the application to
+    decision_proposed; the other kinds leave its state for the decider."""
+    require_door()
+    if application.status not in PROPOSAL_STATES[kind]:
+        raise TransitionNotAllowed(
+            _("Förslaget kan inte läggas när ansökan har status ”%(status)s”.")
+            % {"status": application.get_status_display()}
         )
-        payload = {"proposal": proposal.pk, "kind": kind, "outcome": outcome, "amount": amount}
-        if kind == Proposal.Kind.DECISION:
-            transition(actor=actor, application=application, name="propose_decision", payload=payload)
-        else:
-            journal_append(
-                actor=actor,
-                case=application.case,
-                action=f"propose_{kind}",
-                from_state=application.status,
-                to_state=application.status,
-                payload=payload,
+    if outcome not in KIND_OUTCOMES[kind]:
+        raise ValidationFailed(_("Välj ett utfall som hör till förslaget."))
+    if not reasons.strip():
+        raise ValidationFailed(_("Skälen för beslutet måste anges (FL 32 §)."))
+    if open_proposal(application):
+        raise TransitionNotAllowed(_("Det finns redan ett förslag som väntar på beslut."))
+    requested = application.requested_amount()
+    if outcome == Proposal.Outcome.GRANTED:
+        if amount is None or amount <= 0:
+            raise ValidationFailed(_("Ange beviljat belopp."))
+        if amount > requested:
+            raise ValidationFailed(
+                _("Beviljat belopp kan inte överstiga sökt belopp (%(requested)s kr).") % {"requested": requested}
             )
-        return proposal
-
-
-def _proposal_for_decider(actor, application, kind: str) -> Proposal:
-    require_role(actor, Role.DECISION_MAKER)
-    require_no_conflict(actor, application)
-    proposal = open_proposal(application, kind)
-    if proposal is None or application.status not in PROPOSAL_STATES[kind] | {Status.DECISION_PROPOSED}:
-        raise TransitionNotAllowed(_("Det finns inget förslag att besluta om i ärendet."))
-    if proposal.proposed_by_id == actor.pk:
-        raise NotAllowed(
-            _("Du har själv föredragit förslaget och får inte besluta i ärendet (fyraögonsprincipen)."),
-            code=ErrorCode.FOUR_EYES,
-        )
+        if amount < requested and not conditions.strip():
+            raise ValidationFailed(_("Ett delvis beviljande ska ange villkor för det lägre beloppet."))
+    elif outcome == Proposal.Outcome.REPAYMENT:
+        if amount is None or amount <= 0:
+            raise ValidationFailed(_("Ange belopp att återkräva."))
+    elif outcome == Proposal.Outcome.WAIVER:
+        repayment = application.repayments.filter(status="claimed").first()
+        amount = repayment.amount if repayment else None
+    else:
+        amount = None
+    proposal = Proposal.objects.create(
+        application=application,
+        kind=kind,
+        outcome=outcome,
+        amount=amount,
+        reasons=reasons.strip(),
+        conditions=conditions.strip(),
+        proposed_by=actor,
+    )
+    event = PROPOSAL_EVENTS[kind]
+    payload = {"proposal": proposal.pk, "kind": kind, "outcome": outcome, "amount": amount}
+    if kind == Proposal.Kind.DECISION:
+        transition(actor=actor, application=application, event=event, payload=payload)
+    else:
+        record(actor=actor, application=application, event=event, payload=payload)
     return proposal
 
 
-def _record_decision(*, actor, application, proposal: Proposal, outcome: str, corrects=None) -> Decision:
+def proposal_for_decider(application, kind: str) -> Proposal:
+    proposal = open_proposal(application, kind)
+    if proposal is None or application.status not in PROPOSAL_STATES[kind] | {Status.DECISION_PROPOSED}:
+        raise TransitionNotAllowed(_("Det finns inget förslag att besluta om i ärendet. Någon kan redan ha beslutat."))
+    return proposal
+
+
+def record_decision(*, actor, application, proposal: Proposal, outcome: str, corrects=None) -> Decision:
+    """The decision as sent (Myndighetsförordningen 21 §): who decided, who presented."""
     decision = Decision.objects.create(
         application=application,
         outcome=outcome,
@@ -162,71 +157,61 @@ def _record_decision(*, actor, application, proposal: Proposal, outcome: str, co
 
 def application_decide(*, actor, application) -> Decision:
     """Decide on the open decision proposal: grant (fully or partly) or reject."""
-    with transaction.atomic():
-        application = lock_application(application)
-        if application.status != Status.DECISION_PROPOSED:
-            raise TransitionNotAllowed(
-                _("Ärendet har inget beslutsförslag att besluta om (status ”%(status)s”). Någon kan redan ha beslutat.")
-                % {"status": application.get_status_display()}
-            )
-        proposal = _proposal_for_decider(actor, application, Proposal.Kind.DECISION)
-        granted = proposal.outcome == Proposal.Outcome.GRANTED
-        outcome = Decision.Outcome.GRANTED if granted else Decision.Outcome.REJECTED
-        decision = _record_decision(actor=actor, application=application, proposal=proposal, outcome=outcome)
-        transition(
-            actor=actor,
-            application=application,
-            name="grant" if granted else "reject",
-            action="decide",
-            payload={"decision": decision.pk, "outcome": outcome, "amount": decision.amount, "presented_by": proposal.proposed_by_id},
+    require_door()
+    if application.status != Status.DECISION_PROPOSED:
+        raise TransitionNotAllowed(
+            _("Ärendet har inget beslutsförslag att besluta om (status ”%(status)s”). Någon kan redan ha beslutat.")
+            % {"status": application.get_status_display()}
         )
-        if not granted:
-            application.case.closed_at = timezone.now()
-            application.case.save(update_fields=["closed_at"])
-        return decision
+    proposal = proposal_for_decider(application, Proposal.Kind.DECISION)
+    granted = proposal.outcome == Proposal.Outcome.GRANTED
+    outcome = Decision.Outcome.GRANTED if granted else Decision.Outcome.REJECTED
+    decision = record_decision(actor=actor, application=application, proposal=proposal, outcome=outcome)
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.DECIDE,
+        granted=granted,
+        payload={
+            "decision": decision.pk,
+            "outcome": outcome,
+            "amount": decision.amount,
+            "presented_by": proposal.proposed_by_id,
+        },
+    )
+    return decision
 
 
 def application_dismiss(*, actor, application) -> Decision:
     """Dismiss on formal grounds (late, ineligible) on the case officer's proposal."""
-    with transaction.atomic():
-        application = lock_application(application)
-        proposal = _proposal_for_decider(actor, application, Proposal.Kind.DISMISSAL)
-        decision = _record_decision(
-            actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.DISMISSED
-        )
-        transition(
-            actor=actor,
-            application=application,
-            name="dismiss",
-            payload={"decision": decision.pk, "outcome": decision.outcome},
-        )
-        application.case.closed_at = timezone.now()
-        application.case.save(update_fields=["closed_at"])
-        return decision
+    require_door()
+    proposal = proposal_for_decider(application, Proposal.Kind.DISMISSAL)
+    decision = record_decision(
+        actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.DISMISSED
+    )
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.DISMISS,
+        payload={"decision": decision.pk, "outcome": decision.outcome, "presented_by": proposal.proposed_by_id},
+    )
+    return decision
 
 
 def application_return_proposal(*, actor, application, comment: str) -> Proposal:
-    """The decision maker sends the open proposal back to the case officer."""
+    """The decision maker sends the open proposal back to its author."""
+    require_door()
     if not comment.strip():
         raise ValidationFailed(_("Skriv vad som behöver arbetas om."))
-    with transaction.atomic():
-        application = lock_application(application)
-        proposal = open_proposal(application)
-        if proposal is None:
-            raise TransitionNotAllowed(_("Det finns inget förslag att återremittera."))
-        proposal = _proposal_for_decider(actor, application, proposal.kind)
-        proposal.is_open = False
-        proposal.save(update_fields=["is_open"])
-        payload = {"proposal": proposal.pk, "comment": comment.strip()}
-        if proposal.kind == Proposal.Kind.DECISION:
-            transition(actor=actor, application=application, name="return_for_rework", payload=payload)
-        else:
-            journal_append(
-                actor=actor,
-                case=application.case,
-                action=f"return_{proposal.kind}",
-                from_state=application.status,
-                to_state=application.status,
-                payload=payload,
-            )
-        return proposal
+    proposal = open_proposal(application)
+    if proposal is None:
+        raise TransitionNotAllowed(_("Det finns inget förslag att återremittera."))
+    proposal = proposal_for_decider(application, proposal.kind)
+    proposal.is_open = False
+    proposal.save(update_fields=["is_open"])
+    payload = {"proposal": proposal.pk, "kind": proposal.kind, "comment": comment.strip()}
+    if proposal.kind == Proposal.Kind.DECISION:
+        transition(actor=actor, application=application, event=Event.RETURN_PROPOSAL, payload=payload)
+    else:
+        record(actor=actor, application=application, event=Event.RETURN_PROPOSAL, payload=payload)
+    return proposal

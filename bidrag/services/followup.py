@@ -1,22 +1,25 @@
-"""After the decision: disbursement, final report, repayment (återkrav)."""
+"""After the decision: disbursement, final report, repayment (återkrav) and its waiver.
+
+The door has checked who may act (attester ≠ preparer, payer ≠ attester, the waiver's
+decider ≠ its proposer) and locked the application; these lock the row they work on.
+"""
 
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
-from arenden.journal import journal_append
+from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
 
+from ..events import Event
+from ..locks import lock_disbursement, lock_report, lock_repayment
 from ..models import Decision, Disbursement, Proposal, Report, Repayment
 from ..models.application import Status
-from ..roles import Role
-from .common import lock_application, notify_applicant, require_member, require_no_conflict, require_role, transition
-from .decisions import _proposal_for_decider, _record_decision
+from .common import notify_applicant, record, require_door, transition
+from .decisions import proposal_for_decider, record_decision
 
 
 def _granted_amount(application) -> Decimal:
@@ -34,228 +37,224 @@ def _outgoing(actor, application, description: str) -> None:
     )
 
 
-def _lock_disbursement(disbursement: Disbursement) -> Disbursement:
-    return Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+def _disbursement_in(application, *states) -> Disbursement:
+    disbursement = lock_disbursement(application)
+    if disbursement is None or disbursement.status not in states:
+        raise TransitionNotAllowed(_("Det finns ingen utbetalning i rätt skede i ärendet."))
+    return disbursement
 
 
-def _disbursement_step(*, actor, application, disbursement: Disbursement, name: str, payload: dict) -> None:
+def _disbursement_step(disbursement: Disbursement, name: str) -> dict:
     if not can_proceed(getattr(disbursement, name)):
         raise TransitionNotAllowed(
             _("Utbetalningen har status ”%(status)s”.") % {"status": disbursement.get_status_display()}
         )
     from_state = disbursement.status
     getattr(disbursement, name)()
-    journal_append(
-        actor=actor,
-        case=application.case,
-        action=f"disbursement_{name}",
-        from_state=application.status,
-        to_state=application.status,
-        payload={"disbursement": disbursement.pk, "from": from_state, "to": disbursement.status, **payload},
-    )
+    return {"disbursement": disbursement.pk, "from": from_state, "to": disbursement.status}
 
 
 def disbursement_prepare(*, actor, application) -> Disbursement:
-    require_role(actor, Role.CASE_OFFICER)
-    with transaction.atomic():
-        application = lock_application(application)
-        if application.status != Status.GRANTED:
-            raise TransitionNotAllowed(_("Utbetalning kan bara förberedas för en beviljad ansökan."))
-        if application.disbursements.exclude(status=Disbursement.Status.STOPPED).exists():
-            raise TransitionNotAllowed(_("En utbetalning är redan förberedd."))
-        amount = _granted_amount(application)
-        disbursement = Disbursement.objects.create(application=application, amount=amount, prepared_by=actor)
-        journal_append(
-            actor=actor,
-            case=application.case,
-            action="disbursement_prepare",
-            from_state=application.status,
-            to_state=application.status,
-            payload={"disbursement": disbursement.pk, "amount": amount},
-        )
-        return disbursement
+    require_door()
+    if application.status != Status.GRANTED:
+        raise TransitionNotAllowed(_("Utbetalning kan bara förberedas för en beviljad ansökan."))
+    if lock_disbursement(application) is not None:
+        raise TransitionNotAllowed(_("En utbetalning är redan förberedd."))
+    amount = _granted_amount(application)
+    disbursement = Disbursement.objects.create(application=application, amount=amount, prepared_by=actor)
+    record(
+        actor=actor,
+        application=application,
+        event=Event.PREPARE_DISBURSEMENT,
+        payload={"disbursement": disbursement.pk, "amount": amount},
+    )
+    return disbursement
 
 
-def disbursement_attest(*, actor, application, disbursement: Disbursement) -> Disbursement:
-    require_role(actor, Role.FINANCE)
-    with transaction.atomic():
-        application = lock_application(application)
-        disbursement = _lock_disbursement(disbursement)
-        if disbursement.prepared_by_id == actor.pk:
-            raise NotAllowed(
-                _("Du har själv förberett utbetalningen och får inte attestera den (fyraögonsprincipen)."),
-                code=ErrorCode.FOUR_EYES,
-            )
-        _disbursement_step(actor=actor, application=application, disbursement=disbursement, name="attest", payload={})
-        disbursement.attested_by = actor
-        disbursement.attested_at = timezone.now()
-        disbursement.save()
-        return disbursement
+def disbursement_attest(*, actor, application) -> Disbursement:
+    require_door()
+    disbursement = _disbursement_in(application, Disbursement.Status.PLANNED)
+    payload = _disbursement_step(disbursement, "attest")
+    disbursement.attested_by = actor
+    disbursement.attested_at = timezone.now()
+    disbursement.save()
+    record(actor=actor, application=application, event=Event.ATTEST_DISBURSEMENT, payload=payload)
+    return disbursement
 
 
-def disbursement_pay(*, actor, application, disbursement: Disbursement, payment_reference: str) -> Disbursement:
-    require_role(actor, Role.FINANCE)
+def disbursement_stop(*, actor, application, reason: str) -> Disbursement:
+    """Stop a disbursement before it is paid (utbetalningsstopp); a new one may be prepared."""
+    require_door()
+    if not reason.strip():
+        raise ValidationFailed(_("Ange skälet till att utbetalningen stoppas."))
+    disbursement = _disbursement_in(application, Disbursement.Status.PLANNED, Disbursement.Status.ATTESTED)
+    payload = _disbursement_step(disbursement, "stop")
+    disbursement.save()
+    record(
+        actor=actor, application=application, event=Event.STOP_DISBURSEMENT, payload={**payload, "reason": reason.strip()}
+    )
+    return disbursement
+
+
+def disbursement_pay(*, actor, application, payment_reference: str) -> Disbursement:
+    require_door()
     if not payment_reference.strip():
         raise ValidationFailed(_("Ange betalningsreferensen från betalningsordern."))
-    with transaction.atomic():
-        application = lock_application(application)
-        disbursement = _lock_disbursement(disbursement)
-        _disbursement_step(
-            actor=actor,
-            application=application,
-            disbursement=disbursement,
-            name="pay",
-            payload={"reference": payment_reference.strip()},
-        )
-        disbursement.paid_by = actor
-        disbursement.paid_at = timezone.now()
-        disbursement.payment_reference = payment_reference.strip()
-        disbursement.save()
-        transition(actor=actor, application=application, name="mark_paid", payload={"amount": disbursement.amount})
-        _outgoing(actor, application, f"Underrättelse om utbetalning, {disbursement.amount} kr")
-        notify_applicant(
-            application=application,
-            kind="payment",
-            subject="Utbetalning",
-            body=f"Brå har betalat ut {disbursement.amount} kr för projektet ”{application.title}”.",
-        )
-        return disbursement
+    disbursement = _disbursement_in(application, Disbursement.Status.ATTESTED)
+    payload = _disbursement_step(disbursement, "pay")
+    disbursement.paid_by = actor
+    disbursement.paid_at = timezone.now()
+    disbursement.payment_reference = payment_reference.strip()
+    disbursement.save()
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.PAY_DISBURSEMENT,
+        payload={**payload, "amount": disbursement.amount, "reference": disbursement.payment_reference},
+    )
+    _outgoing(actor, application, f"Underrättelse om utbetalning, {disbursement.amount} kr")
+    notify_applicant(
+        application=application,
+        kind="payment",
+        subject="Utbetalning",
+        body=f"Brå har betalat ut {disbursement.amount} kr för projektet ”{application.title}”.",
+    )
+    return disbursement
 
 
 def report_submit(*, actor, application, summary: str, actual_costs: Decimal) -> Report:
-    with transaction.atomic():
-        application = lock_application(application)
-        require_member(actor, application, signatory=True)
-        if not summary.strip():
-            raise ValidationFailed(_("Beskriv hur projektet genomförts och vad det gav."))
-        if actual_costs is None or actual_costs < 0:
-            raise ValidationFailed(_("Ange de faktiska kostnaderna (0 kr eller mer)."))
-        report = Report.objects.create(
-            application=application, summary=summary.strip(), actual_costs=actual_costs, submitted_by=actor
-        )
-        transition(
-            actor=actor,
-            application=application,
-            name="submit_report",
-            payload={"report": report.pk, "actual_costs": actual_costs},
-        )
-        diarium_entry_add(
-            actor=actor,
-            case=application.case,
-            direction=DiariumEntry.Direction.INCOMING,
-            counterpart=application.organisation.name,
-            description="Slutrapport med ekonomisk redovisning",
-        )
-        return report
+    require_door()
+    if not summary.strip():
+        raise ValidationFailed(_("Beskriv hur projektet genomförts och vad det gav."))
+    if actual_costs is None or actual_costs < 0:
+        raise ValidationFailed(_("Ange de faktiska kostnaderna (0 kr eller mer)."))
+    if application.status != Status.IN_PROGRESS:
+        raise TransitionNotAllowed(_("Slutrapporten kan lämnas när projektet pågår."))
+    report = Report.objects.create(
+        application=application, summary=summary.strip(), actual_costs=actual_costs, submitted_by=actor
+    )
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.SUBMIT_REPORT,
+        payload={"report": report.pk, "actual_costs": actual_costs},
+    )
+    diarium_entry_add(
+        actor=actor,
+        case=application.case,
+        direction=DiariumEntry.Direction.INCOMING,
+        counterpart=application.organisation.name,
+        description="Slutrapport med ekonomisk redovisning",
+    )
+    return report
 
 
 def _open_report(application) -> Report:
-    report = application.reports.select_for_update().filter(status=Report.Status.SUBMITTED).first()
+    report = lock_report(application)
     if report is None:
         raise TransitionNotAllowed(_("Det finns ingen inskickad slutrapport att granska."))
     return report
 
 
 def report_approve(*, actor, application, comment: str = "") -> Report:
-    require_role(actor, Role.CASE_OFFICER)
-    with transaction.atomic():
-        application = lock_application(application)
-        require_no_conflict(actor, application)
-        report = _open_report(application)
-        transition(actor=actor, application=application, name="approve_report", payload={"report": report.pk})
-        report.approve()
-        report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
-        report.save()
-        application.case.closed_at = timezone.now()
-        application.case.save(update_fields=["closed_at"])
-        _outgoing(actor, application, "Slutrapporten godkänd; ärendet avslutas")
-        notify_applicant(
-            application=application,
-            kind="report_approved",
-            subject="Slutrapporten är godkänd",
-            body=f"Brå har godkänt slutrapporten för ”{application.title}”. Ärendet är avslutat.",
-        )
-        return report
+    require_door()
+    report = _open_report(application)
+    transition(actor=actor, application=application, event=Event.APPROVE_REPORT, payload={"report": report.pk})
+    report.approve()
+    report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
+    report.save()
+    _outgoing(actor, application, "Slutrapporten godkänd")
+    notify_applicant(
+        application=application,
+        kind="report_approved",
+        subject="Slutrapporten är godkänd",
+        body=f"Brå har godkänt slutrapporten för ”{application.title}”. Ärendet är avslutat.",
+    )
+    return report
 
 
 def report_return(*, actor, application, comment: str) -> Report:
-    require_role(actor, Role.CASE_OFFICER)
+    require_door()
     if not comment.strip():
         raise ValidationFailed(_("Skriv vad som ska kompletteras i rapporten."))
-    with transaction.atomic():
-        application = lock_application(application)
-        report = _open_report(application)
-        transition(
-            actor=actor,
-            application=application,
-            name="return_report",
-            payload={"report": report.pk, "comment": comment.strip()},
-        )
-        report.return_for_supplement()
-        report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
-        report.save()
-        _outgoing(actor, application, "Begäran om komplettering av slutrapport")
-        notify_applicant(
-            application=application,
-            kind="report_returned",
-            subject="Slutrapporten behöver kompletteras",
-            body=f"{comment.strip()}\n\nSkicka in en kompletterad slutrapport via Bidragsportalen.",
-        )
-        return report
+    report = _open_report(application)
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.RETURN_REPORT,
+        payload={"report": report.pk, "comment": comment.strip()},
+    )
+    report.return_for_supplement()
+    report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
+    report.save()
+    _outgoing(actor, application, "Begäran om komplettering av slutrapport")
+    notify_applicant(
+        application=application,
+        kind="report_returned",
+        subject="Slutrapporten behöver kompletteras",
+        body=f"{comment.strip()}\n\nSkicka in en kompletterad slutrapport via Bidragsportalen.",
+    )
+    return report
 
 
 def repayment_claim(*, actor, application) -> Repayment:
     """Decide on the open repayment proposal (återkrav)."""
-    with transaction.atomic():
-        application = lock_application(application)
-        proposal = _proposal_for_decider(actor, application, Proposal.Kind.REPAYMENT)
-        decision = _record_decision(
-            actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.REPAYMENT_CLAIMED
-        )
-        repayment = Repayment.objects.create(
-            application=application, amount=proposal.amount, reason=proposal.reasons, claimed_by=actor
-        )
-        transition(
-            actor=actor,
-            application=application,
-            name="claim_repayment",
-            payload={"decision": decision.pk, "repayment": repayment.pk, "amount": repayment.amount},
-        )
-        return repayment
+    require_door()
+    proposal = proposal_for_decider(application, Proposal.Kind.REPAYMENT)
+    decision = record_decision(
+        actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.REPAYMENT_CLAIMED
+    )
+    repayment = Repayment.objects.create(
+        application=application, amount=proposal.amount, reason=proposal.reasons, claimed_by=actor
+    )
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.CLAIM_REPAYMENT,
+        payload={"decision": decision.pk, "repayment": repayment.pk, "amount": repayment.amount},
+    )
+    return repayment
 
 
-def repayment_settle(*, actor, application, waived: bool, note: str = "") -> Repayment:
-    """Finance records the repayment; or a decision maker waives it for special reasons."""
-    require_role(actor, Role.DECISION_MAKER if waived else Role.FINANCE)
-    if waived and not note.strip():
-        raise ValidationFailed(_("Ange de särskilda skälen för eftergift."))
-    with transaction.atomic():
-        application = lock_application(application)
-        if waived:
-            require_no_conflict(actor, application)
-        repayment = application.repayments.select_for_update().filter(status=Repayment.Status.CLAIMED).first()
-        if repayment is None:
-            raise TransitionNotAllowed(_("Det finns inget öppet återkrav i ärendet."))
-        repayment.status = Repayment.Status.WAIVED if waived else Repayment.Status.REPAID
-        repayment.settled_by, repayment.settled_at = actor, timezone.now()
-        repayment.save()
-        if waived:
-            Decision.objects.create(
-                application=application,
-                outcome=Decision.Outcome.REPAYMENT_WAIVED,
-                amount=repayment.amount,
-                reasons=note.strip(),
-                decided_by=actor,
-                presented_by=actor,
-                decided_at=timezone.now(),
-            )
-        transition(
-            actor=actor,
-            application=application,
-            name="settle_repayment",
-            action="repayment_waived" if waived else "repayment_repaid",
-            payload={"repayment": repayment.pk, "amount": repayment.amount, "note": note.strip()},
-        )
-        application.case.closed_at = timezone.now()
-        application.case.save(update_fields=["closed_at"])
-        return repayment
+def _open_repayment(application) -> Repayment:
+    repayment = lock_repayment(application)
+    if repayment is None:
+        raise TransitionNotAllowed(_("Det finns inget öppet återkrav i ärendet."))
+    return repayment
+
+
+def repayment_register(*, actor, application, note: str = "") -> Repayment:
+    """Finance records that the claimed amount has come in."""
+    require_door()
+    repayment = _open_repayment(application)
+    repayment.status = Repayment.Status.REPAID
+    repayment.settled_by, repayment.settled_at = actor, timezone.now()
+    repayment.save()
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.REGISTER_REPAYMENT,
+        payload={"repayment": repayment.pk, "amount": repayment.amount, "note": note.strip()},
+    )
+    return repayment
+
+
+def repayment_waive(*, actor, application) -> Repayment:
+    """Waive the claim for special reasons, deciding on a waiver proposal by someone else."""
+    require_door()
+    repayment = _open_repayment(application)
+    proposal = proposal_for_decider(application, Proposal.Kind.WAIVER)
+    decision = record_decision(
+        actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.REPAYMENT_WAIVED
+    )
+    repayment.status = Repayment.Status.WAIVED
+    repayment.settled_by, repayment.settled_at = actor, timezone.now()
+    repayment.save()
+    transition(
+        actor=actor,
+        application=application,
+        event=Event.WAIVE_REPAYMENT,
+        payload={"repayment": repayment.pk, "amount": repayment.amount, "decision": decision.pk,
+                 "presented_by": proposal.proposed_by_id},
+    )
+    return repayment

@@ -15,7 +15,7 @@ from bidrag.services.common import applicant_recipients
 from notifications.models import OutboxMessage
 from notifications.services import outbox_deliver, outbox_deliver_due, outbox_enqueue
 from tests.harness.ports import free_port
-from workflows.actions import application_submit_and_start, task_perform
+from tests.domain import perform, submit
 
 
 def _reference(application) -> str:
@@ -57,7 +57,7 @@ def test_submission_writes_one_receipt_per_recipient(draft, cast, django_capture
     assert len(recipients) == 3
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        application = application_submit_and_start(actor=cast.signatory, application=draft, idempotency_key="k1")
+        application = submit(actor=cast.signatory, application=draft, idempotency_key="k1")
 
     messages = list(OutboxMessage.objects.filter(reference=_reference(application)))
     assert len(messages) == len(recipients)
@@ -74,7 +74,7 @@ def test_submission_writes_one_receipt_per_recipient(draft, cast, django_capture
     assert sorted(cb.__defaults__[0] for cb in scheduled) == sorted(m.pk for m in messages)
 
     # The same submission arriving again (double click) writes no second receipt.
-    application_submit_and_start(actor=cast.signatory, application=draft, idempotency_key="k1")
+    submit(actor=cast.signatory, application=draft, idempotency_key="k1")
     assert OutboxMessage.objects.filter(reference=_reference(application)).count() == len(recipients)
 
 
@@ -87,7 +87,7 @@ def test_rolled_back_submission_leaves_no_outbox_row_and_no_state_change(draft, 
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with pytest.raises(Boom), transaction.atomic():
-            submitted = application_submit_and_start(actor=cast.signatory, application=draft, idempotency_key="k1")
+            submitted = submit(actor=cast.signatory, application=draft, idempotency_key="k1")
             assert submitted.status == Status.SUBMITTED
             assert OutboxMessage.objects.filter(reference=_reference(draft)).count() == 3  # written, inside
             raise Boom
@@ -107,7 +107,7 @@ def test_rolled_back_submission_leaves_no_outbox_row_and_no_state_change(draft, 
 
 
 def test_receipt_is_mailed_by_the_worker(draft, cast, smtp_backend, task_worker):
-    application = application_submit_and_start(actor=cast.signatory, application=draft, idempotency_key="k1")
+    application = submit(actor=cast.signatory, application=draft, idempotency_key="k1")
     diarienummer = application.case.diarienummer
     recipients = _expected_recipients(application)
     # Committed, not yet sent: delivery is the worker's job, after the commit.
@@ -145,7 +145,7 @@ def test_receipt_is_mailed_by_the_worker(draft, cast, smtp_backend, task_worker)
 def test_mail_outage_keeps_the_receipt_pending_until_smtp_is_back(draft, cast, settings, smtp_backend, task_worker):
     _point_mail_at(settings, smtp_backend.host, free_port())  # nothing listens there
 
-    application = application_submit_and_start(actor=cast.signatory, application=draft, idempotency_key="k1")
+    application = submit(actor=cast.signatory, application=draft, idempotency_key="k1")
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED  # the outage does not stop the submission
     assert application.case.diarienummer
@@ -241,7 +241,7 @@ def test_every_applicant_facing_transition_writes_its_notice(make_application, c
     assert "Avslag" in OutboxMessage.objects.filter(reference=_reference(rejected), kind="decision").first().subject
 
     returned = make_application(to=Status.REPORT_REVIEW, organisation=next(others))
-    task_perform(actor=cast.officer, application=returned, node="review_report", action="return_report",
+    perform(actor=cast.officer, application=returned, node="review_report", action="return_report",
                  data={"comment": "Redovisa kostnaderna per kostnadsslag."})
     assert _kinds(returned) == ["submitted_receipt", "decision", "payment", "report_returned"]
 

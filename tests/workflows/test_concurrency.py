@@ -25,7 +25,7 @@ from bidrag.roles import Role
 from bidrag.services.common import applicant_recipients
 from notifications.models import OutboxMessage
 from workflows import demo
-from workflows.actions import application_submit_and_start, task_perform
+from tests.domain import perform, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,11 +136,11 @@ def test_two_decision_makers_deciding_at_once_yield_exactly_one_decision(cast, m
 
         def decide(actor, application=application, barrier=barrier):
             barrier.wait()
-            return task_perform(actor=actor, application=application, node="decide", action="decide", data={})
+            return perform(actor=actor, application=application, node="decide", action="decide", data={})
 
         # Both deciders are released together and then queue on the application row,
         # which the gate holds until PostgreSQL shows both of them waiting for it.
-        with Gate(lambda application=application: Application.objects.select_for_update().get(pk=application.pk)) as gate:
+        with Gate(lambda application=application: Application.objects.select_for_update(of=("self",)).get(pk=application.pk)) as gate:
             threads = [_in_thread(decide, results, actor.username, actor) for actor in deciders]
             _wait_for_waiters(len(deciders), results=results)
             gate.open()
@@ -192,15 +192,15 @@ def test_twenty_parallel_submissions_get_distinct_consecutive_diarienummer(cast,
     barrier = threading.Barrier(len(drafts), timeout=30)
     results: dict = {}
 
-    def submit(application):
+    def submit_one(application):
         barrier.wait()
-        return application_submit_and_start(
+        return submit(
             actor=cast.signatory, application=application, idempotency_key=f"parallel-{application.pk}"
         )
 
     started = time.monotonic()
-    with Gate(lambda: DiarieSerial.objects.select_for_update().get(year=year)) as gate:
-        threads = [_in_thread(submit, results, i, draft) for i, draft in enumerate(drafts)]
+    with Gate(lambda: DiarieSerial.objects.select_for_update(of=("self",)).get(year=year)) as gate:
+        threads = [_in_thread(submit_one, results, i, draft) for i, draft in enumerate(drafts)]
         _wait_for_waiters(len(drafts), results=results)
         gate.open()
     _join(threads)
@@ -246,7 +246,7 @@ def test_rolled_back_numbering_leaves_no_gap_for_the_submission_queued_behind_it
     def submit_then_fail():
         # Numbered, journaled and notified, then something later in the same request fails.
         with transaction.atomic():
-            application = application_submit_and_start(actor=cast.signatory, application=first, idempotency_key="first")
+            application = submit(actor=cast.signatory, application=first, idempotency_key="first")
             seen["rolled_back_number"] = application.case.diarienummer
             numbered.set()
             assert release.wait(30)
@@ -254,7 +254,7 @@ def test_rolled_back_numbering_leaves_no_gap_for_the_submission_queued_behind_it
 
     def submit_after():
         assert numbered.wait(30)
-        return application_submit_and_start(actor=cast.signatory, application=second, idempotency_key="second")
+        return submit(actor=cast.signatory, application=second, idempotency_key="second")
 
     threads = [_in_thread(submit_then_fail, results, "first"), _in_thread(submit_after, results, "second")]
     try:
@@ -280,7 +280,7 @@ def test_rolled_back_numbering_leaves_no_gap_for_the_submission_queued_behind_it
     assert not OutboxMessage.objects.filter(reference=f"application:{first.pk}").exists()
 
     # Submitted again, it gets the next number.
-    application_submit_and_start(actor=cast.signatory, application=first, idempotency_key="first-again")
+    submit(actor=cast.signatory, application=first, idempotency_key="first-again")
     first.case.refresh_from_db()
     assert first.case.diarie_serial == before + 2
     assert DiarieSerial.objects.get(year=year).last_serial == before + 2
@@ -304,7 +304,7 @@ def test_serial_counts_exactly_the_registered_cases_after_refused_submissions(ca
     refused = []
     for i, application in enumerate([complete[0], incomplete, complete[1], late, duplicate, complete[2]]):
         try:
-            application_submit_and_start(actor=cast.signatory, application=application, idempotency_key=f"mix-{i}")
+            submit(actor=cast.signatory, application=application, idempotency_key=f"mix-{i}")
         except ValidationFailed as exc:
             refused.append((application.title, exc.code))
     assert refused == [("Ofullständig", "incomplete"), ("För sent", "call_closed"), ("Dubblett", "invalid")]

@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from bidrag.models import Application
 from bidrag.models.application import Status
-from workflows.actions import active_tasks
+from tests.domain import perform
+from workflows.selectors import active_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_passed_deadline_returns_the_case_to_the_officer(make_application, malmo
     assert waiting.status == Status.IN_REVIEW
     assert [t.flow_task.name for t in active_tasks(waiting)] == ["review"]
     event = waiting.case.journal.order_by("-seq").first()
-    assert event.action == "receive_supplement" and event.actor is None and event.payload["deadline_passed"] is True
+    assert event.action == "deadline_passed" and event.actor is None and event.payload["deadline_passed"] is True
     assert waiting.case.diarium_entries.filter(description__startswith="Svarsfristen gick ut").exists()
     assert not_yet.status == Status.AWAITING_COMMENTS
     assert "1 case(s)" in capsys.readouterr().out
@@ -31,8 +32,21 @@ def test_passed_deadline_returns_the_case_to_the_officer(make_application, malmo
 
 def test_the_clock_cannot_answer_before_the_deadline(make_application):
     from arenden.errors import ValidationFailed
-    from bidrag.services import application_receive_supplement
 
     application = make_application(to=Status.AWAITING_SUPPLEMENT)
     with pytest.raises(ValidationFailed):
-        application_receive_supplement(actor=None, application=application)
+        perform(actor=None, application=application, node="await_supplement", action="deadline_passed")
+    assert Application.objects.get(pk=application.pk).status == Status.AWAITING_SUPPLEMENT
+
+
+def test_only_the_clock_takes_the_clock_action_and_the_clock_nothing_else(make_application, cast):
+    from arenden.errors import NotAllowed
+
+    application = make_application(to=Status.AWAITING_SUPPLEMENT)
+    Application.objects.filter(pk=application.pk).update(deadline=timezone.localdate() - timedelta(days=1))
+    with pytest.raises(NotAllowed):
+        perform(actor=cast.officer, application=application, node="await_supplement", action="deadline_passed")
+    with pytest.raises(NotAllowed):
+        perform(actor=None, application=application, node="await_supplement", action="receive_supplement",
+                data={"answer": "x"})
+    assert Application.objects.get(pk=application.pk).status == Status.AWAITING_SUPPLEMENT

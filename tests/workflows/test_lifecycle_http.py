@@ -118,7 +118,7 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     detail = applicant.get(reverse("workflows:application_detail", args=[application.pk]))
     assert "Bifoga budget per år" in detail.content.decode()
     response = applicant.post(
-        reverse("workflows:task_action", args=[application.pk, "await_supplement", "supplement"]),
+        reverse("workflows:task_action", args=[application.pk, "await_supplement", "receive_supplement"]),
         {"answer": "Se bifogad fil", "file": pdf("budget.pdf")},
     )
     assert response.status_code == 302
@@ -128,7 +128,7 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     act(cast.officer, application, "assess", "communicate", deadline=deadline, request_text="Referensyttrande bifogas")
     assert status_of(application) == Status.AWAITING_COMMENTS
     response = signatory.post(
-        reverse("workflows:task_action", args=[application.pk, "await_comments", "comments"]), {"answer": "Inget att tillägga"}
+        reverse("workflows:task_action", args=[application.pk, "await_comments", "receive_comments"]), {"answer": "Inget att tillägga"}
     )
     assert response.status_code == 302
     act(
@@ -146,9 +146,9 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     assert "Relevant och genomförbart" in applicant.get(reverse("workflows:application_detail", args=[application.pk])).content.decode()
 
     # Disbursement: prepared by the officer, attested and paid by finance.
-    act(cast.officer, application, "prepare_payment", "prepare")
-    act(cast.finance, application, "attest_payment", "attest")
-    act(cast.finance2, application, "pay", "pay", payment_reference="PAIN001-2026-0001")
+    act(cast.officer, application, "prepare_payment", "prepare_disbursement")
+    act(cast.finance, application, "attest_payment", "attest_disbursement")
+    act(cast.finance2, application, "pay", "pay_disbursement", payment_reference="PAIN001-2026-0001")
     assert status_of(application) == Status.IN_PROGRESS
     assert Disbursement.objects.get(application=application).status == Disbursement.Status.PAID
 
@@ -225,18 +225,20 @@ def test_repayment_path(make_application, cast):
     act(cast.decision_maker, application, "claim_repayment", "claim_repayment")
     assert status_of(application) == Status.REPAYMENT_CLAIMED
     assert Repayment.objects.get(application=application).amount == Decimal("40000")
-    act(cast.finance, application, "settle_repayment", "repaid", note="Inbetalt 2026-11-30")
+    act(cast.finance, application, "settle_repayment", "register_repayment", note="Inbetalt 2026-11-30")
     application.refresh_from_db()
     assert application.status == Status.CLOSED
     assert Repayment.objects.get(application=application).status == Repayment.Status.REPAID
 
 
-def test_repayment_waived_by_decision_maker(make_application, cast):
+def test_repayment_waived_on_a_proposal_by_someone_else(make_application, cast):
     application = make_application(to=Status.REPAYMENT_CLAIMED)
-    act(cast.decision_maker, application, "settle_repayment", "waive", note="Särskilda skäl: kommunen har visat god tro")
-    application.refresh_from_db()
-    assert application.status == Status.CLOSED
-    assert application.decisions.filter(outcome=Decision.Outcome.REPAYMENT_WAIVED).count() == 1
+    act(cast.finance, application, "settle_repayment", "propose_waiver", reasons="Särskilda skäl: kommunen har visat god tro")
+    act(cast.decision_maker, application, "decide_waiver", "waive_repayment")
+    assert status_of(application) == Status.CLOSED
+    waiver = application.decisions.get(outcome=Decision.Outcome.REPAYMENT_WAIVED)
+    # Myndighetsförordningen 21 §: the one who presented and the one who decided, two people.
+    assert (waiver.presented_by, waiver.decided_by) == (cast.finance, cast.decision_maker)
 
 
 def test_repayment_claimed_while_project_runs(make_application, cast):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from workflows.actions import deadlines_run
+from workflows.door import deadlines_run
 
 
 class Command(BaseCommand):

@@ -1,0 +1,229 @@
+"""The one door every state change of an application goes through (DESIGN.md §3).
+
+A signatory's submission, a case officer's proposal, a decision, the deadline clock: each
+is `act(actor=…, application_id=…, node=…, action=…, data=…)`. In one transaction it
+
+1. locks in the fixed order of bidrag.locks: the application, its case, its open tasks;
+2. applies the policy (workflows.policy: roles, claims, jäv, four eyes, read-only roles);
+3. calls the action's service, which changes the domain, journals and writes the outbox;
+4. completes the task and lets the flow create the next one; closes the case when the
+   application has reached a final state.
+
+Files arriving with an action are stored in S3 before any lock is taken, and removed again
+if the action fails. A refusal changes nothing: no state, no event, no task.
+"""
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.status import PROCESS, STATUS
+
+from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
+from arenden.models import ConflictOfInterest
+from arenden.services import case_close, conflict_declare, conflict_rule
+from arenden.storage import upload_discard, upload_store
+from bidrag.locks import lock_application, lock_case, lock_tasks
+from bidrag.models import Application
+from bidrag.models.application import FINAL, Status
+from bidrag.services.common import door_open
+
+from . import policy
+from .flows import ApplicationFlow
+from .models import ApplicationProcess
+from .steps import Action, Start, transition_targets
+
+CLOSING_TEXT = {
+    Status.DISMISSED: "Ärendet avslutat: ansökan avvisad",
+    Status.REJECTED: "Ärendet avslutat: ansökan avslagen",
+    Status.CLOSED: "Ärendet avslutat",
+    Status.WITHDRAWN: "Ärendet avslutat: ansökan återkallad",
+}
+
+
+class FlowMismatch(RuntimeError):
+    """A service moved the status in a way its action does not declare: a programming error."""
+
+
+def nodes():
+    """The flow's nodes that declare actions, by name."""
+    return {node.name: node for node in ApplicationFlow.instance.nodes() if getattr(node, "actions", ())}
+
+
+def find(node_name: str | None, action_name: str) -> tuple[object | None, Action | None]:
+    """The node and action named; node None for the process-wide actions (withdraw)."""
+    if node_name is None:
+        return None, next((a for a in ApplicationFlow.process_actions if a.name == action_name), None)
+    node = nodes().get(node_name)
+    return node, (node.action(action_name) if node is not None else None)
+
+
+def _task_at(tasks, node_name: str):
+    return next((t for t in tasks if t.flow_task is not None and t.flow_task.name == node_name), None)
+
+
+def _store_uploads(application_id, data: dict) -> dict:
+    """Store uploaded files before any lock (no network I/O under a row lock)."""
+    stored = {}
+    for key, value in data.items():
+        if isinstance(value, UploadedFile):
+            case_id = Application.objects.values_list("case_id", flat=True).get(pk=application_id)
+            stored[key] = upload_store(case_id=case_id, uploaded_file=value)
+    return stored
+
+
+def act(*, actor, application_id, node: str | None, action: str, data: dict | None = None):
+    """Take one action. Returns what the service returned."""
+    data = dict(data or {})
+    flow_node, spec = find(node, action)
+    if spec is None:
+        raise NotAllowed(_("Okänd åtgärd."))
+    stored = _store_uploads(application_id, data)
+    data.update(stored)
+    try:
+        with transaction.atomic():
+            application = lock_application(application_id)
+            lock_case(application.case_id)
+            tasks = lock_tasks(application.pk)
+            task = None
+            if flow_node is not None and not isinstance(flow_node, Start):
+                task = _task_at(tasks, node)
+                if task is None:
+                    # Policy first where it can be told without the task: a refusal must not
+                    # reveal more than "not yours" to someone who may not act at all.
+                    policy.check(actor=actor, application=application, action=spec)
+                    raise TransitionNotAllowed(_("Uppgiften är redan utförd eller finns inte längre. Ladda om sidan."))
+            policy.check(actor=actor, application=application, action=spec, task=task)
+            before = application.status
+            with door_open():
+                result = spec.perform(actor, application, data)
+            after = Application.objects.values_list("status", flat=True).get(pk=application.pk)
+            _check_declared(spec, before, after)
+            if isinstance(flow_node, Start):
+                if not ApplicationProcess.objects.filter(application=application).exists():
+                    ApplicationFlow.start.run(application=application)
+            elif flow_node is None:
+                _cancel_process(application, tasks)
+            else:
+                _complete(task, actor)
+            if after in FINAL and after != before:
+                case_close(actor=actor, case=application.case, description=CLOSING_TEXT[after])
+            return result
+    except BaseException:
+        for upload in stored.values():
+            upload_discard(upload)
+        raise
+
+
+def _check_declared(spec: Action, before: str, after: str) -> None:
+    if before == after:
+        return
+    for name in spec.application_transitions:
+        if after in transition_targets(Application, name, before):
+            return
+    raise FlowMismatch(
+        f"action {spec.name} moved {before} → {after}, which none of {spec.application_transitions} declares"
+    )
+
+
+def _complete(task, actor) -> None:
+    activation = task.flow_task.activation_class(task)
+    if task.flow_task_type == "HUMAN":
+        if task.status == STATUS.NEW:
+            activation.assign(actor)
+        if activation.start.can_proceed():
+            activation.start(None)
+        activation.execute()
+    else:  # a Wait: completed by the applicant, a case officer or the clock
+        activation.run(None)
+        activation.execute()
+
+
+def _cancel_process(application: Application, tasks) -> None:
+    """After a withdrawal: nothing is expected of anyone any more."""
+    process = ApplicationProcess.objects.filter(application=application).first()
+    if process is None:
+        return
+    now = timezone.now()
+    for task in tasks:
+        task.status, task.finished = STATUS.CANCELED, now
+        task.save(update_fields=["status", "finished"])
+    process.status, process.finished = PROCESS.CANCELED, now
+    process.save(update_fields=["status", "finished"])
+
+
+def claim(*, actor, application_id, node: str) -> None:
+    """Take a task from the queue."""
+    flow_node = nodes().get(node)
+    with transaction.atomic():
+        application = lock_application(application_id)
+        lock_case(application.case_id)
+        task = _task_at(lock_tasks(application.pk), node) if flow_node else None
+        if task is None:
+            raise TransitionNotAllowed(_("Uppgiften är redan utförd eller finns inte längre. Ladda om sidan."))
+        policy.check_claim(actor=actor, application=application, node=flow_node, task=task)
+        if task.status != STATUS.NEW:
+            raise Conflict(_("Uppgiften har redan tagits av någon annan."))
+        task.flow_task.activation_class(task).assign(actor)
+
+
+def release(*, actor, application_id, node: str) -> None:
+    """Give a task one has taken back to the queue."""
+    with transaction.atomic():
+        application = lock_application(application_id)
+        lock_case(application.case_id)
+        task = _task_at(lock_tasks(application.pk), node)
+        if task is None:
+            raise TransitionNotAllowed(_("Uppgiften är redan utförd eller finns inte längre. Ladda om sidan."))
+        if task.owner_id != actor.pk:
+            raise NotAllowed(_("Du kan bara lämna tillbaka dina egna uppgifter."))
+        task.flow_task.activation_class(task).unassign()
+
+
+def release_all_of(*, user, application: Application) -> None:
+    """Unassign the user's tasks on the case (after a declared jäv); inside the caller's lock."""
+    for task in lock_tasks(application.pk):
+        if task.owner_id == user.pk:
+            task.flow_task.activation_class(task).unassign()
+
+
+def deadlines_run() -> int:
+    """The clock: waiting steps whose deadline passed go back to the case officer."""
+    passed = 0
+    overdue = Application.objects.filter(
+        status__in=[Status.AWAITING_SUPPLEMENT, Status.AWAITING_COMMENTS], deadline__lt=timezone.localdate()
+    ).values_list("pk", "status")
+    for pk, status in list(overdue):
+        node = "await_supplement" if status == Status.AWAITING_SUPPLEMENT else "await_comments"
+        try:
+            act(actor=None, application_id=pk, node=node, action="deadline_passed")
+        except (Conflict, TransitionNotAllowed):
+            continue  # answered meanwhile
+        passed += 1
+    return passed
+
+
+def declare_conflict(*, actor, application_id, reason: str):
+    """FL 17 §: a person who may be jävig reports it; from then on they take no part.
+    Their tasks on the case go back to the queue."""
+    with transaction.atomic():
+        application = lock_application(application_id)
+        lock_case(application.case_id)
+        policy.check_declare_conflict(actor=actor, application=application)
+        if application.case.closed_at is not None:
+            raise TransitionNotAllowed(_("Ärendet är avslutat; jäv anmäls i pågående ärenden."))
+        declaration = conflict_declare(actor=actor, case=application.case, reason=reason)
+        release_all_of(user=actor, application=application)
+        return declaration
+
+
+def rule_conflict(*, actor, application_id, declaration_id, upheld: bool, reasons: str):
+    """FL 18 §: the agency decides the jäv question; journaled on the case."""
+    with transaction.atomic():
+        application = lock_application(application_id)
+        lock_case(application.case_id)
+        declaration = ConflictOfInterest.objects.filter(case=application.case, pk=declaration_id).first()
+        if declaration is None:
+            raise Conflict(_("Jävsanmälan finns inte i ärendet."))
+        policy.check_rule_conflict(actor=actor, application=application, declaration=declaration)
+        return conflict_rule(actor=actor, declaration=declaration, upheld=upheld, reasons=reasons)

@@ -1,0 +1,136 @@
+"""Who may do what: the rules of law, checked once, at the door, for every action.
+
+The rules, in the order they are applied:
+1. The clock acts only where the flow declares a clock action, and nobody else does there.
+2. Auditors (revisor) and administrators never write: they read (DESIGN.md §1).
+3. Role: the actor holds one of the action's staff roles, or represents the applicant
+   organisation (as firmatecknare where the action demands it).
+4. Jäv (FL 16–18 §§): whoever declared jäv on the case takes no part in it, for any action,
+   claim or assignment, until the agency has ruled the question; for good if it ruled jäv.
+5. Claim: a task someone has taken is theirs; nobody else acts on it.
+6. Four eyes: an action names the events whose actors it bars (the decider took no part in
+   the assessment; attester ≠ preparer; payer ≠ attester; a waiver is decided by someone
+   other than its proposer). Read from the case's journal, which records every actor.
+
+FSM permission arguments are advisory in every FSM library; these rules are not.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from arenden.errors import ErrorCode, NotAllowed
+from arenden.models import JournalEvent
+from arenden.services import conflict_barred_user_ids
+from bidrag.models import Application, Membership
+from bidrag.roles import Role, user_roles
+
+from .steps import Action, Party
+
+NEVER_WRITE = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
+
+
+def is_read_only(actor) -> bool:
+    return bool(actor.is_superuser or user_roles(actor) & NEVER_WRITE)
+
+
+def is_barred(actor, application: Application) -> bool:
+    """Jäv declared and not ruled away: the person takes no part in the case."""
+    return actor is not None and actor.pk in conflict_barred_user_ids(case=application.case)
+
+
+def _membership(actor, application: Application) -> str | None:
+    return (
+        Membership.objects.filter(organisation_id=application.organisation_id, user=actor)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def _refuse(message, code: ErrorCode = ErrorCode.PERMISSION_DENIED):
+    raise NotAllowed(message, code=code)
+
+
+def check_staff_write(actor) -> None:
+    if actor is None or not actor.is_authenticated:
+        _refuse(_("Logga in för att fortsätta."))
+    if is_read_only(actor):
+        _refuse(_("Revisorer och administratörer läser ärenden men ändrar inget i dem."))
+
+
+def check(*, actor, application: Application, action: Action, task=None) -> None:
+    """Raise NotAllowed unless `actor` may take `action` on `application` (at `task`)."""
+    if action.is_clock_action or actor is None:
+        if not (action.is_clock_action and actor is None):
+            _refuse(_("Åtgärden utförs av systemets klocka när svarsfristen har gått ut."))
+        return
+    check_staff_write(actor)
+    if action.is_applicant_action:
+        role = _membership(actor, application)
+        if role is None:
+            _refuse(_("Du företräder inte den sökande organisationen."))
+        if Party.SIGNATORY in action.by and Party.MEMBER not in action.by and role != Membership.Role.SIGNATORY:
+            _refuse(_("Endast organisationens firmatecknare får göra detta."))
+    elif not user_roles(actor) & action.staff_roles:
+        _refuse(_("Du har inte behörighet att utföra den här åtgärden."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+    if task is not None and task.owner_id and task.owner_id != actor.pk and not action.is_applicant_action:
+        owner = task.owner.get_full_name() or task.owner.username
+        _refuse(_("Uppgiften är tilldelad %(name)s.") % {"name": owner})
+    if action.four_eyes and took_part(actor, application, action.four_eyes):
+        _refuse(
+            _("Du har deltagit i ärendet på ett sätt som hindrar dig från det här steget (fyraögonsprincipen)."),
+            ErrorCode.FOUR_EYES,
+        )
+
+
+def took_part(actor, application: Application, events) -> bool:
+    return JournalEvent.objects.filter(
+        case_id=application.case_id, actor_id=actor.pk, action__in=[str(e) for e in events]
+    ).exists()
+
+
+def may_take(*, actor, application: Application, action: Action, task=None) -> bool:
+    try:
+        check(actor=actor, application=application, action=action, task=task)
+    except NotAllowed:
+        return False
+    return True
+
+
+def check_claim(*, actor, application: Application, node, task) -> None:
+    """A task may be taken by someone who may take one of its node's actions."""
+    check_staff_write(actor)
+    if task.flow_task_type != "HUMAN" or not user_roles(actor) & {r for a in node.actions for r in a.staff_roles}:
+        _refuse(_("Uppgiften ligger inte i någon av dina köer."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+    if not any(may_take(actor=actor, application=application, action=a) for a in node.actions):
+        _refuse(
+            _("Du har deltagit i ärendet på ett sätt som hindrar dig från det här steget (fyraögonsprincipen)."),
+            ErrorCode.FOUR_EYES,
+        )
+
+
+def check_declare_conflict(*, actor, application: Application) -> None:
+    check_staff_write(actor)
+    if not user_roles(actor) & {Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE}:
+        _refuse(_("Du har inte behörighet att utföra den här åtgärden."))
+
+
+def check_rule_conflict(*, actor, application: Application, declaration) -> None:
+    check_staff_write(actor)
+    if Role.DECISION_MAKER not in user_roles(actor):
+        _refuse(_("Jävsfrågan avgörs av en beslutsfattare."))
+    if declaration.user_id == actor.pk:
+        _refuse(_("Du kan inte själv avgöra din egen jävsanmälan."), ErrorCode.CONFLICT_OF_INTEREST)
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
