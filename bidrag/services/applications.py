@@ -350,6 +350,7 @@ def application_receive_comments(*, actor, application: Application, answer: str
 
 def application_deadline_passed(*, actor: None, application: Application) -> Application:
     """The clock: the answer's deadline passed without an answer; the case goes back."""
+    require_door()
     if actor is not None:
         raise NotAllowed(_("Bara systemets klocka kan registrera att svarsfristen gått ut."))
     return _receive(actor=None, application=application, event=Event.DEADLINE_PASSED, answer="", stored_file=None)

@@ -1,0 +1,238 @@
+"""The rules of law, as a matrix generated from the flow declaration (DESIGN.md §3).
+
+For every action of every node (and the process-wide ones): every person of the cast, the
+clock and a stranger try it; those the declaration does not name are refused. Those it
+names are refused too when the task is someone else's, when they have declared jäv
+(FL 16–18 §§) and when four eyes bars them (Myndighetsförordningen 21 §) — and succeed
+otherwise. Every refusal leaves the database exactly as it was.
+
+A node without a recipe below fails the test: a new step must say how to reach it.
+"""
+
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from arenden.errors import ErrorCode, NotAllowed
+from arenden.journal import journal_append
+from arenden.models import Attachment, Case, ConflictOfInterest, DiariumEntry, JournalEvent
+from bidrag.models import Application, Decision, Disbursement, Membership, Proposal, Repayment, Report
+from bidrag.models.application import Status
+from bidrag.roles import Role
+from notifications.models import OutboxMessage
+from tests.domain import perform
+from workflows import door
+from workflows.door import nodes
+from workflows.flows import ApplicationFlow
+from workflows.selectors import active_tasks
+from workflows.steps import Party, Step
+
+pytestmark = pytest.mark.django_db
+
+SOON = timezone.localdate() + timedelta(days=14)
+
+# How to reach each node: (state to drive to, then steps (who, node, action, data)).
+RECIPES = {
+    "start": (Status.DRAFT, []),
+    "register": (Status.SUBMITTED, []),
+    "review": (Status.IN_REVIEW, []),
+    "await_supplement": (Status.AWAITING_SUPPLEMENT, ["deadline_passed"]),
+    "dismiss": (Status.IN_REVIEW, [("officer", "review", "propose_dismissal", {"reasons": "Inkom för sent"})]),
+    "assess": (Status.IN_ASSESSMENT, []),
+    "await_comments": (Status.AWAITING_COMMENTS, ["deadline_passed"]),
+    "decide": (Status.DECISION_PROPOSED, []),
+    "prepare_payment": (Status.GRANTED, []),
+    "attest_payment": (Status.GRANTED, [("officer", "prepare_payment", "prepare_disbursement", {})]),
+    "pay": (Status.GRANTED, [("officer", "prepare_payment", "prepare_disbursement", {}),
+                             ("finance", "attest_payment", "attest_disbursement", {})]),
+    "await_report": (Status.IN_PROGRESS, []),
+    "review_report": (Status.REPORT_REVIEW, []),
+    "claim_repayment": (Status.REPORT_REVIEW, [
+        ("officer", "review_report", "propose_repayment", {"amount": Decimal("1000"), "reasons": "Villkor brutna"})]),
+    "settle_repayment": (Status.REPAYMENT_CLAIMED, []),
+    "decide_waiver": (Status.REPAYMENT_CLAIMED, [
+        ("finance", "settle_repayment", "propose_waiver", {"reasons": "Särskilda skäl"})]),
+    None: (Status.IN_REVIEW, []),  # the process-wide actions (withdraw)
+}
+
+# Valid input for each action, as its form would clean it.
+DATA = {
+    "submit": {"idempotency_key": "matrix"},
+    "register": {"note": ""},
+    "start_assessment": {},
+    "request_supplement": {"deadline": SOON, "request_text": "Bifoga lägesbilden"},
+    "propose_dismissal": {"reasons": "Inkom för sent"},
+    "receive_supplement": {"answer": "Här är den"},
+    "receive_comments": {"answer": "Inget att tillägga"},
+    "deadline_passed": {},
+    "dismiss": {},
+    "return_proposal": {"comment": "Motivera bättre"},
+    "propose_decision": {"outcome": Proposal.Outcome.REJECTED, "reasons": "Befintlig verksamhet"},
+    "communicate": {"deadline": SOON, "request_text": "Yttra er"},
+    "decide": {},
+    "prepare_disbursement": {},
+    "attest_disbursement": {},
+    "stop_disbursement": {"note": "Felaktigt konto"},
+    "pay_disbursement": {"payment_reference": "PAIN-1"},
+    "submit_report": {"summary": "Genomfört", "actual_costs": Decimal("250000")},
+    "propose_repayment": {"amount": Decimal("1000"), "reasons": "Villkor brutna"},
+    "approve_report": {"note": ""},
+    "return_report": {"comment": "Bifoga huvudbok"},
+    "claim_repayment": {},
+    "register_repayment": {"note": ""},
+    "propose_waiver": {"reasons": "Särskilda skäl"},
+    "waive_repayment": {},
+    "withdraw": {"reason": "Annan finansiering"},
+}
+
+
+def matrix():
+    cases = [(name, action.name) for name, node in nodes().items() for action in node.actions]
+    cases += [(None, action.name) for action in ApplicationFlow.process_actions]
+    return cases
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextmanager
+def rolled_back():
+    """Run a block and undo all it wrote (a savepoint inside the test's transaction)."""
+    try:
+        with transaction.atomic():
+            yield
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def snapshot(application) -> tuple:
+    app = Application.objects.get(pk=application.pk)
+    case = Case.objects.get(pk=app.case_id)
+    return (
+        app.status, app.deadline, case.closed_at, case.journal_seq,
+        JournalEvent.objects.filter(case=case).count(),
+        DiariumEntry.objects.filter(case=case).count(),
+        Attachment.objects.filter(case=case).count(),
+        ConflictOfInterest.objects.filter(case=case).count(),
+        sorted((str(p.pk), p.is_open) for p in Proposal.objects.filter(application=app)),
+        Decision.objects.filter(application=app).count(),
+        sorted((str(d.pk), d.status) for d in Disbursement.objects.filter(application=app)),
+        sorted((str(r.pk), r.status) for r in Report.objects.filter(application=app)),
+        sorted((str(r.pk), r.status) for r in Repayment.objects.filter(application=app)),
+        [(t.pk, t.status, t.owner_id) for t in active_tasks(app)],
+        OutboxMessage.objects.count(),
+    )
+
+
+@pytest.fixture
+def people(cast, stockholm, malmo):
+    """Everyone who might try: the cast, a stranger, an officer who is also auditor, the clock."""
+    User = type(cast.officer)
+    stranger = User.objects.create_user("stranger", first_name="Sven", last_name="Främling")
+    Membership.objects.create(organisation=malmo, user=stranger, role=Membership.Role.SIGNATORY)
+    dual = User.objects.create_user("dubbelroll", first_name="Dora", last_name="Dubbel")
+    dual.groups.add(*Group.objects.filter(name__in=[Role.CASE_OFFICER, Role.FINANCE, Role.AUDITOR]))
+    people = {name: getattr(cast, name) for name in [
+        "registrar", "officer", "officer2", "decision_maker", "finance", "finance2", "auditor", "admin",
+        "applicant", "signatory"]}
+    people.update({"stranger": stranger, "officer_and_auditor": dual, "clock": None})
+    return people
+
+
+def declared_for(action, name: str, actor) -> bool:
+    """Whom the declaration names (not the policy code under test)."""
+    if action.is_clock_action:
+        return actor is None
+    if actor is None or name in {"auditor", "admin", "officer_and_auditor", "stranger"}:
+        return False
+    if action.is_applicant_action:
+        return name == "signatory" or (Party.MEMBER in action.by and name == "applicant")
+    roles = {g.name for g in actor.groups.all()}
+    return bool(roles & {r.value for r in action.staff_roles})
+
+
+def reach(node, make_application, cast):
+    state, steps = RECIPES[node]
+    application = make_application(to=state)
+    for step in steps:
+        if step == "deadline_passed":
+            Application.objects.filter(pk=application.pk).update(deadline=timezone.localdate() - timedelta(days=1))
+            continue
+        who, at, action, data = step
+        perform(actor=getattr(cast, who), application=application, node=at, action=action, data=data)
+    return application
+
+
+def attempt(actor, application, node, action):
+    return perform(actor=actor, application=application, node=node, action=action, data=dict(DATA[action]))
+
+
+def assert_refused(actor, application, node, action, code=None):
+    before = snapshot(application)
+    with pytest.raises(NotAllowed) as excinfo:
+        attempt(actor, application, node, action)
+    assert excinfo.value.http_status == 403
+    assert str(excinfo.value.message)
+    if code is not None:
+        assert excinfo.value.code == code, (action, excinfo.value.code)
+    assert snapshot(application) == before, f"{action}: a refusal changed the database"
+
+
+@pytest.mark.parametrize("node, action", matrix(), ids=[f"{n}-{a}" for n, a in matrix()])
+def test_policy_matrix(node, action, make_application, cast, people):
+    assert node in RECIPES, f"no recipe to reach node {node!r}: add one"
+    assert action in DATA, f"no sample input for action {action!r}: add one"
+    application = reach(node, make_application, cast)
+    flow_node, spec = door.find(node, action)
+    task = next((t for t in active_tasks(application) if t.flow_task.name == node), None)
+    allowed = [name for name, actor in people.items() if declared_for(spec, name, actor)]
+    assert allowed, f"nobody may take {action}"
+
+    for name, actor in people.items():
+        if name not in allowed:
+            assert_refused(actor, application, node, action)
+            if isinstance(flow_node, Step) and actor is not None:
+                before = snapshot(application)
+                with pytest.raises(NotAllowed):
+                    door.claim(actor=actor, application_id=application.pk, node=node)
+                assert snapshot(application) == before
+
+    for name in allowed:
+        actor = people[name]
+        if actor is None:
+            continue
+        others = [people[o] for o in allowed if o != name and people[o] is not None]
+        if isinstance(flow_node, Step) and others:
+            with rolled_back():  # someone else's task
+                door.claim(actor=others[0], application_id=application.pk, node=node)
+                assert_refused(actor, application, node, action)
+        if not spec.is_applicant_action:
+            with rolled_back():  # FL 16 §: declared jäv bars from everything on the case
+                door.declare_conflict(actor=actor, application_id=application.pk, reason="Närstående")
+                assert_refused(actor, application, node, action, ErrorCode.CONFLICT_OF_INTEREST)
+                if isinstance(flow_node, Step):
+                    with pytest.raises(NotAllowed):
+                        door.claim(actor=actor, application_id=application.pk, node=node)
+        for event in sorted(spec.four_eyes):
+            with rolled_back():  # four eyes: took part in a way that bars this action
+                journal_append(actor=actor, case=application.case, action=event)
+                assert_refused(actor, application, node, action, ErrorCode.FOUR_EYES)
+
+    for name in allowed:  # and with none of that, each one named may take it...
+        actor = people[name]
+        took_part = actor is not None and JournalEvent.objects.filter(
+            case_id=application.case_id, actor_id=actor.pk, action__in=spec.four_eyes).exists()
+        if took_part:  # ...unless the recipe itself made them take part (e.g. who attested, to pay)
+            assert_refused(actor, application, node, action, ErrorCode.FOUR_EYES)
+            continue
+        with rolled_back():
+            attempt(actor, application, node, action)
+            if task is not None:
+                assert task.pk not in [t.pk for t in active_tasks(application)], "the task was not completed"
