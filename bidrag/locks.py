@@ -17,7 +17,7 @@ from viewflow.workflow.status import STATUS
 
 from arenden.models import Case
 
-from .models import Application, Disbursement, Report, Repayment
+from .models import Application, Disbursement, Repayment, Report
 
 ACTIVE_TASK = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 

@@ -1,6 +1,6 @@
 from .application import Application, BudgetLine, Proposal
 from .organisation import Call, GrantScheme, Membership, Organisation
-from .outcomes import Decision, Disbursement, Report, Repayment
+from .outcomes import Decision, Disbursement, Repayment, Report
 
 __all__ = [
     "Application",

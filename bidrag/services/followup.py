@@ -15,8 +15,8 @@ from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
 
 from ..events import Event
-from ..locks import lock_disbursement, lock_report, lock_repayment
-from ..models import Decision, Disbursement, Proposal, Report, Repayment
+from ..locks import lock_disbursement, lock_repayment, lock_report
+from ..models import Decision, Disbursement, Proposal, Repayment, Report
 from ..models.application import Status
 from .common import notify_applicant, record, require_door, transition
 from .decisions import proposal_for_decider, record_decision

@@ -12,7 +12,8 @@ from django.utils.translation import get_language
 
 from arenden.services import ALLOWED_TYPES
 from bidrag.models.application import AttachmentKind, Status
-from bidrag.roles import ROLE_LABELS, is_staff_reader as _is_staff_reader
+from bidrag.roles import ROLE_LABELS
+from bidrag.roles import is_staff_reader as _is_staff_reader
 
 register = template.Library()
 

@@ -3,7 +3,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bidrag.models import Application, Organisation
 from bidrag.models.application import Status
-
 from workflows import demo
 
 STATES = [
