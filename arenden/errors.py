@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     CALL_CLOSED = "call_closed"
     INCOMPLETE = "incomplete"
     UPLOAD_REJECTED = "upload_rejected"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 class ServiceError(Exception):

@@ -1,0 +1,222 @@
+"""Attachment objects in storage (S3 outside the quick start), kept apart from row locks.
+
+DESIGN.md §3: no network I/O while a row lock is held. An upload is therefore stored
+first, under a fresh key and outside any transaction (``upload_store``); then the caller
+locks its rows and records the attachment (``attachment_record``); if that part fails,
+the object is removed again (``upload_discard``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import PurePath, PurePosixPath
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ErrorCode, ServiceError, ValidationFailed
+from .models import Attachment, Case
+
+logger = logging.getLogger(__name__)
+
+# Every attachment object lives under this prefix: cases/<case id>/<attachment id>.
+PREFIX = "cases"
+
+# Accepted attachment types: the extension names the type, and the file's first bytes must
+# agree with it. ZIP covers the Office Open XML and OpenDocument formats.
+_PDF, _PNG, _JPEG, _ZIP = b"%PDF-", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"PK\x03\x04"
+ALLOWED_TYPES: dict[str, tuple[str, bytes | None]] = {
+    ".pdf": ("application/pdf", _PDF),
+    ".png": ("image/png", _PNG),
+    ".jpg": ("image/jpeg", _JPEG),
+    ".jpeg": ("image/jpeg", _JPEG),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    ".odt": ("application/vnd.oasis.opendocument.text", _ZIP),
+    ".ods": ("application/vnd.oasis.opendocument.spreadsheet", _ZIP),
+    ".txt": ("text/plain", None),
+    ".csv": ("text/csv", None),
+}
+
+
+class StorageUnavailable(ServiceError):
+    """The object storage did not answer, or answered with a server error (503)."""
+
+    code = ErrorCode.STORAGE_UNAVAILABLE
+    http_status = 503
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(
+            message
+            or _(
+                "Filen kunde inte sparas just nu eftersom lagringstjänsten inte svarar. "
+                "Ditt utkast är oförändrat – försök igen om en stund."
+            ),
+            **kwargs,
+        )
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An object already in storage that no row refers to yet."""
+
+    key: str  # the object's name in storage: cases/<case id>/<attachment id>
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _check_upload(uploaded_file) -> tuple[str, str]:
+    """Return (original name, content type) or raise with a message the uploader can act on."""
+    name = PurePath(uploaded_file.name or "").name[:255]
+    if not name:
+        raise ValidationFailed(_("Filen saknar namn."), code=ErrorCode.UPLOAD_REJECTED)
+    if uploaded_file.size == 0:
+        raise ValidationFailed(_("Filen är tom."), code=ErrorCode.UPLOAD_REJECTED)
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if uploaded_file.size > limit:
+        raise ValidationFailed(
+            _("Filen är för stor (%(size)s MB). Största tillåtna storlek är %(limit)s MB.")
+            % {"size": round(uploaded_file.size / 1_048_576, 1), "limit": limit // 1_048_576},
+            code=ErrorCode.UPLOAD_REJECTED,
+        )
+    extension = PurePath(name).suffix.lower()
+    if extension not in ALLOWED_TYPES:
+        raise ValidationFailed(
+            _("Filtypen %(ext)s tas inte emot. Tillåtna typer: %(allowed)s.")
+            % {"ext": extension or "?", "allowed": ", ".join(sorted(ALLOWED_TYPES))},
+            code=ErrorCode.UPLOAD_REJECTED,
+        )
+    content_type, magic = ALLOWED_TYPES[extension]
+    uploaded_file.seek(0)
+    head = uploaded_file.read(4096)
+    uploaded_file.seek(0)
+    if magic is not None and not head.startswith(magic):
+        raise ValidationFailed(
+            _("Filens innehåll stämmer inte med filtypen %(ext)s.") % {"ext": extension},
+            code=ErrorCode.UPLOAD_REJECTED,
+        )
+    if magic is None:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            # A multi-byte character may be cut at 4096 bytes; only reject clearly binary data.
+            if b"\x00" in head:
+                raise ValidationFailed(
+                    _("Filens innehåll stämmer inte med filtypen %(ext)s.") % {"ext": extension},
+                    code=ErrorCode.UPLOAD_REJECTED,
+                ) from None
+    return name, content_type
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the storage is unreachable or failing, not that we erred."""
+    import urllib3.exceptions
+    from botocore.exceptions import ClientError, ConnectionClosedError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500
+    # EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError, SSLError are
+    # botocore ConnectionErrors; ReadTimeoutError and ConnectionClosedError are
+    # HTTPClientErrors. OSError covers a local disk (FileSystemStorage) as well.
+    return isinstance(
+        exc,
+        BotoConnectionError | HTTPClientError | ConnectionClosedError | urllib3.exceptions.HTTPError | OSError,
+    )
+
+
+@contextmanager
+def _unavailable_on_failure(action: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except ServiceError:
+        raise
+    except Exception as exc:
+        if not _is_unavailable(exc):
+            raise
+        logger.warning("storage unavailable during %s of %s: %s: %s", action, key, type(exc).__name__, exc)
+        raise StorageUnavailable(details={"action": action}) from exc
+
+
+def _field_max_length() -> int:
+    return Attachment._meta.get_field("file").max_length
+
+
+def upload_store(*, case_id, uploaded_file) -> StoredUpload:
+    """Check, hash and store an upload under a fresh key; touches no database row.
+
+    Call it outside any transaction that holds a lock: it waits on the network. Raises
+    ValidationFailed for a file we do not take, StorageUnavailable when the storage does
+    not answer (within AWS_S3_CONNECT_TIMEOUT / AWS_S3_READ_TIMEOUT per attempt).
+    """
+    original_name, content_type = _check_upload(uploaded_file)
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    key = f"{PREFIX}/{case_id}/{uuid.uuid4()}"
+    # The object's Content-Type is the checked one, not what the browser claimed.
+    content = File(uploaded_file, name=key)
+    content.content_type = content_type  # type: ignore[attr-defined]
+    with _unavailable_on_failure("upload", key):
+        stored_name = default_storage.save(key, content, max_length=_field_max_length())
+    if stored_name != key:
+        # file_overwrite=False renames on a collision; with a fresh UUID that means
+        # something else wrote into our prefix. Refuse rather than record a stranger.
+        upload_discard(StoredUpload(stored_name, original_name, content_type, uploaded_file.size, ""))
+        raise RuntimeError(f"storage renamed {key} to {stored_name}")
+    return StoredUpload(
+        key=key,
+        original_name=original_name,
+        content_type=content_type,
+        size=uploaded_file.size,
+        sha256=digest.hexdigest(),
+    )
+
+
+def attachment_record(*, actor, case: Case, stored: StoredUpload, kind: str) -> Attachment:
+    """Create the Attachment row for an object ``upload_store`` put in storage.
+
+    Runs inside the caller's transaction (after it has taken its locks); uploads nothing.
+    The attachment's id is the UUID in the key, so row and object name each other.
+    """
+    key = PurePosixPath(stored.key)
+    if key.parent != PurePosixPath(PREFIX, str(case.pk)):
+        raise ValueError(f"{stored.key} is not an object of case {case.pk}")
+    with transaction.atomic():
+        attachment = Attachment(
+            id=uuid.UUID(key.name),
+            case=case,
+            kind=kind,
+            original_name=stored.original_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by=actor,
+        )
+        # A name alone is a committed file: save() stores no content.
+        attachment.file.name = stored.key
+        attachment.save(force_insert=True)
+        return attachment
+
+
+def upload_discard(stored: StoredUpload) -> None:
+    """Remove an object whose row was never written; best effort, never raises.
+
+    Call it after the transaction has ended. What it cannot remove, orphans_remove will.
+    """
+    try:
+        default_storage.delete(stored.key)
+    except Exception:
+        logger.warning("could not remove orphaned upload %s; attachments_cleanup will", stored.key, exc_info=True)
