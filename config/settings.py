@@ -125,7 +125,15 @@ MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 # Object storage: S3 whenever a bucket is configured (tests, production); local files for
 # the quick start only. Nothing may keep state on a web host's disk in production.
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+# Fail fast when S3 does not answer: an upload is refused (503) after at most
+# AWS_S3_MAX_ATTEMPTS x (connect + read timeout) instead of hanging a web worker.
+AWS_S3_CONNECT_TIMEOUT = float(env("AWS_S3_CONNECT_TIMEOUT", "3"))
+AWS_S3_READ_TIMEOUT = float(env("AWS_S3_READ_TIMEOUT", "10"))
+# Attempts in all, the first one included (botocore's total_max_attempts; its
+# "max_attempts" would count retries only and make 2 mean three tries).
+AWS_S3_MAX_ATTEMPTS = int(env("AWS_S3_MAX_ATTEMPTS", "2"))
 if AWS_STORAGE_BUCKET_NAME:
+    from boto3.s3.transfer import TransferConfig
     from botocore.config import Config as BotoConfig
 
     _s3_options = {
@@ -145,7 +153,13 @@ if AWS_STORAGE_BUCKET_NAME:
             s3={"addressing_style": "path"},
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
+            connect_timeout=AWS_S3_CONNECT_TIMEOUT,
+            read_timeout=AWS_S3_READ_TIMEOUT,
+            retries={"total_max_attempts": AWS_S3_MAX_ATTEMPTS, "mode": "standard"},
         ),
+        # One streamed PUT per upload (S3 takes up to 5 GiB so): a multipart upload reads
+        # each 8 MiB part into memory, several at a time.
+        "transfer_config": TransferConfig(multipart_threshold=5 * 1024**3, use_threads=False),
     }
     STORAGES = {
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options},
