@@ -3,23 +3,28 @@
 DESIGN.md §3: no network I/O while a row lock is held. An upload is therefore stored
 first, under a fresh key and outside any transaction (``upload_store``); then the caller
 locks its rows and records the attachment (``attachment_record``); if that part fails,
-the object is removed again (``upload_discard``).
+the object is removed again (``upload_discard``). Objects that lose their row anyway
+(a rolled-back transaction, a process killed in between) are swept by
+``orphans_remove`` (``manage.py attachments_cleanup``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import PurePath, PurePosixPath
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePath, PurePosixPath
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ErrorCode, ServiceError, ValidationFailed
@@ -29,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 # Every attachment object lives under this prefix: cases/<case id>/<attachment id>.
 PREFIX = "cases"
+# list_objects_v2 and delete_objects take at most 1000 keys; also the size of one
+# `file__in` query.
+_BATCH = 1000
 
 # Accepted attachment types: the extension names the type, and the file's first bytes must
 # agree with it. ZIP covers the Office Open XML and OpenDocument formats.
@@ -220,3 +228,89 @@ def upload_discard(stored: StoredUpload) -> None:
         default_storage.delete(stored.key)
     except Exception:
         logger.warning("could not remove orphaned upload %s; attachments_cleanup will", stored.key, exc_info=True)
+
+
+# -- orphans -------------------------------------------------------------------------
+
+
+def _s3_objects(storage) -> Iterator[tuple[str, datetime]]:
+    """(name as Attachment.file stores it, last modified) of every object under PREFIX."""
+    location = storage.location.strip("/")
+    root = f"{location}/" if location else ""
+    client = storage.connection.meta.client
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=f"{root}{PREFIX}/"):
+        for entry in page.get("Contents", ()):
+            yield entry["Key"][len(root) :], entry["LastModified"]
+
+
+def _s3_delete(storage, names: list[str]) -> int:
+    location = storage.location.strip("/")
+    root = f"{location}/" if location else ""
+    client = storage.connection.meta.client
+    response = client.delete_objects(
+        Bucket=storage.bucket_name,
+        Delete={"Objects": [{"Key": f"{root}{name}"} for name in names], "Quiet": True},
+    )
+    errors = response.get("Errors", [])
+    for error in errors:
+        logger.warning("could not remove %s: %s %s", error.get("Key"), error.get("Code"), error.get("Message"))
+    return len(names) - len(errors)
+
+
+def _local_objects(storage: FileSystemStorage) -> Iterator[tuple[str, datetime]]:
+    base = Path(storage.location)
+    for directory, _subdirs, files in os.walk(base / PREFIX):
+        for filename in files:
+            path = Path(directory, filename)
+            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            yield path.relative_to(base).as_posix(), modified
+
+
+def _local_delete(storage: FileSystemStorage, names: list[str]) -> int:
+    for name in names:
+        storage.delete(name)
+    return len(names)
+
+
+def _backend(storage):
+    from storages.backends.s3 import S3Storage
+
+    if isinstance(storage, S3Storage):
+        return _s3_objects, _s3_delete
+    if isinstance(storage, FileSystemStorage):
+        return _local_objects, _local_delete
+    raise NotImplementedError(f"cannot list objects of {type(storage).__name__}")
+
+
+def orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> tuple[int, int]:
+    """Remove objects under cases/ older than ``older_than`` that no Attachment refers to.
+
+    The grace period keeps an upload whose row is still being written (upload_store
+    runs before the transaction that records it). Returns (objects checked, objects
+    removed, or that would be with ``dry_run``).
+    """
+    objects, delete = _backend(default_storage)
+    cutoff = timezone.now() - older_than
+    checked = removed = 0
+    batch: list[str] = []
+
+    def sweep() -> int:
+        referenced = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
+        orphans = [name for name in batch if name not in referenced]
+        batch.clear()
+        for name in orphans:
+            logger.info("%s orphaned object %s", "would remove" if dry_run else "removing", name)
+        if not orphans or dry_run:
+            return len(orphans)
+        return delete(default_storage, orphans)
+
+    for name, modified in objects(default_storage):
+        checked += 1
+        if modified < cutoff:
+            batch.append(name)
+            if len(batch) >= _BATCH:
+                removed += sweep()
+    if batch:
+        removed += sweep()
+    return checked, removed

@@ -132,6 +132,10 @@ AWS_S3_READ_TIMEOUT = float(env("AWS_S3_READ_TIMEOUT", "10"))
 # Attempts in all, the first one included (botocore's total_max_attempts; its
 # "max_attempts" would count retries only and make 2 mean three tries).
 AWS_S3_MAX_ATTEMPTS = int(env("AWS_S3_MAX_ATTEMPTS", "2"))
+# Objects under cases/ that no attachment row refers to are removed by
+# `manage.py attachments_cleanup` once they are this old; younger ones may be an
+# upload whose row is still being written.
+ATTACHMENT_ORPHAN_GRACE_HOURS = float(env("ATTACHMENT_ORPHAN_GRACE_HOURS", "24"))
 if AWS_STORAGE_BUCKET_NAME:
     from boto3.s3.transfer import TransferConfig
     from botocore.config import Config as BotoConfig

@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from arenden.storage import orphans_remove
+
+
+class Command(BaseCommand):
+    help = (
+        "Remove attachment objects under cases/ that no attachment row refers to (an upload whose "
+        "transaction rolled back or whose process died), once older than the grace period."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--grace-hours",
+            type=float,
+            default=None,
+            help=f"keep objects younger than this (default ATTACHMENT_ORPHAN_GRACE_HOURS, "
+            f"{settings.ATTACHMENT_ORPHAN_GRACE_HOURS:g})",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+
+    def handle(self, *args, grace_hours=None, dry_run=False, **options):
+        hours = settings.ATTACHMENT_ORPHAN_GRACE_HOURS if grace_hours is None else grace_hours
+        if hours < 0:
+            raise CommandError("--grace-hours must not be negative")
+        checked, removed = orphans_remove(older_than=timedelta(hours=hours), dry_run=dry_run)
+        verb = "would remove" if dry_run else "removed"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Attachments cleanup: {checked} objects checked, {removed} orphaned ones {verb} "
+                f"(older than {hours:g} h)."
+            )
+        )
