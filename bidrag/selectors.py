@@ -10,9 +10,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from arenden.models import Attachment
+from arenden.services import conflict_barred_user_ids
 
 from .models import Application, BudgetLine, Call, Membership, Organisation
-from .models.application import Status
 from .roles import is_staff_reader
 
 
@@ -31,12 +31,13 @@ def requested_total_subquery(outer_ref: str = "pk"):
 
 
 def applications_visible_to(actor) -> QuerySet[Application]:
-    """Staff read every submitted application; members read their organisation's, drafts too."""
+    """Staff read every application once it was submitted (it has a diarienummer), whatever
+    became of it after; drafts, withdrawn ones too, stay with the organisation's members."""
     if not actor.is_authenticated:
         return Application.objects.none()
     member_of = Q(organisation__memberships__user=actor)
     if is_staff_reader(actor):
-        visible = member_of | ~Q(status=Status.DRAFT)
+        visible = member_of | Q(case__diarienummer__isnull=False)
     else:
         visible = member_of
     return Application.objects.filter(visible).distinct()
@@ -77,6 +78,10 @@ def attachment_get(*, actor, attachment_id) -> Attachment:
         raise Http404 from None
     if not applications_visible_to(actor).filter(case_id=attachment.case_id).exists():
         raise Http404
+    if actor.pk in conflict_barred_user_ids(case=attachment.case) and not Membership.objects.filter(
+        organisation__applications__case_id=attachment.case_id, user=actor
+    ).exists():
+        raise Http404  # FL 16 §: the declarer sees no more than the diarium entry
     return attachment
 
 

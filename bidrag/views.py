@@ -87,7 +87,7 @@ def application_edit(request, application_id):
     application = selectors.application_for_member(actor=request.user, application_id=application_id)
     if application.status != Status.DRAFT:
         messages.info(request, _("Ansökan är inskickad och kan inte längre ändras."))
-        return redirect("bidrag:application_detail", application_id=application.pk)
+        return redirect("workflows:application_detail", application_id=application.pk)
     if request.method == "GET":
         return render(request, "bidrag/application_edit.html", _edit_context(request, application))
     form = DraftForm(request.POST, instance=selectors.application_for_member(actor=request.user, application_id=application_id))
