@@ -157,8 +157,8 @@ def _unavailable_on_failure(action: str, key: str) -> Iterator[None]:
         raise StorageUnavailable(details={"action": action}) from exc
 
 
-def _field_max_length() -> int:
-    return Attachment._meta.get_field("file").max_length
+def _field_max_length() -> int | None:
+    return getattr(Attachment._meta.get_field("file"), "max_length", None)
 
 
 def upload_store(*, case_id, uploaded_file) -> StoredUpload:
