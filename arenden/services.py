@@ -5,12 +5,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .errors import ValidationFailed
-from .models import Attachment, Case, ConflictOfInterest, DiariumEntry, DiarieSerial
+from .errors import TransitionNotAllowed, ValidationFailed
+from .journal import CaseEvent, journal_append
+from .models import Attachment, Case, ConflictOfInterest, ConflictRuling, DiariumEntry, DiarieSerial
 from .storage import ALLOWED_TYPES, _check_upload, attachment_record, upload_discard, upload_store
 
 # Re-exported: forms and template tags import ALLOWED_TYPES from here.
 __all__ = ["ALLOWED_TYPES", "_check_upload"]
+
+
 def format_diarienummer(*, year: int, serial: int) -> str:
     return settings.DIARIENUMMER_FORMAT.format(year=year, serial=serial)
 
@@ -27,7 +30,7 @@ def case_assign_diarienummer(*, actor, case: Case) -> Case:
     registrations queue on it and a rolled-back one leaves no gap.
     """
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
         if case.diarienummer:
             return case
         now = timezone.now()
@@ -37,7 +40,7 @@ def case_assign_diarienummer(*, actor, case: Case) -> Case:
                 DiarieSerial.objects.get_or_create(year=year)
         except IntegrityError:
             pass  # created by a parallel transaction meanwhile; lock it below
-        serial_row = DiarieSerial.objects.select_for_update().get(year=year)
+        serial_row = DiarieSerial.objects.select_for_update(of=("self",)).get(year=year)
         serial_row.last_serial += 1
         serial_row.save(update_fields=["last_serial"])
         case.diarie_year = year
@@ -85,12 +88,72 @@ def attachment_store(*, actor, case: Case, uploaded_file, kind: str) -> Attachme
         raise
 
 
+def case_close(*, actor, case: Case, description: str) -> Case:
+    """Close a case: the one place a case ends, journaled, with its diarium entry.
+
+    A draft that never became an official document (no diarienummer) gets no diarium entry.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        if case.closed_at is not None:
+            return case
+        case.closed_at = timezone.now()
+        case.save(update_fields=["closed_at"])
+        journal_append(actor=actor, case=case, action=CaseEvent.CLOSE, payload={"description": description})
+        if case.diarienummer:
+            diarium_entry_add(
+                actor=actor,
+                case=case,
+                direction=DiariumEntry.Direction.INTERNAL,
+                counterpart=case.counterpart,
+                description=description,
+            )
+        return case
+
+
 def conflict_declare(*, actor, case: Case, reason: str) -> ConflictOfInterest:
+    """Record a declared jäv (FL 17 §: the person must report it) and journal it."""
     if not reason.strip():
         raise ValidationFailed(_("Ange skälet till jävet."))
     with transaction.atomic():
-        return ConflictOfInterest.objects.create(case=case, user=actor, reason=reason.strip())
+        declaration = ConflictOfInterest.objects.create(case=case, user=actor, reason=reason.strip())
+        journal_append(
+            actor=actor,
+            case=case,
+            action=CaseEvent.DECLARE_CONFLICT,
+            payload={"declaration": declaration.pk, "reason": declaration.reason},
+        )
+        return declaration
+
+
+def conflict_rule(*, actor, declaration: ConflictOfInterest, upheld: bool, reasons: str) -> ConflictRuling:
+    """The agency rules on a declared jäv (FL 18 §); journaled on the case."""
+    if not reasons.strip():
+        raise ValidationFailed(_("Ange skälen för beslutet i jävsfrågan."))
+    with transaction.atomic():
+        if ConflictRuling.objects.filter(declaration=declaration).exists():
+            raise TransitionNotAllowed(_("Jävsfrågan är redan avgjord."))
+        ruling = ConflictRuling.objects.create(
+            declaration=declaration, upheld=upheld, reasons=reasons.strip(), ruled_by=actor
+        )
+        journal_append(
+            actor=actor,
+            case=declaration.case,
+            action=CaseEvent.RULE_CONFLICT,
+            payload={"declaration": declaration.pk, "declarer": declaration.user_id, "upheld": upheld,
+                     "reasons": ruling.reasons},
+        )
+        return ruling
+
+
+def conflict_barred_user_ids(*, case: Case) -> set:
+    """Who may not take part in the case: declared and not ruled, or ruled to be jäv."""
+    return set(
+        ConflictOfInterest.objects.filter(case=case)
+        .exclude(ruling__upheld=False)
+        .values_list("user_id", flat=True)
+    )
 
 
 def has_conflict(*, user, case: Case) -> bool:
-    return ConflictOfInterest.objects.filter(case=case, user=user).exists()
+    return user is not None and user.pk in conflict_barred_user_ids(case=case)
