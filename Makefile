@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Production-like environment for `check --deploy`.
 CHECK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bidrag
 
-.PHONY: install system-packages lint typecheck test bench run check-deploy
+.PHONY: install system-packages lint test bench run check-deploy
 
 install:
 	python3.13 -m uv --version >/dev/null 2>&1 || python3.13 -m pip install uv
@@ -24,10 +24,17 @@ install:
 system-packages:
 	scripts/system-packages.sh
 
+# Lint (ruff, configured in pyproject.toml) and types (mypy with django-stubs) on every
+# services and selectors module; `make test` fails on any finding.
+TYPED := arenden/services.py arenden/storage.py bidrag/services bidrag/selectors.py workflows/selectors.py notifications/services.py
+lint: install
+	.venv/bin/ruff check .
+	DJANGO_DEBUG=1 .venv/bin/mypy $(TYPED)
+
 # The whole suite against real PostgreSQL ($$DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/bidrag) and a SeaweedFS the harness starts.
 # Benchmarks are left out: `make bench`.
-test: install system-packages
+test: install system-packages lint
 	$(PYTEST) --ignore=tests/bench $(PYTEST_ARGS)
 
 bench: install

@@ -19,6 +19,9 @@ class DiarieSerial(models.Model):
     class Meta:
         verbose_name = _("diarieserie")
 
+    def __str__(self):
+        return f"{self.year}: {self.last_serial}"
+
 
 class Case(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -67,6 +70,9 @@ class DiariumEntry(models.Model):
         verbose_name = _("diariepost")
         verbose_name_plural = _("diarieposter")
         ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.entry_date} {self.description}"
 
 
 def attachment_upload_to(instance: "Attachment", filename: str) -> str:

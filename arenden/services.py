@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import TransitionNotAllowed, ValidationFailed
 from .journal import CaseEvent, journal_append
-from .models import Attachment, Case, ConflictOfInterest, ConflictRuling, DiariumEntry, DiarieSerial
-from .storage import ALLOWED_TYPES, _check_upload, attachment_record, upload_discard, upload_store
+from .models import Attachment, Case, ConflictOfInterest, ConflictRuling, DiarieSerial, DiariumEntry
+from .storage import ALLOWED_TYPES, _check_upload
 
 # Re-exported: forms and template tags import ALLOWED_TYPES from here.
 __all__ = ["ALLOWED_TYPES", "_check_upload"]
 
 
 def format_diarienummer(*, year: int, serial: int) -> str:
-    return settings.DIARIENUMMER_FORMAT.format(year=year, serial=serial)
+    return str(settings.DIARIENUMMER_FORMAT).format(year=year, serial=serial)
 
 
 def case_create(*, actor, title: str, counterpart: str) -> Case:
@@ -70,22 +70,6 @@ def diarium_entry_add(
             attachment=attachment,
             created_by=actor,
         )
-
-
-def attachment_store(*, actor, case: Case, uploaded_file, kind: str) -> Attachment:
-    """Store an upload and record it: ``upload_store`` then ``attachment_record``.
-
-    The upload waits on the network, so call this only where no row lock is held; a
-    caller that must lock stores first (``arenden.storage.upload_store``), then locks and
-    records (``attachment_record``), as ``bidrag.services.attachment_add`` does.
-    """
-    stored = upload_store(case_id=case.pk, uploaded_file=uploaded_file)
-    try:
-        return attachment_record(actor=actor, case=case, stored=stored, kind=kind)
-    except BaseException:
-        # Without its row the object would be orphaned: remove it again.
-        upload_discard(stored)
-        raise
 
 
 def case_close(*, actor, case: Case, description: str) -> Case:

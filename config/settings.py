@@ -204,7 +204,7 @@ OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "5"))
 OUTBOX_RETRY_SECONDS = int(env("OUTBOX_RETRY_SECONDS", "60"))
 
 # Case handling
-DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT", "{year}-{serial:05d}")
+DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT") or "{year}-{serial:05d}"
 
 # Security: secure by default, relaxed only for the local quick start over plain http.
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)

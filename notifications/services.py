@@ -1,6 +1,7 @@
 """The outbox: write in the caller's transaction, deliver after commit with retries."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -18,7 +19,7 @@ def outbox_enqueue(*, kind: str, reference: str, recipients: list[str], subject:
         if r
     ]
     for message in messages:
-        transaction.on_commit(lambda pk=message.pk: _schedule(pk))
+        transaction.on_commit(partial(_schedule, message.pk))
     return messages
 
 

@@ -33,4 +33,4 @@ def pytest_configure(config):
             "`PYTHONPATH=. .venv/bin/pytest -p tests.harness.plugin ...`."
         )
 
-from tests.domain import cast, call, draft, make_application, malmo, reference, stockholm  # noqa: E402,F401
+from tests.domain import call, cast, draft, make_application, malmo, reference, stockholm  # noqa: E402,F401

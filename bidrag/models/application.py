@@ -201,6 +201,9 @@ class BudgetLine(models.Model):
         ordering = ["category", "description"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="budget_line_positive")]
 
+    def __str__(self):
+        return f"{self.description} ({self.amount} kr)"
+
 
 class Proposal(models.Model):
     """What the föredragande puts before the decision maker: a decision, a dismissal or a
@@ -239,3 +242,6 @@ class Proposal(models.Model):
                 fields=["application"], condition=models.Q(is_open=True), name="one_open_proposal_per_application"
             )
         ]
+
+    def __str__(self):
+        return str(self.get_kind_display())

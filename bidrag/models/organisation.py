@@ -50,6 +50,9 @@ class Membership(models.Model):
         verbose_name_plural = _("medlemskap")
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique")]
 
+    def __str__(self):
+        return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
 
 class GrantScheme(models.Model):
     """One of Brå's support schemes, as data: figures change per call, never in code."""

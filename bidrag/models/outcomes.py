@@ -33,6 +33,9 @@ class Decision(models.Model):
         verbose_name_plural = _("beslut")
         ordering = ["decided_at"]
 
+    def __str__(self):
+        return f"{self.get_outcome_display()} {self.decided_at:%Y-%m-%d}"
+
 
 class Disbursement(ConcurrentTransitionMixin, models.Model):
     class Status(models.TextChoices):
@@ -59,6 +62,9 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("utbetalning")
         verbose_name_plural = _("utbetalningar")
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="disbursement_positive")]
+
+    def __str__(self):
+        return f"{self.amount} kr ({self.get_status_display()})"
 
     @transition(field=status, source=Status.PLANNED, target=Status.ATTESTED)
     def attest(self):
@@ -97,6 +103,9 @@ class Report(ConcurrentTransitionMixin, models.Model):
         verbose_name_plural = _("slutrapporter")
         ordering = ["-submitted_at"]
 
+    def __str__(self):
+        return f"{self.get_status_display()} {self.submitted_at:%Y-%m-%d}"
+
     @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
     def approve(self):
         pass
@@ -128,3 +137,6 @@ class Repayment(models.Model):
         verbose_name = _("återkrav")
         verbose_name_plural = _("återkrav")
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="repayment_positive")]
+
+    def __str__(self):
+        return f"{self.amount} kr ({self.get_status_display()})"

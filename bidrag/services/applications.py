@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
@@ -121,9 +122,9 @@ def attachment_add(*, actor, application: Application, uploaded_file, kind: str)
     return attachment
 
 
-def submission_problems(application: Application) -> list[str]:
+def submission_problems(application: Application) -> list[str | Promise]:
     """What keeps a draft from being submitted, in words the applicant can act on."""
-    problems = []
+    problems: list[str | Promise] = []
     scheme = application.call.scheme
     for field, label in [
         ("purpose", _("Syfte och användning av medlen")),

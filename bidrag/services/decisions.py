@@ -16,19 +16,19 @@ from ..models.application import Status
 from .common import notify_applicant, record, require_door, transition
 
 # Which proposal may be put in which application state, and the event that records it.
-PROPOSAL_STATES = {
+PROPOSAL_STATES: dict[str, set[str]] = {
     Proposal.Kind.DECISION: {Status.IN_ASSESSMENT},
     Proposal.Kind.DISMISSAL: {Status.IN_REVIEW},
     Proposal.Kind.REPAYMENT: {Status.REPORT_REVIEW, Status.IN_PROGRESS},
     Proposal.Kind.WAIVER: {Status.REPAYMENT_CLAIMED},
 }
-PROPOSAL_EVENTS = {
+PROPOSAL_EVENTS: dict[str, Event] = {
     Proposal.Kind.DECISION: Event.PROPOSE_DECISION,
     Proposal.Kind.DISMISSAL: Event.PROPOSE_DISMISSAL,
     Proposal.Kind.REPAYMENT: Event.PROPOSE_REPAYMENT,
     Proposal.Kind.WAIVER: Event.PROPOSE_WAIVER,
 }
-KIND_OUTCOMES = {
+KIND_OUTCOMES: dict[str, set[str]] = {
     Proposal.Kind.DECISION: {Proposal.Outcome.GRANTED, Proposal.Outcome.REJECTED},
     Proposal.Kind.DISMISSAL: {Proposal.Outcome.DISMISSED},
     Proposal.Kind.REPAYMENT: {Proposal.Outcome.REPAYMENT},

@@ -204,6 +204,7 @@ def repayment_claim(*, actor, application) -> Repayment:
     decision = record_decision(
         actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.REPAYMENT_CLAIMED
     )
+    assert proposal.amount is not None  # a repayment proposal always names its amount
     repayment = Repayment.objects.create(
         application=application, amount=proposal.amount, reason=proposal.reasons, claimed_by=actor
     )

@@ -69,7 +69,7 @@ def test_chain_links_every_event_to_the_previous_one(granted):
     assert [e.action for e in events] == ["create_draft", "submit", "register", "start_assessment", "propose_decision", "decide"]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == GENESIS_HASH == "0" * 64
-    for previous, event in zip(events, events[1:]):
+    for previous, event in zip(events, events[1:], strict=False):
         assert event.prev_hash == previous.hash
     assert len({e.hash for e in events}) == len(events)
     for event in events:

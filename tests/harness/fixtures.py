@@ -43,6 +43,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 
@@ -133,10 +134,8 @@ def _drop_stale_test_databases(db: dict, prefix: str) -> None:
                 match = pattern.match(name)
                 if not match or _alive(int(match.group(1))):
                     continue
-                try:
+                with contextlib.suppress(psycopg.Error):  # in use after all; leave it
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                except psycopg.Error:
-                    pass  # in use after all; leave it
     except psycopg.Error:
         pass
 

@@ -14,8 +14,8 @@ from bidrag.models.application import Status
 from bidrag.services.common import applicant_recipients
 from notifications.models import OutboxMessage
 from notifications.services import outbox_deliver, outbox_deliver_due, outbox_enqueue
-from tests.harness.ports import free_port
 from tests.domain import perform, submit
+from tests.harness.ports import free_port
 
 
 def _reference(application) -> str:

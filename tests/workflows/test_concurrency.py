@@ -24,8 +24,8 @@ from bidrag.models.application import Status
 from bidrag.roles import Role
 from bidrag.services.common import applicant_recipients
 from notifications.models import OutboxMessage
-from workflows import demo
 from tests.domain import perform, submit
+from workflows import demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if not Application.objects.exists():
             kommuner = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[: len(STATES)])
             call = reference["calls"]["kommunala-atgarder"]
-            for organisation, state in zip(kommuner, STATES):
+            for organisation, state in zip(kommuner, STATES, strict=False):
                 application = demo.new_application(
                     cast=cast, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}"
                 )
