@@ -13,7 +13,7 @@ from bidrag.models import Membership, Organisation
 from bidrag.models.application import Status
 from bidrag.services.common import applicant_recipients
 from notifications.models import OutboxMessage
-from notifications.services import outbox_deliver, outbox_deliver_due, outbox_enqueue
+from notifications.services import _schedule, outbox_deliver, outbox_deliver_due, outbox_enqueue
 from tests.domain import perform, submit
 from tests.harness.ports import free_port
 
@@ -70,8 +70,8 @@ def test_submission_writes_one_receipt_per_recipient(draft, cast, django_capture
     for message in messages:
         assert diarienummer in message.subject and diarienummer in message.body
     # Delivery is scheduled only for after the commit, one task per message.
-    scheduled = [cb for cb in callbacks if cb.__module__ == "notifications.services"]
-    assert sorted(cb.__defaults__[0] for cb in scheduled) == sorted(m.pk for m in messages)
+    scheduled = [cb for cb in callbacks if getattr(cb, "func", None) is _schedule]
+    assert sorted(cb.args[0] for cb in scheduled) == sorted(m.pk for m in messages)
 
     # The same submission arriving again (double click) writes no second receipt.
     submit(actor=cast.signatory, application=draft, idempotency_key="k1")
