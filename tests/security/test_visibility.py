@@ -40,3 +40,14 @@ def test_edit_page_of_a_submitted_application_leads_to_its_page(make_application
     response = client_for(cast.applicant).get(reverse("bidrag:application_edit", args=[application.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("workflows:application_detail", args=[application.pk])
+
+
+def test_admin_cannot_move_a_case_past_the_door(make_application, cast):
+    from viewflow.workflow.models import Task
+
+    application = make_application(to=Status.IN_REVIEW)
+    task = Task.objects.get(process__applicationprocess__application=application, status="NEW")
+    url = reverse("admin:viewflow_task_change", args=[task.pk])
+    response = client_for(cast.admin).post(url, {"status": "DONE", "owner": cast.admin.pk})
+    assert response.status_code == 403
+    assert Task.objects.get(pk=task.pk).status == "NEW"
