@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .actors import Actor
 from .errors import TransitionNotAllowed, ValidationFailed
 from .journal import CaseEvent, journal_append
 from .models import Attachment, Case, ConflictOfInterest, ConflictRuling, DiarieSerial, DiariumEntry
@@ -18,12 +19,12 @@ def format_diarienummer(*, year: int, serial: int) -> str:
     return str(settings.DIARIENUMMER_FORMAT).format(year=year, serial=serial)
 
 
-def case_create(*, actor, title: str, counterpart: str) -> Case:
+def case_create(*, actor: Actor, title: str, counterpart: str) -> Case:
     with transaction.atomic():
         return Case.objects.create(title=title, counterpart=counterpart)
 
 
-def case_assign_diarienummer(*, actor, case: Case) -> Case:
+def case_assign_diarienummer(*, actor: Actor, case: Case) -> Case:
     """Give the case the next gap-free serial of the current year.
 
     The year's serial row is locked for the rest of the caller's transaction, so parallel
@@ -53,7 +54,7 @@ def case_assign_diarienummer(*, actor, case: Case) -> Case:
 
 def diarium_entry_add(
     *,
-    actor,
+    actor: Actor | None,
     case: Case,
     direction: str,
     counterpart: str,
@@ -72,7 +73,7 @@ def diarium_entry_add(
         )
 
 
-def case_close(*, actor, case: Case, description: str) -> Case:
+def case_close(*, actor: Actor | None, case: Case, description: str) -> Case:
     """Close a case: the one place a case ends, journaled, with its diarium entry.
 
     A draft that never became an official document (no diarienummer) gets no diarium entry.
@@ -95,7 +96,7 @@ def case_close(*, actor, case: Case, description: str) -> Case:
         return case
 
 
-def conflict_declare(*, actor, case: Case, reason: str) -> ConflictOfInterest:
+def conflict_declare(*, actor: Actor, case: Case, reason: str) -> ConflictOfInterest:
     """Record a declared jäv (FL 17 §: the person must report it) and journal it."""
     if not reason.strip():
         raise ValidationFailed(_("Ange skälet till jävet."))
@@ -110,7 +111,7 @@ def conflict_declare(*, actor, case: Case, reason: str) -> ConflictOfInterest:
         return declaration
 
 
-def conflict_rule(*, actor, declaration: ConflictOfInterest, upheld: bool, reasons: str) -> ConflictRuling:
+def conflict_rule(*, actor: Actor, declaration: ConflictOfInterest, upheld: bool, reasons: str) -> ConflictRuling:
     """The agency rules on a declared jäv (FL 18 §); journaled on the case."""
     if not reasons.strip():
         raise ValidationFailed(_("Ange skälen för beslutet i jävsfrågan."))

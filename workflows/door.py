@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import PROCESS, STATUS
 
+from arenden.actors import Actor
 from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from arenden.models import ConflictOfInterest
 from arenden.services import case_close, conflict_declare, conflict_rule
@@ -72,7 +73,7 @@ def _store_uploads(application_id, data: dict) -> dict:
     return stored
 
 
-def act(*, actor, application_id, node: str | None, action: str, data: dict | None = None):
+def act(*, actor: Actor | None, application_id, node: str | None, action: str, data: dict | None = None):
     """Take one action. Returns what the service returned."""
     data = dict(data or {})
     flow_node, spec = find(node, action)
@@ -152,7 +153,7 @@ def _cancel_process(application: Application, tasks) -> None:
     process.save(update_fields=["status", "finished"])
 
 
-def claim(*, actor, application_id, node: str) -> None:
+def claim(*, actor: Actor, application_id, node: str) -> None:
     """Take a task from the queue."""
     flow_node = nodes().get(node)
     with transaction.atomic():
@@ -167,7 +168,7 @@ def claim(*, actor, application_id, node: str) -> None:
         task.flow_task.activation_class(task).assign(actor)
 
 
-def release(*, actor, application_id, node: str) -> None:
+def release(*, actor: Actor, application_id, node: str) -> None:
     """Give a task one has taken back to the queue."""
     with transaction.atomic():
         application = lock_application(application_id)
@@ -203,7 +204,7 @@ def deadlines_run() -> int:
     return passed
 
 
-def declare_conflict(*, actor, application_id, reason: str):
+def declare_conflict(*, actor: Actor, application_id, reason: str):
     """FL 17 §: a person who may be jävig reports it; from then on they take no part.
     Their tasks on the case go back to the queue."""
     with transaction.atomic():
@@ -217,7 +218,7 @@ def declare_conflict(*, actor, application_id, reason: str):
         return declaration
 
 
-def rule_conflict(*, actor, application_id, declaration_id, upheld: bool, reasons: str):
+def rule_conflict(*, actor: Actor, application_id, declaration_id, upheld: bool, reasons: str):
     """FL 18 §: the agency decides the jäv question; journaled on the case."""
     with transaction.atomic():
         application = lock_application(application_id)

@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
 from arenden.journal import journal_append
 from arenden.models import DiariumEntry
@@ -39,7 +40,7 @@ def _require_draft(application: Application) -> None:
         raise TransitionNotAllowed(_("Ansökan är redan inskickad och kan inte längre ändras."))
 
 
-def application_create(*, actor, organisation: Organisation, call: Call, title: str) -> Application:
+def application_create(*, actor: Actor, organisation: Organisation, call: Call, title: str) -> Application:
     if not Membership.objects.filter(organisation=organisation, user=actor).exists():
         raise NotAllowed(_("Du företräder inte den sökande organisationen."))
     if not title.strip():
@@ -59,7 +60,7 @@ def application_create(*, actor, organisation: Organisation, call: Call, title: 
         return application
 
 
-def application_update(*, actor, application: Application, data: dict) -> Application:
+def application_update(*, actor: Actor, application: Application, data: dict) -> Application:
     """Save draft fields. Drafts are not journaled field by field; submission freezes them."""
     with transaction.atomic():
         application = lock_application(application.pk)
@@ -74,7 +75,7 @@ def application_update(*, actor, application: Application, data: dict) -> Applic
         return application
 
 
-def budget_line_add(*, actor, application: Application, category: str, description: str, amount: Decimal) -> BudgetLine:
+def budget_line_add(*, actor: Actor, application: Application, category: str, description: str, amount: Decimal) -> BudgetLine:
     if amount is None or amount <= 0:
         raise ValidationFailed(_("Beloppet måste vara större än noll."))
     if category not in BudgetLine.Category.values:
@@ -88,7 +89,7 @@ def budget_line_add(*, actor, application: Application, category: str, descripti
         )
 
 
-def budget_line_remove(*, actor, application: Application, line_id) -> None:
+def budget_line_remove(*, actor: Actor, application: Application, line_id) -> None:
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
@@ -96,7 +97,7 @@ def budget_line_remove(*, actor, application: Application, line_id) -> None:
         application.budget_lines.filter(pk=line_id).delete()
 
 
-def attachment_add(*, actor, application: Application, uploaded_file, kind: str):
+def attachment_add(*, actor: Actor, application: Application, uploaded_file, kind: str):
     """Attach a file to a draft. A rejected upload leaves the draft exactly as it was.
 
     No S3 while the row is locked (DESIGN.md §3): the file is stored first, then the
@@ -168,7 +169,7 @@ def submission_problems(application: Application) -> list[str | Promise]:
     return problems
 
 
-def application_submit(*, actor, application: Application, idempotency_key: str = "") -> Application:
+def application_submit(*, actor: Actor, application: Application, idempotency_key: str = "") -> Application:
     """Sign and submit a draft; the incoming application is diarised without delay (OSL 5:1)."""
     require_door()
     if idempotency_key and application.submit_key == idempotency_key and application.status != Status.DRAFT:
@@ -234,13 +235,13 @@ def application_submit(*, actor, application: Application, idempotency_key: str 
     return application
 
 
-def application_register(*, actor, application: Application, note: str = "") -> Application:
+def application_register(*, actor: Actor, application: Application, note: str = "") -> Application:
     """The registrar confirms the registration and releases the case to handling."""
     return transition(actor=actor, application=application, event=Event.REGISTER, payload={"note": note})
 
 
 def _ask_applicant(
-    *, actor, application: Application, event: Event, kind: str, subject: str, description: str, deadline: date,
+    *, actor: Actor, application: Application, event: Event, kind: str, subject: str, description: str, deadline: date,
     request_text: str,
 ) -> Application:
     """Send the applicant a request with a deadline and wait for the answer (or the clock)."""
@@ -269,7 +270,7 @@ def _ask_applicant(
     return application
 
 
-def application_request_supplement(*, actor, application: Application, deadline: date, request_text: str) -> Application:
+def application_request_supplement(*, actor: Actor, application: Application, deadline: date, request_text: str) -> Application:
     return _ask_applicant(
         actor=actor,
         application=application,
@@ -282,7 +283,7 @@ def application_request_supplement(*, actor, application: Application, deadline:
     )
 
 
-def application_communicate(*, actor, application: Application, deadline: date, request_text: str) -> Application:
+def application_communicate(*, actor: Actor, application: Application, deadline: date, request_text: str) -> Application:
     """Communicate material before deciding (FL 25 §), with a deadline for comments."""
     return _ask_applicant(
         actor=actor,
@@ -302,7 +303,7 @@ _ANSWERS = {
 }
 
 
-def _receive(*, actor, application, event: Event, answer: str, stored_file: StoredUpload | None) -> Application:
+def _receive(*, actor: Actor | None, application, event: Event, answer: str, stored_file: StoredUpload | None) -> Application:
     """The applicant's answer (actor set), or the clock once the deadline has passed."""
     require_door()
     if application.status not in _ANSWERS:
@@ -337,13 +338,13 @@ def _receive(*, actor, application, event: Event, answer: str, stored_file: Stor
     return application
 
 
-def application_receive_supplement(*, actor, application: Application, answer: str = "", stored_file=None):
+def application_receive_supplement(*, actor: Actor, application: Application, answer: str = "", stored_file=None):
     return _receive(
         actor=actor, application=application, event=Event.RECEIVE_SUPPLEMENT, answer=answer, stored_file=stored_file
     )
 
 
-def application_receive_comments(*, actor, application: Application, answer: str = "", stored_file=None):
+def application_receive_comments(*, actor: Actor, application: Application, answer: str = "", stored_file=None):
     return _receive(
         actor=actor, application=application, event=Event.RECEIVE_COMMENTS, answer=answer, stored_file=stored_file
     )
@@ -357,11 +358,11 @@ def application_deadline_passed(*, actor: None, application: Application) -> App
     return _receive(actor=None, application=application, event=Event.DEADLINE_PASSED, answer="", stored_file=None)
 
 
-def application_start_assessment(*, actor, application: Application) -> Application:
+def application_start_assessment(*, actor: Actor, application: Application) -> Application:
     return transition(actor=actor, application=application, event=Event.START_ASSESSMENT)
 
 
-def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
+def application_withdraw(*, actor: Actor, application: Application, reason: str = "") -> Application:
     """The applicant withdraws; an open proposal is closed with it (nothing is left to decide)."""
     require_door()
     transition(actor=actor, application=application, event=Event.WITHDRAW, payload={"reason": reason})

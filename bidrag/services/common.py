@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
 from django_fsm import TransitionNotAllowed as FsmTransitionNotAllowed
 
+from arenden.actors import Actor
 from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from arenden.journal import journal_append
 from notifications.services import outbox_enqueue
@@ -62,7 +63,7 @@ def require_member(actor, application: Application, *, signatory: bool = False) 
 
 def transition(
     *,
-    actor,
+    actor: Actor | None,
     application: Application,
     event: Event,
     name: str | None = None,
@@ -98,7 +99,7 @@ def transition(
     return application
 
 
-def record(*, actor, application: Application, event: Event, payload: dict | None = None) -> None:
+def record(*, actor: Actor | None, application: Application, event: Event, payload: dict | None = None) -> None:
     """Journal an action that leaves the application's status as it is (a proposal, an
     attestation): the event still names the action and the state it happened in."""
     require_door()

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
@@ -116,7 +117,7 @@ def proposal_for_decider(application, kind: str) -> Proposal:
     return proposal
 
 
-def record_decision(*, actor, application, proposal: Proposal, outcome: str, corrects=None) -> Decision:
+def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: str, corrects=None) -> Decision:
     """The decision as sent (Myndighetsförordningen 21 §): who decided, who presented."""
     decision = Decision.objects.create(
         application=application,
@@ -155,7 +156,7 @@ def record_decision(*, actor, application, proposal: Proposal, outcome: str, cor
     return decision
 
 
-def application_decide(*, actor, application) -> Decision:
+def application_decide(*, actor: Actor, application) -> Decision:
     """Decide on the open decision proposal: grant (fully or partly) or reject."""
     require_door()
     if application.status != Status.DECISION_PROPOSED:
@@ -182,7 +183,7 @@ def application_decide(*, actor, application) -> Decision:
     return decision
 
 
-def application_dismiss(*, actor, application) -> Decision:
+def application_dismiss(*, actor: Actor, application) -> Decision:
     """Dismiss on formal grounds (late, ineligible) on the case officer's proposal."""
     require_door()
     proposal = proposal_for_decider(application, Proposal.Kind.DISMISSAL)
@@ -198,7 +199,7 @@ def application_dismiss(*, actor, application) -> Decision:
     return decision
 
 
-def application_return_proposal(*, actor, application, comment: str) -> Proposal:
+def application_return_proposal(*, actor: Actor, application, comment: str) -> Proposal:
     """The decision maker sends the open proposal back to its author."""
     require_door()
     if not comment.strip():

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
@@ -54,7 +55,7 @@ def _disbursement_step(disbursement: Disbursement, name: str) -> dict:
     return {"disbursement": disbursement.pk, "from": from_state, "to": disbursement.status}
 
 
-def disbursement_prepare(*, actor, application) -> Disbursement:
+def disbursement_prepare(*, actor: Actor, application) -> Disbursement:
     require_door()
     if application.status != Status.GRANTED:
         raise TransitionNotAllowed(_("Utbetalning kan bara förberedas för en beviljad ansökan."))
@@ -71,7 +72,7 @@ def disbursement_prepare(*, actor, application) -> Disbursement:
     return disbursement
 
 
-def disbursement_attest(*, actor, application) -> Disbursement:
+def disbursement_attest(*, actor: Actor, application) -> Disbursement:
     require_door()
     disbursement = _disbursement_in(application, Disbursement.Status.PLANNED)
     payload = _disbursement_step(disbursement, "attest")
@@ -82,7 +83,7 @@ def disbursement_attest(*, actor, application) -> Disbursement:
     return disbursement
 
 
-def disbursement_stop(*, actor, application, reason: str) -> Disbursement:
+def disbursement_stop(*, actor: Actor, application, reason: str) -> Disbursement:
     """Stop a disbursement before it is paid (utbetalningsstopp); a new one may be prepared."""
     require_door()
     if not reason.strip():
@@ -96,7 +97,7 @@ def disbursement_stop(*, actor, application, reason: str) -> Disbursement:
     return disbursement
 
 
-def disbursement_pay(*, actor, application, payment_reference: str) -> Disbursement:
+def disbursement_pay(*, actor: Actor, application, payment_reference: str) -> Disbursement:
     require_door()
     if not payment_reference.strip():
         raise ValidationFailed(_("Ange betalningsreferensen från betalningsordern."))
@@ -122,7 +123,7 @@ def disbursement_pay(*, actor, application, payment_reference: str) -> Disbursem
     return disbursement
 
 
-def report_submit(*, actor, application, summary: str, actual_costs: Decimal) -> Report:
+def report_submit(*, actor: Actor, application, summary: str, actual_costs: Decimal) -> Report:
     require_door()
     if not summary.strip():
         raise ValidationFailed(_("Beskriv hur projektet genomförts och vad det gav."))
@@ -156,7 +157,7 @@ def _open_report(application) -> Report:
     return report
 
 
-def report_approve(*, actor, application, comment: str = "") -> Report:
+def report_approve(*, actor: Actor, application, comment: str = "") -> Report:
     require_door()
     report = _open_report(application)
     transition(actor=actor, application=application, event=Event.APPROVE_REPORT, payload={"report": report.pk})
@@ -173,7 +174,7 @@ def report_approve(*, actor, application, comment: str = "") -> Report:
     return report
 
 
-def report_return(*, actor, application, comment: str) -> Report:
+def report_return(*, actor: Actor, application, comment: str) -> Report:
     require_door()
     if not comment.strip():
         raise ValidationFailed(_("Skriv vad som ska kompletteras i rapporten."))
@@ -197,7 +198,7 @@ def report_return(*, actor, application, comment: str) -> Report:
     return report
 
 
-def repayment_claim(*, actor, application) -> Repayment:
+def repayment_claim(*, actor: Actor, application) -> Repayment:
     """Decide on the open repayment proposal (återkrav)."""
     require_door()
     proposal = proposal_for_decider(application, Proposal.Kind.REPAYMENT)
@@ -224,7 +225,7 @@ def _open_repayment(application) -> Repayment:
     return repayment
 
 
-def repayment_register(*, actor, application, note: str = "") -> Repayment:
+def repayment_register(*, actor: Actor, application, note: str = "") -> Repayment:
     """Finance records that the claimed amount has come in."""
     require_door()
     repayment = _open_repayment(application)
@@ -240,7 +241,7 @@ def repayment_register(*, actor, application, note: str = "") -> Repayment:
     return repayment
 
 
-def repayment_waive(*, actor, application) -> Repayment:
+def repayment_waive(*, actor: Actor, application) -> Repayment:
     """Waive the claim for special reasons, deciding on a waiver proposal by someone else."""
     require_door()
     repayment = _open_repayment(application)
