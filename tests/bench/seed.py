@@ -34,12 +34,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.management import call_command
-from django.db.models.fields.files import FieldFile
 from django.db import connection, transaction
+from django.db.models.fields.files import FieldFile
 from viewflow.workflow.models import Process, Task
 
 from arenden.journal import GENESIS_HASH, event_digest, normalise_payload
-from arenden.models import Attachment, Case, DiariumEntry, DiarieSerial, JournalEvent
+from arenden.models import Attachment, Case, DiarieSerial, DiariumEntry, JournalEvent
 from arenden.services import format_diarienummer
 from bidrag.models import Application, BudgetLine, Membership, Organisation
 from bidrag.models.application import Status
@@ -127,7 +127,7 @@ class _Template:
     previous: list  # (index of from_task, index of to_task) into tasks
 
     @classmethod
-    def load(cls, application: Application) -> "_Template":
+    def load(cls, application: Application) -> _Template:
         application = Application.objects.select_related("case", "organisation", "call").get(pk=application.pk)
         case = application.case
         process_id = ApplicationProcess.objects.get(application=application).pk
