@@ -34,7 +34,7 @@ def outbox_deliver(*, message_id) -> OutboxMessage | None:
     """Send one message. On failure record the error and schedule a retry with backoff."""
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=message_id, status=OutboxMessage.Status.PENDING)
             .first()
         )
