@@ -32,6 +32,13 @@ class ServiceError(Exception):
         self.details = details or {}
 
 
+class NotFound(ServiceError):
+    """No such object for this actor (404): a foreign one answers exactly like a missing one."""
+
+    code = ErrorCode.NOT_FOUND
+    http_status = 404
+
+
 class ValidationFailed(ServiceError):
     code = ErrorCode.INVALID
     http_status = 400

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import PROCESS, STATUS
 
 from arenden.actors import Actor
-from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
+from arenden.errors import Conflict, NotAllowed, NotFound, TransitionNotAllowed
 from arenden.models import ConflictOfInterest
 from arenden.services import case_close, conflict_declare, conflict_rule
 from arenden.storage import upload_discard, upload_store
@@ -212,7 +212,7 @@ def declare_conflict(*, actor: Actor, application_id, reason: str):
         lock_case(application.case_id)
         policy.check_declare_conflict(actor=actor, application=application)
         if application.case.closed_at is not None:
-            raise TransitionNotAllowed(_("Ärendet är avslutat; jäv anmäls i pågående ärenden."))
+            raise TransitionNotAllowed(_("Ärendet är avslutat. Jäv kan bara anmälas i pågående ärenden."))
         declaration = conflict_declare(actor=actor, case=application.case, reason=reason)
         release_all_of(user=actor, application=application)
         return declaration
@@ -225,6 +225,6 @@ def rule_conflict(*, actor: Actor, application_id, declaration_id, upheld: bool,
         lock_case(application.case_id)
         declaration = ConflictOfInterest.objects.filter(case=application.case, pk=declaration_id).first()
         if declaration is None:
-            raise Conflict(_("Jävsanmälan finns inte i ärendet."))
+            raise NotFound(_("Jävsanmälan finns inte."))
         policy.check_rule_conflict(actor=actor, application=application, declaration=declaration)
         return conflict_rule(actor=actor, declaration=declaration, upheld=upheld, reasons=reasons)

@@ -74,7 +74,7 @@ class ApplicationFlow(flow.Flow):
     process_actions = (WITHDRAW,)
 
     start = Start(this.start_process, _("Ansökan inkommen")).Actions(
-        Action(Event.SUBMIT, _("Skriv under och skicka in"), by=(SIGNATORY,), transitions=("submit",),
+        Action(Event.SUBMIT, _("Signera och skicka in"), by=(SIGNATORY,), transitions=("submit",),
                perform=lambda a, app, d: S.application_submit(
                    actor=a, application=app, idempotency_key=d.get("idempotency_key", ""))),
     ).Next(this.register)

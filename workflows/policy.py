@@ -53,7 +53,7 @@ def check_staff_write(actor) -> None:
     if actor is None or not actor.is_authenticated:
         _refuse(_("Logga in för att fortsätta."))
     if is_read_only(actor):
-        _refuse(_("Revisorer och administratörer läser ärenden men ändrar inget i dem."))
+        _refuse(_("Revisorer och administratörer kan läsa ärenden men inte ändra dem."))
 
 
 def check(*, actor, application: Application, action: Action, task=None) -> None:
@@ -128,7 +128,7 @@ def check_rule_conflict(*, actor, application: Application, declaration) -> None
     if Role.DECISION_MAKER not in user_roles(actor):
         _refuse(_("Jävsfrågan avgörs av en beslutsfattare."))
     if declaration.user_id == actor.pk:
-        _refuse(_("Du kan inte själv avgöra din egen jävsanmälan."), ErrorCode.CONFLICT_OF_INTEREST)
+        _refuse(_("Du kan inte avgöra din egen jävsanmälan."), ErrorCode.CONFLICT_OF_INTEREST)
     if is_barred(actor, application):
         _refuse(
             _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),

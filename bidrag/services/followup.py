@@ -130,7 +130,7 @@ def report_submit(*, actor: Actor, application, summary: str, actual_costs: Deci
     if actual_costs is None or actual_costs < 0:
         raise ValidationFailed(_("Ange de faktiska kostnaderna (0 kr eller mer)."))
     if application.status != Status.IN_PROGRESS:
-        raise TransitionNotAllowed(_("Slutrapporten kan lämnas när projektet pågår."))
+        raise TransitionNotAllowed(_("Slutrapporten kan bara lämnas medan projektet pågår."))
     report = Report.objects.create(
         application=application, summary=summary.strip(), actual_costs=actual_costs, submitted_by=actor
     )

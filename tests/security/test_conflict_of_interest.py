@@ -102,3 +102,16 @@ def test_fl18_ruling_upheld_keeps_the_declarer_out_for_good(make_application, ca
     with pytest.raises(NotAllowed) as excinfo:
         perform(actor=cast.decision_maker, application=application, node="decide", action="decide")
     assert excinfo.value.code == ErrorCode.CONFLICT_OF_INTEREST
+
+
+def test_ruling_on_a_declaration_of_another_case_answers_like_a_missing_one(make_application, cast, malmo):
+    application = make_application(to=Status.IN_REVIEW)
+    other = make_application(to=Status.IN_REVIEW, organisation=malmo, title="Annat ärende")
+    declaration = door.declare_conflict(actor=cast.officer, application_id=other.pk, reason="Jävig")
+    client = client_for(cast.decision_maker)
+    data = {"upheld": "no", "reasons": "Inget intresse"}
+    foreign = client.post(reverse("workflows:rule_conflict", args=[application.pk, declaration.pk]), data)
+    missing = client.post(
+        reverse("workflows:rule_conflict", args=[application.pk, "00000000-0000-4000-8000-000000000000"]), data)
+    assert foreign.status_code == missing.status_code == 404
+    assert not ConflictRuling.objects.exists()
