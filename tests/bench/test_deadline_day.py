@@ -25,7 +25,6 @@ load average and how busy the cores were.
 
 from __future__ import annotations
 
-import http.client
 import os
 import platform
 import re
@@ -33,9 +32,9 @@ import statistics
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
 
 import django
 import psycopg
@@ -53,6 +52,8 @@ from bidrag.roles import Role
 from tests.harness.server import WebServer
 from workflows import demo
 
+from .browser import Browser, HttpError, excerpt
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SUBMISSIONS = int(os.environ.get("BENCH_DEADLINE_SUBMISSIONS", "50"))  # per run
@@ -60,7 +61,6 @@ PARALLEL = int(os.environ.get("BENCH_DEADLINE_PARALLEL", "8"))
 SERVER_WORKERS, SERVER_THREADS = 2, 4
 UPLOAD_BYTES = 5 * 1024 * 1024
 PASSWORD = "deadline-day-2026-lösen"
-REQUEST_TIMEOUT = 60  # seconds per HTTP request
 RUN_TIMEOUT = 240  # seconds per run of SUBMISSIONS: the benchmark stays bounded
 SAMPLE_INTERVAL = 0.02
 REQUIRED_SPEEDUP = 1.5
@@ -77,110 +77,6 @@ def _percentile(values: list[float], p: float) -> float:
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
-
-
-# -- a minimal browser: one keep-alive connection, cookies, forms ----------------------------
-
-
-class HttpError(AssertionError):
-    pass
-
-
-class Browser:
-    """One person's session over ``http.client``: cookies kept, redirects not followed."""
-
-    CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-    def __init__(self, base_url: str):
-        parts = urlsplit(base_url)
-        assert parts.hostname == "127.0.0.1", "the benchmark talks to loopback only"
-        self.host, self.port, self.origin = parts.hostname, parts.port, base_url
-        self.cookies: dict[str, str] = {}
-        self.conn: http.client.HTTPConnection | None = None
-
-    def _connection(self) -> http.client.HTTPConnection:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
-        return self.conn
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def request(self, method: str, path: str, *, body: bytes | None = None, content_type: str | None = None):
-        headers = {"Accept-Language": "sv", "Accept": "text/html"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if method == "POST":
-            headers["Origin"] = self.origin  # as a browser sends it; Django checks it against the host
-            headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
-        conn = self._connection()
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            content = response.read()
-        except BaseException:
-            self.close()
-            raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            pair, _, attributes = header.partition(";")
-            name, _, value = pair.strip().partition("=")
-            if "max-age=0" in attributes.lower().replace(" ", "") or value in ("", '""'):
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        if response.getheader("Connection", "").lower() == "close":
-            self.close()
-        return response.status, response.getheader("Location", ""), content.decode("utf-8", "replace")
-
-    def get(self, path: str, *, expect: int = 200) -> str:
-        status, _location, text = self.request("GET", path)
-        if status != expect:
-            raise HttpError(f"GET {path}: {status}, expected {expect}: {_excerpt(text)}")
-        return text
-
-    def post_form(self, path: str, fields: dict[str, str]) -> tuple[int, str, str]:
-        return self.request("POST", path, body=urlencode(fields).encode())
-
-    def post_multipart(self, path: str, fields: dict[str, str], files: dict[str, tuple[str, str, bytes]]):
-        boundary = f"----deadline{uuid.uuid4().hex}"
-        parts = []
-        for name, value in fields.items():
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-            )
-        for name, (filename, content_type, data) in files.items():
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                f"Content-Type: {content_type}\r\n\r\n".encode()
-                + data
-                + b"\r\n"
-            )
-        parts.append(f"--{boundary}--\r\n".encode())
-        return self.request("POST", path, body=b"".join(parts), content_type=f"multipart/form-data; boundary={boundary}")
-
-    def csrf_token(self, html: str) -> str:
-        match = self.CSRF.search(html)
-        if not match:
-            raise HttpError(f"no CSRF token on the page: {_excerpt(html)}")
-        return match.group(1)
-
-    def log_in(self, username: str, password: str) -> None:
-        login = reverse("login")
-        token = self.csrf_token(self.get(login))
-        status, location, text = self.post_form(
-            login, {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": ""}
-        )
-        if status != 302 or "sessionid" not in self.cookies:
-            raise HttpError(f"login of {username} failed: {status} {location} {_excerpt(text)}")
-
-
-def _excerpt(html: str, limit: int = 400) -> str:
-    """The page's error messages if any, else its start, for failure reports."""
-    found = re.findall(r'class="[^"]*(?:error|message|notice)[^"]*"[^>]*>(.*?)</', html, flags=re.S)
-    text = " | ".join(re.sub(r"\s+", " ", f).strip() for f in found if f.strip()) or re.sub(r"\s+", " ", html)
-    return text[:limit]
 
 
 # -- the drafts -------------------------------------------------------------------------
@@ -268,7 +164,7 @@ def _upload_and_submit(signatory: Signatory, filler: bytes) -> Outcome:
             {"file": ("ovrig-bilaga.pdf", "application/pdf", _pdf(signatory, filler))},
         )
         if status != 302 or not location.split("#")[0].endswith(edit):
-            raise HttpError(f"upload: {status} {location}: {_excerpt(text)}")
+            raise HttpError(f"upload: {status} {location}: {excerpt(text)}")
         browser.get(location.split("#")[0])  # back on the edit page, as the browser follows the redirect
         outcome.steps["upload (POST + edit page)"] = (now := time.perf_counter()) - mark
         mark = now
@@ -277,7 +173,7 @@ def _upload_and_submit(signatory: Signatory, filler: bytes) -> Outcome:
         page = browser.get(submit)
         key = IDEMPOTENCY.search(page)
         if not key:
-            raise HttpError(f"submit page without idempotency_key: {_excerpt(page)}")
+            raise HttpError(f"submit page without idempotency_key: {excerpt(page)}")
         outcome.steps["submit page (GET)"] = (now := time.perf_counter()) - mark
         mark = now
 
@@ -285,7 +181,7 @@ def _upload_and_submit(signatory: Signatory, filler: bytes) -> Outcome:
             submit, {"csrfmiddlewaretoken": browser.csrf_token(page), "idempotency_key": key.group(1)}
         )
         if status != 302 or not location.endswith(reverse("workflows:application_detail", args=[app_id])):
-            raise HttpError(f"submit: {status} {location}: {_excerpt(text)}")
+            raise HttpError(f"submit: {status} {location}: {excerpt(text)}")
         outcome.steps["submission (POST)"] = time.perf_counter() - mark
         outcome.ok = True
     except Exception as exc:  # noqa: BLE001 - reported and asserted by the test
@@ -300,7 +196,9 @@ def _upload_and_submit(signatory: Signatory, filler: bytes) -> Outcome:
 
 LOCK_WAITS = """
 SELECT l.pid, l.waitstart, extract(epoch FROM clock_timestamp() - coalesce(l.waitstart, a.query_start)),
-       l.locktype, l.mode, coalesce(l.relation::regclass::text, ''), pg_blocking_pids(l.pid), a.query
+       l.locktype, l.mode, coalesce(l.relation::regclass::text, ''), pg_blocking_pids(l.pid), a.query,
+       (SELECT string_agg(DISTINCT b.state || coalesce(' ' || b.wait_event_type || ':' || b.wait_event, ''), ', ')
+        FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(l.pid)))
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE NOT l.granted AND a.datname = current_database() AND a.wait_event_type = 'Lock'
 """
@@ -314,6 +212,7 @@ class LockWait:
     relation: str
     blocked_by: list
     query: str
+    blocker_state: str  # what the blocking sessions were doing: e.g. "idle in transaction Client:ClientRead"
 
     @property
     def statement(self) -> str:
@@ -341,6 +240,7 @@ class LockSampler:
         self.samples_with_waiters = 0
         self.max_waiters = 0
         self.waits: dict[tuple, LockWait] = {}  # (pid, waitstart) -> the longest seen of that wait
+        self.blocker_states: Counter[str] = Counter()  # per waiting session and sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lock-sampler", daemon=True)
         self.error: BaseException | None = None
@@ -354,10 +254,13 @@ class LockSampler:
                     if rows:
                         self.samples_with_waiters += 1
                         self.max_waiters = max(self.max_waiters, len({r[0] for r in rows}))
-                    for pid, waitstart, seconds, locktype, mode, relation, blocked_by, query in rows:
+                    for pid, waitstart, seconds, locktype, mode, relation, blocked_by, query, blocker in rows:
+                        self.blocker_states[blocker or "?"] += 1
                         key = (pid, waitstart)
                         if key not in self.waits or seconds > self.waits[key].seconds:
-                            self.waits[key] = LockWait(float(seconds or 0), locktype, mode, relation, blocked_by, query or "")
+                            self.waits[key] = LockWait(
+                                float(seconds or 0), locktype, mode, relation, blocked_by, query or "", blocker or "?"
+                            )
                     self._stop.wait(SAMPLE_INTERVAL)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
@@ -455,7 +358,7 @@ def _warm_up(server: WebServer, signatories: list[Signatory], filler: bytes) -> 
             {"csrfmiddlewaretoken": signatory.edit_token, "kind": "ovrigt"},
             {"file": ("uppvarmning.pdf", "application/pdf", _pdf(signatory, filler))},
         )
-        assert status == 302, f"warm-up upload: {status} {location}: {_excerpt(text)}"
+        assert status == 302, f"warm-up upload: {status} {location}: {excerpt(text)}"
         browser.get(location.split("#")[0])
         browser.get(reverse("workflows:submit", args=[signatory.application_id]))
 
@@ -559,7 +462,8 @@ def test_deadline_day(web_server, tmp_path):
             target = f"{longest.locktype} {longest.relation}".strip()
             rows += [
                 f"  {'':<12}longest lock wait: {longest.seconds * 1000:.0f} ms on {target} "
-                f"({longest.mode}) in {longest.statement}, blocked by pid {longest.blocked_by}",
+                f"({longest.mode}) in {longest.statement}",
+                f"  {'':<12}  blocked by pid {longest.blocked_by}, which was then: {longest.blocker_state}",
                 f"  {'':<12}{'waits':>6}  {'statement that waited':<40}{'lock':<48}{'longest':>8}",
             ]
             groups: dict[tuple[str, str], list[float]] = {}
@@ -568,6 +472,11 @@ def test_deadline_day(web_server, tmp_path):
                 groups.setdefault((w.statement, lock), []).append(w.seconds)
             for (statement, lock), waits in sorted(groups.items(), key=lambda kv: -max(kv[1])):
                 rows.append(f"  {'':<12}{len(waits):>6}  {statement:<40}{lock:<48}{max(waits) * 1000:>5.0f} ms")
+            total = sum(s.blocker_states.values())
+            rows.append(f"  {'':<12}the blocking sessions were (share of samples with a waiter):")
+            rows += [
+                f"  {'':<12}  {count / total * 100:5.1f} %  {state}" for state, count in s.blocker_states.most_common(5)
+            ]
         return rows
 
     failures = [o for o in seq.outcomes + par.outcomes if not o.ok]
