@@ -47,6 +47,7 @@ RETURN_PROPOSAL = Action(
 )
 PROPOSE_REPAYMENT = Action(
     Event.PROPOSE_REPAYMENT, _("Föreslå återkrav"), by=(OFFICER,), form=forms.RepaymentProposalForm, style="danger",
+    creates="Proposal",
     perform=lambda a, app, d: S.proposal_create(
         actor=a, application=app, kind=Proposal.Kind.REPAYMENT, outcome=Proposal.Outcome.REPAYMENT,
         amount=d["amount"], reasons=d["reasons"]),
@@ -94,6 +95,7 @@ class ApplicationFlow(flow.Flow):
                perform=lambda a, app, d: S.application_request_supplement(
                    actor=a, application=app, deadline=d["deadline"], request_text=d["request_text"])),
         Action(Event.PROPOSE_DISMISSAL, _("Föreslå avvisning"), by=(OFFICER,), form=forms.ReasonsForm, style="danger",
+               creates="Proposal",
                perform=lambda a, app, d: S.proposal_create(
                    actor=a, application=app, kind=Proposal.Kind.DISMISSAL, outcome=Proposal.Outcome.DISMISSED,
                    reasons=d["reasons"])),
@@ -125,7 +127,7 @@ class ApplicationFlow(flow.Flow):
 
     assess = Step(_("Bedöm ansökan")).Actions(
         Action(Event.PROPOSE_DECISION, _("Lägg beslutsförslag"), by=(OFFICER,), form=forms.ProposalForm,
-               transitions=("propose_decision",),
+               transitions=("propose_decision",), creates="Proposal",
                perform=lambda a, app, d: S.proposal_create(
                    actor=a, application=app, kind=Proposal.Kind.DECISION, outcome=d["outcome"],
                    amount=d.get("amount"), reasons=d["reasons"], conditions=d.get("conditions", ""))),
@@ -164,6 +166,7 @@ class ApplicationFlow(flow.Flow):
 
     prepare_payment = Step(_("Förbered utbetalning")).Actions(
         Action(Event.PREPARE_DISBURSEMENT, _("Förbered utbetalning av beviljat belopp"), by=(OFFICER,),
+               creates="Disbursement",
                perform=lambda a, app, d: S.disbursement_prepare(actor=a, application=app)),
     ).Next(this.attest_payment)
     attest_payment = Step(_("Attestera utbetalning")).Actions(
@@ -232,7 +235,7 @@ class ApplicationFlow(flow.Flow):
                transitions=("register_repayment",),
                perform=lambda a, app, d: S.repayment_register(actor=a, application=app, note=d.get("note", ""))),
         Action(Event.PROPOSE_WAIVER, _("Föreslå eftergift (särskilda skäl)"), by=(FINANCE,), form=forms.ReasonsForm,
-               style="secondary",
+               style="secondary", creates="Proposal",
                perform=lambda a, app, d: S.proposal_create(
                    actor=a, application=app, kind=Proposal.Kind.WAIVER, outcome=Proposal.Outcome.WAIVER,
                    reasons=d["reasons"])),

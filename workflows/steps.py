@@ -41,6 +41,8 @@ class Action:
     perform      (actor, application, data) -> result: calls the one service
     transitions  the FSM transitions it may take, "Model.name" (Application when bare);
                  the door refuses a service that moves the status any other way
+    creates      for an action that starts a record rather than moving a state machine
+                 (a proposal, a disbursement): the model it creates
     four_eyes    events on the case that bar the actor from this action (whoever took
                  part in one of them may not take this one)
     """
@@ -50,6 +52,7 @@ class Action:
     by: tuple[Who, ...]
     perform: Callable
     transitions: tuple[str, ...] = ()
+    creates: str = ""
     four_eyes: frozenset[Event] = frozenset()
     form: type | None = None
     style: str = "primary"

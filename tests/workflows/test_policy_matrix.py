@@ -158,6 +158,12 @@ def declared_for(action, name: str, actor) -> bool:
     return bool(roles & {r.value for r in action.staff_roles})
 
 
+def _records(spec, application) -> int:
+    from django.apps import apps
+
+    return apps.get_model("bidrag", spec.creates).objects.filter(application=application).count() if spec.creates else 0
+
+
 def reach(node, make_application, cast):
     state, steps = RECIPES[node]
     application = make_application(to=state)
@@ -233,6 +239,9 @@ def test_policy_matrix(node, action, make_application, cast, people):
             assert_refused(actor, application, node, action, ErrorCode.FOUR_EYES)
             continue
         with rolled_back():
+            created = _records(spec, application)
             attempt(actor, application, node, action)
+            if spec.creates:
+                assert _records(spec, application) == created + 1, f"{action} created no {spec.creates}"
             if task is not None:
                 assert task.pk not in [t.pk for t in active_tasks(application)], "the task was not completed"

@@ -38,11 +38,16 @@ def _split(name: str):
     return MODELS[model or "Application"], transition
 
 
-def test_every_declared_transition_exists_on_its_fsm():
+def test_every_action_names_an_existing_transition_or_the_record_it_creates():
+    from django.apps import apps
+
     for action in all_actions():
+        assert action.transitions or action.creates, f"{action.name} declares neither a transition nor a record"
         for name in action.transitions:
             model, transition = _split(name)
             assert transition in fsm_transitions(model), f"{action.name} names {name}, which {model.__name__} lacks"
+        if action.creates:
+            assert apps.get_model("bidrag", action.creates), action.creates
 
 
 @pytest.mark.parametrize("model", MODELS.values(), ids=MODELS.keys())
