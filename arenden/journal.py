@@ -79,7 +79,8 @@ def actor_snapshot(actor) -> tuple[int | None, str, list[str]]:
 def journal_append(
     *,
     actor,
-    case: Case,
+    case: Case | None = None,
+    case_id=None,
     action: StrEnum,
     from_state: str = "",
     to_state: str = "",
@@ -95,15 +96,17 @@ def journal_append(
     if not isinstance(action, StrEnum):
         raise TypeError(f"journal action must be an event enum member, not {action!r}")
     action_name = action.value
+    case_id = case.pk if case is not None else case_id
     # The case row lock serialises appends per case, so seq and prev_hash never fork.
-    head = Case.objects.select_for_update(of=("self",)).only("journal_seq", "journal_head").get(pk=case.pk)
-    seq = head.journal_seq + 1
-    prev_hash = head.journal_head
+    last_seq, prev_hash = (
+        Case.objects.select_for_update(of=("self",)).filter(pk=case_id).values_list("journal_seq", "journal_head").get()
+    )
+    seq = last_seq + 1
     actor_id, actor_label, actor_roles = actor_snapshot(actor)
     occurred_at = timezone.now()
     clean_payload = normalise_payload(payload)
     digest = event_digest(
-        case_id=case.pk,
+        case_id=case_id,
         seq=seq,
         occurred_at=occurred_at,
         actor_id=actor_id,
@@ -115,9 +118,9 @@ def journal_append(
         payload=clean_payload,
         prev_hash=prev_hash,
     )
-    Case.objects.filter(pk=case.pk).update(journal_seq=seq, journal_head=digest)
+    Case.objects.filter(pk=case_id).update(journal_seq=seq, journal_head=digest)
     return JournalEvent.objects.create(
-        case_id=case.pk,
+        case_id=case_id,
         seq=seq,
         occurred_at=occurred_at,
         actor_id=actor_id,

@@ -23,12 +23,8 @@ ACTIVE_TASK = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
 def lock_application(application_id) -> Application:
-    """A fresh, locked instance with case, organisation and call read (not locked) alongside."""
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("case", "organisation", "call", "call__scheme")
-        .get(pk=application_id)
-    )
+    """A fresh, locked instance; its case, organisation and call load when first used."""
+    return Application.objects.select_for_update(of=("self",)).get(pk=application_id)
 
 
 def lock_case(case_id) -> Case:

@@ -84,7 +84,7 @@ def act(*, actor: Actor | None, application_id, node: str | None, action: str, d
     try:
         with transaction.atomic():
             application = lock_application(application_id)
-            lock_case(application.case_id)
+            application.case = lock_case(application.case_id)
             tasks = lock_tasks(application.pk)
             task = None
             if flow_node is not None and not isinstance(flow_node, Start):
@@ -95,17 +95,18 @@ def act(*, actor: Actor | None, application_id, node: str | None, action: str, d
                     policy.check(actor=actor, application=application, action=spec)
                     raise TransitionNotAllowed(_("Uppgiften är redan utförd eller finns inte längre. Ladda om sidan."))
             policy.check(actor=actor, application=application, action=spec, task=task)
+            if isinstance(flow_node, Start) and not ApplicationProcess.objects.filter(application=application).exists():
+                # The process first, the service after: a submission ends with the diarienummer,
+                # whose serial row is the lock every submission of the year queues on.
+                ApplicationFlow.start.run(application=application)
             before = application.status
             with door_open():
                 result = spec.perform(actor, application, data)
             after = Application.objects.values_list("status", flat=True).get(pk=application.pk)
             _check_declared(spec, before, after)
-            if isinstance(flow_node, Start):
-                if not ApplicationProcess.objects.filter(application=application).exists():
-                    ApplicationFlow.start.run(application=application)
-            elif flow_node is None:
+            if flow_node is None:
                 _cancel_process(application, tasks)
-            else:
+            elif not isinstance(flow_node, Start):
                 _complete(task, actor)
             if after in FINAL and after != before:
                 case_close(actor=actor, case=application.case, description=CLOSING_TEXT[after])

@@ -77,6 +77,10 @@ class Application(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     submit_key = models.CharField(max_length=64, blank=True)
+    # "<call>/<organisation>" while a submitted application holds the call's one place for
+    # its organisation (Call.one_application_per_organisation); unique, so two submissions
+    # at the same moment cannot both take it. Cleared on withdrawal.
+    exclusive_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
     deadline = models.DateField(_("svarsfrist"), null=True, blank=True)
     deadline_request = models.TextField(_("begäran"), blank=True)
 

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.functional import Promise
@@ -192,15 +192,8 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
             code=ErrorCode.INCOMPLETE,
             details={"problems": [str(p) for p in problems]},
         )
-    if call.one_application_per_organisation and (
-        Application.objects.filter(call=call, organisation=application.organisation, case__diarienummer__isnull=False)
-        .exclude(pk=application.pk)
-        .exclude(status=Status.WITHDRAWN)
-        .exists()
-    ):
-        raise ValidationFailed(
-            _("Organisationen har redan skickat in en ansökan i den här utlysningen."), code=ErrorCode.INVALID
-        )
+    if call.one_application_per_organisation:
+        _take_the_organisations_place(application)
     requested = application.requested_amount()
     transition(
         actor=actor,
@@ -212,15 +205,17 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
     application.submitted_by = actor
     application.submit_key = idempotency_key
     application.save(update_fields=["submitted_at", "submitted_by", "submit_key", "updated_at"])
-    case = case_assign_diarienummer(actor=actor, case=application.case)
-    application.case = case
     diarium_entry_add(
         actor=actor,
-        case=case,
+        case=application.case,
         direction=DiariumEntry.Direction.INCOMING,
         counterpart=application.organisation.name,
         description=f"Ansökan om ekonomiskt stöd: {application.title}",
     )
+    # Numbering last: the year's serial row stays locked until commit, and every submission
+    # of the year queues on it, so as little as possible comes after it.
+    case = case_assign_diarienummer(actor=actor, case=application.case)
+    application.case = case
     notify_applicant(
         application=application,
         kind="submitted_receipt",
@@ -233,6 +228,17 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
         ),
     )
     return application
+
+
+def _take_the_organisations_place(application: Application) -> None:
+    application.exclusive_key = f"{application.call_id}/{application.organisation_id}"
+    try:
+        with transaction.atomic():
+            application.save(update_fields=["exclusive_key"])
+    except IntegrityError:
+        raise ValidationFailed(
+            _("Organisationen har redan skickat in en ansökan i den här utlysningen."), code=ErrorCode.INVALID
+        ) from None
 
 
 def application_register(*, actor: Actor, application: Application, note: str = "") -> Application:
@@ -366,6 +372,9 @@ def application_withdraw(*, actor: Actor, application: Application, reason: str 
     """The applicant withdraws; an open proposal is closed with it (nothing is left to decide)."""
     require_door()
     transition(actor=actor, application=application, event=Event.WITHDRAW, payload={"reason": reason})
+    if application.exclusive_key:
+        application.exclusive_key = None  # the organisation may apply again in the call
+        application.save(update_fields=["exclusive_key"])
     Proposal.objects.filter(application=application, is_open=True).update(is_open=False)
     if application.case.diarienummer:
         diarium_entry_add(

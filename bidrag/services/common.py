@@ -90,7 +90,7 @@ def transition(
         raise Conflict(_("Ansökan ändrades av någon annan samtidigt. Ladda om sidan och försök igen.")) from exc
     journal_append(
         actor=actor,
-        case=application.case,
+        case_id=application.case_id,
         action=event,
         from_state=from_state,
         to_state=application.status,
@@ -105,7 +105,7 @@ def record(*, actor: Actor | None, application: Application, event: Event, paylo
     require_door()
     journal_append(
         actor=actor,
-        case=application.case,
+        case_id=application.case_id,
         action=event,
         from_state=application.status,
         to_state=application.status,

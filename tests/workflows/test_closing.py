@@ -44,3 +44,18 @@ def test_a_withdrawn_draft_is_closed_without_a_diarium_entry(draft, cast):
     draft.case.refresh_from_db()
     assert draft.case.closed_at is not None and draft.case.diarienummer is None
     assert not draft.case.diarium_entries.exists()
+
+
+def test_one_application_per_organisation_and_call_until_it_is_withdrawn(make_application, cast, call, stockholm):
+    from arenden.errors import ValidationFailed
+    from bidrag.models import Application
+    from tests.domain import submit
+    from workflows import demo
+
+    first = make_application(to=Status.IN_REVIEW, organisation=stockholm)
+    second = demo.new_application(cast=cast, organisation=stockholm, call=call, title="Andra försöket")
+    with pytest.raises(ValidationFailed, match="redan skickat in"):
+        submit(actor=cast.signatory, application=second)
+    assert Application.objects.get(pk=second.pk).status == Status.DRAFT
+    perform(actor=cast.signatory, application=first, node=None, action="withdraw", data={"reason": "Fel projekt"})
+    assert submit(actor=cast.signatory, application=second).status == Status.SUBMITTED

@@ -320,3 +320,29 @@ def test_serial_counts_exactly_the_registered_cases_after_refused_submissions(ca
         application.refresh_from_db()
         assert application.status == Status.DRAFT
         assert application.case.diarienummer is None
+
+
+def test_two_drafts_of_one_organisation_submitted_at_once_take_the_calls_one_place_once(cast, call, stockholm):
+    # The call admits one application per organisation (förordning 2023:442, the 2024 round).
+    assert call.one_application_per_organisation
+    drafts = [demo.new_application(cast=cast, organisation=stockholm, call=call, title=f"Utkast {i}") for i in (1, 2)]
+    year = timezone.localtime().year
+    DiarieSerial.objects.get_or_create(year=year)
+    results: dict = {}
+    # Both pass every check before either commits: the first waits at the numbering (held by
+    # the gate), the second on the first's claim to the organisation's place.
+    with Gate(lambda: DiarieSerial.objects.select_for_update(of=("self",)).get(year=year)) as gate:
+        threads = [
+            _in_thread(lambda d=d: submit(actor=cast.signatory, application=d, idempotency_key=f"same-org-{d.pk}"),
+                       results, i)
+            for i, d in enumerate(drafts)
+        ]
+        _wait_for_waiters(2, results=results)
+        gate.open()
+        _join(threads)
+    outcomes = sorted(outcome for outcome, _ in results.values())
+    assert outcomes == ["error", "ok"], results
+    [error] = [value for outcome, value in results.values() if outcome == "error"]
+    assert isinstance(error, ValidationFailed) and "redan skickat in" in str(error.message)
+    assert Application.objects.filter(pk__in=[d.pk for d in drafts], status=Status.SUBMITTED).count() == 1
+    assert Application.objects.filter(pk__in=[d.pk for d in drafts], status=Status.DRAFT).count() == 1
