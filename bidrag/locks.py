@@ -4,6 +4,9 @@
     2. its case row                  lock_case (journal_append takes it again: a no-op)
     3. its open task rows            lock_tasks (viewflow's, for the door in workflows)
     4. the rows an action works on   lock_disbursement, lock_report, lock_repayment
+    5. the year's diarienummer serial, taken last by a submission and held to commit
+       (arenden.services.case_assign_diarienummer): every submission of the year queues
+       on it, so the submission takes it as its final step
 
 Every lock is `select_for_update(of=("self",))`: a joined table in the query is read, never
 locked, so one application's lock never locks its Call or Organisation (PostgreSQL locks

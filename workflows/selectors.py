@@ -1,9 +1,10 @@
 """Reads for queues and case pages, scoped to the acting user."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from arenden.models import ConflictOfInterest
 from bidrag.locks import ACTIVE_TASK
 from bidrag.models.application import WITHDRAWABLE
 from bidrag.roles import ROLE_PERMISSIONS, Role, user_roles
@@ -27,8 +28,13 @@ def queue_tasks(*, actor, role: Role) -> QuerySet[Task]:
         return Task.objects.none()
     permissions = [f"bidrag.{codename}" for codename in ROLE_PERMISSIONS[role]]
     app = "process__applicationprocess__application"
+    # FL 16 §: a case on which the actor has declared jäv (not ruled away) is not in their queue.
+    barred = ConflictOfInterest.objects.filter(case_id=OuterRef(f"{app}__case_id"), user=actor).exclude(
+        ruling__upheld=False
+    )
     return (
         Task.objects.filter(flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED], owner_permission__in=permissions)
+        .exclude(Exists(barred))
         .select_related("owner", f"{app}__case", f"{app}__organisation", f"{app}__call")
         .annotate(requested_total=requested_total_subquery(f"{app}__pk"))
         .order_by("created", "pk")

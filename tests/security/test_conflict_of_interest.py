@@ -115,3 +115,21 @@ def test_ruling_on_a_declaration_of_another_case_answers_like_a_missing_one(make
         reverse("workflows:rule_conflict", args=[application.pk, "00000000-0000-4000-8000-000000000000"]), data)
     assert foreign.status_code == missing.status_code == 404
     assert not ConflictRuling.objects.exists()
+
+
+def test_fl16_the_case_leaves_the_declarers_queue_until_ruled_away(make_application, cast):
+    from bidrag.roles import Role
+    from workflows.selectors import queue_tasks
+
+    application = make_application(to=Status.IN_REVIEW)
+
+    def in_queue(user):
+        return any(t.process.applicationprocess.application_id == application.pk
+                   for t in queue_tasks(actor=user, role=Role.CASE_OFFICER))
+
+    assert in_queue(cast.officer)
+    declaration = door.declare_conflict(actor=cast.officer, application_id=application.pk, reason="Jävig")
+    assert not in_queue(cast.officer) and in_queue(cast.officer2)
+    door.rule_conflict(actor=cast.decision_maker, application_id=application.pk, declaration_id=declaration.pk,
+                       upheld=False, reasons="Inget intresse i saken")
+    assert in_queue(cast.officer)
