@@ -173,3 +173,30 @@ def test_the_scan_finds_and_reports_violations(open_page, assert_accessible):
         raise AssertionError("axe reported no violation on a page with an unlabelled input and an image without alt")
     assert "label:" in message and "#id_username" in message
     assert "image-alt:" in message and 'class="broken-on-purpose"' in message
+
+
+def test_jav_declared_barred_and_ruled(open_page, assert_accessible, users, make_application):
+    """FL 16–18 §§ in the browser: the officer declares jäv and then sees only the diarium;
+    a decision maker rules on it through the case page; every state of the page scanned."""
+    application = make_application(to=Status.IN_REVIEW, title="Jävsfrågan")
+    officer = open_page(user=users.officer)
+    officer.goto(f"/arenden/{application.pk}/")
+    officer.get_by_label(re.compile("Anmäl jäv")).fill("Min svåger leder projektet")
+    officer.get_by_role("button", name="Anmäl jäv").click()
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Du har anmält jäv i ärendet")
+    expect(officer.get_by_role("table", name="Diarieförda handlingar")).to_be_visible()
+    expect(officer.get_by_text("Jävsfrågan", exact=True)).to_have_count(0)  # not even the title as heading
+    assert_accessible(officer, "case page of a jäv declarer")
+
+    decider = open_page(user=users.decision_maker)
+    decider.goto(f"/arenden/{application.pk}/")
+    expect(decider.get_by_text("Jävsfrågan är inte avgjord")).to_be_visible()
+    assert_accessible(decider, "case page with a jäv question to rule on")
+    decider.get_by_label(re.compile("Nej, jäv föreligger inte")).check()
+    decider.get_by_label("Skäl").fill("Avlägsen släkting utan intresse i saken")
+    decider.get_by_role("button", name="Registrera beslut i jävsfrågan").click()
+    expect(decider.get_by_text("har beslutat att jäv inte föreligger")).to_be_visible()
+    assert_accessible(decider, "case page after the jäv ruling")
+
+    officer.goto(f"/arenden/{application.pk}/")
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Jävsfrågan")
