@@ -426,3 +426,24 @@ def test_cleanup_of_local_files_keeps_referenced_and_young_ones(draft, cast, set
     assert (checked, removed) == (3, 1)
     assert not (tmp_path / old_orphan.key).exists()
     assert (tmp_path / referenced.file.name).exists() and (tmp_path / young_orphan.key).exists()
+
+
+def test_an_answer_with_a_file_during_an_s3_outage_answers_503_and_changes_nothing(
+    make_application, cast, failing_s3, storage_at
+):
+    """Through the door: the file is stored before any lock; when S3 is down the applicant
+    is told to try again (503) and the case still waits for the answer."""
+    from bidrag.models import Application
+    from bidrag.models.application import Status
+
+    application = make_application(to=Status.AWAITING_SUPPLEMENT)
+    events = application.case.journal.count()
+    storage_at(failing_s3.url)
+    response = client_for(cast.applicant).post(
+        reverse("workflows:task_action", args=[application.pk, "await_supplement", "receive_supplement"]),
+        {"answer": "Här är lägesbilden", "file": pdf()},
+    )
+    assert response.status_code == 503
+    assert UNAVAILABLE in response.content.decode()
+    assert Application.objects.get(pk=application.pk).status == Status.AWAITING_SUPPLEMENT
+    assert application.case.journal.count() == events
