@@ -63,14 +63,15 @@ def _task_at(tasks, node_name: str):
     return next((t for t in tasks if t.flow_task is not None and t.flow_task.name == node_name), None)
 
 
-def _store_uploads(application_id, data: dict) -> dict:
-    """Store uploaded files before any lock (no network I/O under a row lock)."""
-    stored = {}
-    for key, value in data.items():
-        if isinstance(value, UploadedFile):
-            case_id = Application.objects.values_list("case_id", flat=True).get(pk=application_id)
-            stored[key] = upload_store(case_id=case_id, uploaded_file=value)
-    return stored
+def _store_uploads(actor, application_id, spec: Action, data: dict) -> dict:
+    """Store uploaded files before any lock (no network I/O under a row lock), and only
+    for someone the policy would let through (checked again under the lock)."""
+    files = {key: value for key, value in data.items() if isinstance(value, UploadedFile)}
+    if not files:
+        return {}
+    application = Application.objects.select_related("case").get(pk=application_id)
+    policy.check(actor=actor, application=application, action=spec)
+    return {key: upload_store(case_id=application.case_id, uploaded_file=value) for key, value in files.items()}
 
 
 def act(*, actor: Actor | None, application_id, node: str | None, action: str, data: dict | None = None):
@@ -79,7 +80,7 @@ def act(*, actor: Actor | None, application_id, node: str | None, action: str, d
     flow_node, spec = find(node, action)
     if spec is None:
         raise NotAllowed(_("Okänd åtgärd."))
-    stored = _store_uploads(application_id, data)
+    stored = _store_uploads(actor, application_id, spec, data)
     data.update(stored)
     try:
         with transaction.atomic():

@@ -447,3 +447,15 @@ def test_an_answer_with_a_file_during_an_s3_outage_answers_503_and_changes_nothi
     assert UNAVAILABLE in response.content.decode()
     assert Application.objects.get(pk=application.pk).status == Status.AWAITING_SUPPLEMENT
     assert application.case.journal.count() == events
+
+
+def test_a_file_from_someone_who_may_not_answer_is_never_stored(make_application, cast, seaweedfs):
+    from bidrag.models.application import Status
+    from tests.domain import perform
+
+    application = make_application(to=Status.AWAITING_SUPPLEMENT)
+    before = keys_of(seaweedfs, application.case_id)
+    with pytest.raises(NotAllowed):
+        perform(actor=cast.officer, application=application, node="await_supplement", action="receive_supplement",
+                data={"answer": "x", "file": pdf()})
+    assert keys_of(seaweedfs, application.case_id) == before
