@@ -13,14 +13,14 @@ from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
 from arenden.journal import journal_append
 from arenden.models import DiariumEntry
-from arenden.services import case_assign_diarienummer, case_create, diarium_entry_add
+from arenden.services import case_assign_diarienummer, case_create
 from arenden.storage import StoredUpload, attachment_record
 
 from ..events import Event
 from ..locks import lock_application
 from ..models import Application, BudgetLine, Call, Membership, Organisation, Proposal
 from ..models.application import AttachmentKind, Status
-from .common import notify_applicant, require_door, require_member, transition
+from .common import diarise, notify_applicant, require_door, require_member, transition
 
 DRAFT_FIELDS = (
     "title",
@@ -205,13 +205,7 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
     application.submitted_by = actor
     application.submit_key = idempotency_key
     application.save(update_fields=["submitted_at", "submitted_by", "submit_key", "updated_at"])
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.INCOMING,
-        counterpart=application.organisation.name,
-        description=f"Ansökan om ekonomiskt stöd: {application.title}",
-    )
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING, description=f"Ansökan om ekonomiskt stöd: {application.title}")
     # Numbering last: the year's serial row stays locked until commit, and every submission
     # of the year queues on it, so as little as possible comes after it.
     case = case_assign_diarienummer(actor=actor, case=application.case)
@@ -260,13 +254,7 @@ def _ask_applicant(
     application.deadline = deadline
     application.deadline_request = request_text.strip()
     application.save(update_fields=["deadline", "deadline_request", "updated_at"])
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.OUTGOING,
-        counterpart=application.organisation.name,
-        description=description,
-    )
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=description)
     notify_applicant(
         application=application,
         kind=kind,
@@ -331,14 +319,7 @@ def _receive(*, actor: Actor | None, application, event: Event, answer: str, sto
         attachment = attachment_record(
             actor=actor, case=application.case, stored=stored_file, kind=AttachmentKind.SVAR
         )
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL,
-        counterpart=application.organisation.name,
-        description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()})",
-        attachment=attachment,
-    )
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL, description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()})", attachment=attachment)
     application.deadline = None
     application.save(update_fields=["deadline", "updated_at"])
     return application
@@ -377,11 +358,5 @@ def application_withdraw(*, actor: Actor, application: Application, reason: str 
         application.save(update_fields=["exclusive_key"])
     Proposal.objects.filter(application=application, is_open=True).update(is_open=False)
     if application.case.diarienummer:
-        diarium_entry_add(
-            actor=actor,
-            case=application.case,
-            direction=DiariumEntry.Direction.INCOMING,
-            counterpart=application.organisation.name,
-            description="Återkallelse av ansökan",
-        )
+        diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING, description="Återkallelse av ansökan")
     return application

@@ -18,6 +18,7 @@ from django_fsm import TransitionNotAllowed as FsmTransitionNotAllowed
 from arenden.actors import Actor
 from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from arenden.journal import journal_append
+from arenden.services import diarium_entry_add
 from notifications.services import outbox_enqueue
 
 from ..events import Event
@@ -110,6 +111,18 @@ def record(*, actor: Actor | None, application: Application, event: Event, paylo
         from_state=application.status,
         to_state=application.status,
         payload=payload,
+    )
+
+
+def diarise(*, actor: Actor | None, application: Application, direction: str, description: str, attachment=None):
+    """A diarium entry on the application's case, with the applicant organisation as counterpart."""
+    return diarium_entry_add(
+        actor=actor,
+        case=application.case,
+        direction=direction,
+        counterpart=application.organisation.name,
+        description=description,
+        attachment=attachment,
     )
 
 

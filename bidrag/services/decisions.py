@@ -9,12 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.models import DiariumEntry
-from arenden.services import diarium_entry_add
 
 from ..events import Event
 from ..models import Decision, Proposal
 from ..models.application import Status
-from .common import notify_applicant, record, require_door, transition
+from .common import diarise, notify_applicant, record, require_door, transition
 
 # Which proposal may be put in which application state, and the event that records it.
 PROPOSAL_STATES: dict[str, set[str]] = {
@@ -132,13 +131,7 @@ def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: s
     )
     proposal.is_open = False
     proposal.save(update_fields=["is_open"])
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.OUTGOING,
-        counterpart=application.organisation.name,
-        description=f"Beslut: {decision.get_outcome_display()}",
-    )
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=f"Beslut: {decision.get_outcome_display()}")
     amount_line = f"Belopp: {decision.amount} kr.\n" if decision.amount else ""
     conditions_line = f"Villkor: {decision.conditions}\n" if decision.conditions else ""
     notify_applicant(

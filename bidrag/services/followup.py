@@ -13,13 +13,12 @@ from django_fsm import can_proceed
 from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.models import DiariumEntry
-from arenden.services import diarium_entry_add
 
 from ..events import Event
 from ..locks import lock_disbursement, lock_repayment, lock_report
 from ..models import Decision, Disbursement, Proposal, Repayment, Report
 from ..models.application import Status
-from .common import notify_applicant, record, require_door, transition
+from .common import diarise, notify_applicant, record, require_door, transition
 from .decisions import proposal_for_decider, record_decision
 
 
@@ -29,13 +28,7 @@ def _granted_amount(application) -> Decimal:
 
 
 def _outgoing(actor, application, description: str) -> None:
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.OUTGOING,
-        counterpart=application.organisation.name,
-        description=description,
-    )
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=description)
 
 
 def _disbursement_in(application, *states) -> Disbursement:
@@ -140,13 +133,7 @@ def report_submit(*, actor: Actor, application, summary: str, actual_costs: Deci
         event=Event.SUBMIT_REPORT,
         payload={"report": report.pk, "actual_costs": actual_costs},
     )
-    diarium_entry_add(
-        actor=actor,
-        case=application.case,
-        direction=DiariumEntry.Direction.INCOMING,
-        counterpart=application.organisation.name,
-        description="Slutrapport med ekonomisk redovisning",
-    )
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING, description="Slutrapport med ekonomisk redovisning")
     return report
 
 
