@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from arenden.errors import ServiceError
 from arenden.http import report_error
 from bidrag import selectors as bidrag_selectors
-from bidrag.models import Application
 from bidrag.models.application import Status
 from bidrag.roles import Role, is_staff_reader, user_roles
 from bidrag.services.applications import submission_problems
@@ -282,9 +281,7 @@ def submit(request, application_id):
             return redirect("workflows:application_detail", application_id=application.pk)
         # Re-read as a fresh instance: refresh_from_db() on the protected FSM field flips
         # django-fsm's shared flag, which is not thread-safe under a threaded server.
-        application = Application.objects.select_related("case", "call", "call__scheme", "organisation").get(
-            pk=application.pk
-        )
+        application = bidrag_selectors.application_for_member(actor=request.user, application_id=application.pk)
     return render(
         request,
         "workflows/submit.html",
