@@ -4,21 +4,16 @@ Load with `{% load bidrag_tags %}`. Filters never query the database: they only 
 what the view already fetched.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
 from django import template
 from django.conf import settings
-from django.utils.translation import get_language
 
+from arenden import formatting
 from arenden.services import ALLOWED_TYPES
 from bidrag.models.application import AttachmentKind, Status
 from bidrag.roles import ROLE_LABELS
 from bidrag.roles import is_staff_reader as _is_staff_reader
 
 register = template.Library()
-
-NBSP = "\u00a0"
-_CENT = Decimal("0.01")
 
 # Badge modifiers: the badge always carries the status text, colour is only a second cue.
 _STATUS_CLASSES = {
@@ -43,39 +38,36 @@ _ATTACHMENT_KIND_LABELS = dict(AttachmentKind.choices)
 
 
 
-def _group(digits: str, separator: str) -> str:
-    parts = []
-    while len(digits) > 3:
-        parts.insert(0, digits[-3:])
-        digits = digits[:-3]
-    parts.insert(0, digits)
-    return separator.join(parts)
+@register.filter
+def sek(value):
+    """An amount in kronor: "1 234 567 kr" ("SEK 1,234,567" in English); arenden.formatting.money."""
+    return formatting.money(value)
 
 
 @register.filter
-def sek(value):
-    """An amount in Swedish kronor: "1 234 567 kr", "1 234,50 kr" (no-break spaces).
+def megabytes(value):
+    """A size in bytes as MB: "21,2 MB"."""
+    if value in (None, ""):
+        return ""
+    return formatting.megabytes(int(value))
 
-    Öre are shown only when they are not zero. None and unreadable values give "".
-    In English: "SEK 1,234,567" and "SEK 1,234.50".
-    """
-    if value is None or value == "":
-        return ""
-    try:
-        amount = Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError, TypeError):
-        return ""
-    negative = amount < 0
-    whole, _dot, cents = f"{abs(amount):.2f}".partition(".")
-    english = (get_language() or "sv").startswith("en")
-    grouped = _group(whole, "," if english else NBSP)
-    if cents != "00":
-        grouped += ("." if english else ",") + cents
-    if negative:
-        grouped = "\u2212" + grouped
-    if english:
-        return f"SEK{NBSP}{grouped}"
-    return f"{grouped}{NBSP}kr"
+
+@register.filter
+def day(value):
+    """A date in long form: "21 februari 2027"."""
+    return formatting.day(value)
+
+
+@register.filter
+def iso_day(value):
+    """A date as "2027-02-21"."""
+    return formatting.iso_day(value)
+
+
+@register.filter
+def moment(value):
+    """A point in time: "21 februari 2027 kl. 23.59"."""
+    return formatting.moment(value)
 
 
 @register.filter
