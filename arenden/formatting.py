@@ -13,7 +13,7 @@ unless the person chose English (config.middleware.LanguageMiddleware).
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -23,8 +23,8 @@ MINUS = "\u2212"
 _CENT = Decimal("0.01")
 
 
-def _english() -> bool:
-    return (get_language() or "sv").startswith("en")
+def _english(language: str | None = None) -> bool:
+    return (language or get_language() or "sv").startswith("en")
 
 
 def _group(digits: str, separator: str) -> str:
@@ -36,9 +36,9 @@ def _group(digits: str, separator: str) -> str:
     return separator.join(parts)
 
 
-def _number(value: Decimal, *, decimals: int | None) -> str:
+def _number(value: Decimal, *, decimals: int | None, language: str | None = None) -> str:
     """Grouped digits with the language's separators; `decimals=None`: öre only when not zero."""
-    english = _english()
+    english = _english(language)
     places = 2 if decimals is None else decimals
     quantum = Decimal(1).scaleb(-places)
     value = value.quantize(quantum, rounding=ROUND_HALF_UP)
@@ -49,10 +49,11 @@ def _number(value: Decimal, *, decimals: int | None) -> str:
     return (MINUS + text) if value < 0 else text
 
 
-def money(value) -> str:
+def money(value, *, language: str | None = None) -> str:
     """An amount in kronor: "1 234 567 kr", "1 234,50 kr"; in English "SEK 1,234,567".
 
     Öre are shown only when they are not zero. None and unreadable values give "".
+    `language` overrides the active one: the diarium is kept in Swedish whoever acts.
     """
     if value is None or value == "":
         return ""
@@ -60,8 +61,8 @@ def money(value) -> str:
         amount = Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, TypeError):
         return ""
-    text = _number(amount, decimals=None)
-    return f"SEK{NBSP}{text}" if _english() else f"{text}{NBSP}kr"
+    text = _number(amount, decimals=None, language=language)
+    return f"SEK{NBSP}{text}" if _english(language) else f"{text}{NBSP}kr"
 
 
 def megabytes(size_bytes: int, *, decimals: int = 1) -> str:
@@ -70,13 +71,14 @@ def megabytes(size_bytes: int, *, decimals: int = 1) -> str:
     return f"{_number(value, decimals=decimals)}{NBSP}MB"
 
 
-def day(value: date | datetime | None) -> str:
+def day(value: date | datetime | None, *, language: str | None = None) -> str:
     """A date in long form: "21 februari 2027" / "21 February 2027"."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = timezone.localtime(value)
-    return date_format(value, "j F Y")
+    with translation.override(language or get_language()):
+        return date_format(value, "j F Y")
 
 
 def iso_day(value: date | datetime | None) -> str:
@@ -88,14 +90,15 @@ def iso_day(value: date | datetime | None) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def clock(value: datetime) -> str:
+def clock(value: datetime, *, language: str | None = None) -> str:
     """The time of day, 24-hour, in Swedish with a dot ("23.59"), in English "23:59"."""
     local = timezone.localtime(value)
-    return local.strftime("%H:%M") if _english() else local.strftime("%H.%M")
+    return local.strftime("%H:%M") if _english(language) else local.strftime("%H.%M")
 
 
-def moment(value: datetime | None) -> str:
+def moment(value: datetime | None, *, language: str | None = None) -> str:
     """A point in time: "21 februari 2027 kl. 23.59" / "21 February 2027 at 23:59"."""
     if value is None:
         return ""
-    return _("%(day)s kl. %(time)s") % {"day": day(value), "time": clock(value)}
+    with translation.override(language or get_language()):
+        return _("%(day)s kl. %(time)s") % {"day": day(value), "time": clock(value)}

@@ -50,6 +50,11 @@ class BudgetLineForm(forms.ModelForm):
         model = BudgetLine
         fields = ["category", "description", "amount"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's own blank choice ("- Select an option -") has no Swedish translation.
+        self.fields["category"].choices = [("", _("Välj kostnadsslag")), *BudgetLine.Category.choices]
+
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount is None or amount <= 0:

@@ -7,6 +7,8 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from arenden.formatting import money
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("Utkast")
@@ -206,7 +208,7 @@ class BudgetLine(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="budget_line_positive")]
 
     def __str__(self):
-        return f"{self.description} ({self.amount} kr)"
+        return f"{self.description} ({money(self.amount)})"
 
 
 class Proposal(models.Model):

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from arenden.formatting import money
+
 
 class Decision(models.Model):
     """A decision as sent (Myndighetsförordningen 21 §): immutable, the database refuses
@@ -64,7 +66,7 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="disbursement_positive")]
 
     def __str__(self):
-        return f"{self.amount} kr ({self.get_status_display()})"
+        return f"{money(self.amount)} ({self.get_status_display()})"
 
     @transition(field=status, source=Status.PLANNED, target=Status.ATTESTED)
     def attest(self):
@@ -139,4 +141,4 @@ class Repayment(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="repayment_positive")]
 
     def __str__(self):
-        return f"{self.amount} kr ({self.get_status_display()})"
+        return f"{money(self.amount)} ({self.get_status_display()})"

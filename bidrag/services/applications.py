@@ -5,12 +5,13 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
+from arenden.formatting import day, moment, money
 from arenden.journal import journal_append
 from arenden.models import DiariumEntry
 from arenden.services import case_assign_diarienummer, case_create
@@ -152,9 +153,8 @@ def submission_problems(application: Application) -> list[str | Promise]:
         problems.append(_("Budgeten saknar kostnader."))
     elif scheme.ceiling and total > scheme.ceiling:
         problems.append(
-            _("Sökt belopp %(total)s kr överstiger stödformens tak på %(ceiling)s kr.")
-            % {"total": formats.number_format(total, 0, force_grouping=True),
-               "ceiling": formats.number_format(scheme.ceiling, 0, force_grouping=True)}
+            _("Sökt belopp %(total)s överstiger stödformens tak på %(ceiling)s.")
+            % {"total": money(total), "ceiling": money(scheme.ceiling)}
         )
     if scheme.eligible_legal_forms and application.organisation.legal_form not in scheme.eligible_legal_forms:
         problems.append(
@@ -179,7 +179,7 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
     call = application.call
     now = timezone.now()
     if not call.is_open(now):
-        closes = formats.date_format(timezone.localtime(call.closes_at), "DATETIME_FORMAT")
+        closes = moment(call.closes_at)
         raise ValidationFailed(
             _("Utlysningen stängde %(closes)s. Ansökan kan inte längre skickas in.") % {"closes": closes},
             code=ErrorCode.CALL_CLOSED,
@@ -216,8 +216,8 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
         subject="Mottagningsbekräftelse",
         body=(
             f"Brå har tagit emot er ansökan ”{application.title}” den "
-            f"{formats.date_format(timezone.localtime(now), 'DATETIME_FORMAT')}.\n"
-            f"Diarienummer: {case.diarienummer}. Sökt belopp: {requested} kr.\n"
+            f"{moment(now, language='sv')}.\n"
+            f"Diarienummer: {case.diarienummer}. Sökt belopp: {money(requested, language="sv")}.\n"
             "Ange diarienumret när ni kontaktar oss om ärendet."
         ),
     )
@@ -259,7 +259,7 @@ def _ask_applicant(
         application=application,
         kind=kind,
         subject=subject,
-        body=f"{request_text}\n\nSvara senast {formats.date_format(deadline, 'DATE_FORMAT')} via Bidragsportalen.",
+        body=f"{request_text}\n\nSvara senast {day(deadline, language='sv')} via Bidragsportalen.",
     )
     return application
 

@@ -3,11 +3,12 @@ four eyes: the decider took no part in the assessment and is not the proposer)."
 
 from decimal import Decimal
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
+from arenden.formatting import day, money
 from arenden.models import DiariumEntry
 
 from ..events import Event
@@ -79,7 +80,7 @@ def proposal_create(
             raise ValidationFailed(_("Ange beviljat belopp."))
         if amount > requested:
             raise ValidationFailed(
-                _("Beviljat belopp kan inte överstiga sökt belopp (%(requested)s kr).") % {"requested": requested}
+                _("Beviljat belopp kan inte överstiga sökt belopp (%(requested)s).") % {"requested": money(requested)}
             )
         if amount < requested and not conditions.strip():
             raise ValidationFailed(_("Ett delvis beviljande ska ange villkor för det lägre beloppet."))
@@ -132,14 +133,14 @@ def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: s
     proposal.is_open = False
     proposal.save(update_fields=["is_open"])
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=f"Beslut: {decision.get_outcome_display()}")
-    amount_line = f"Belopp: {decision.amount} kr.\n" if decision.amount else ""
+    amount_line = f"Belopp: {money(decision.amount, language='sv')}.\n" if decision.amount else ""
     conditions_line = f"Villkor: {decision.conditions}\n" if decision.conditions else ""
     notify_applicant(
         application=application,
         kind="decision",
         subject=f"Beslut: {decision.get_outcome_display()}",
         body=(
-            f"Brå har den {formats.date_format(timezone.localtime(decision.decided_at), 'DATE_FORMAT')} "
+            f"Brå har den {day(decision.decided_at, language='sv')} "
             f"fattat beslut i ärendet ”{application.title}”: {decision.get_outcome_display()}.\n"
             f"{amount_line}{conditions_line}Skäl: {decision.reasons}\n\n"
             f"Beslutet har fattats av {actor.get_full_name() or actor.get_username()} efter föredragning av "

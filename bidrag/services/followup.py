@@ -12,6 +12,7 @@ from django_fsm import can_proceed
 
 from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
+from arenden.formatting import money
 from arenden.models import DiariumEntry
 
 from ..events import Event
@@ -106,12 +107,12 @@ def disbursement_pay(*, actor: Actor, application, payment_reference: str) -> Di
         event=Event.PAY_DISBURSEMENT,
         payload={**payload, "amount": disbursement.amount, "reference": disbursement.payment_reference},
     )
-    _outgoing(actor, application, f"Underrättelse om utbetalning, {disbursement.amount} kr")
+    _outgoing(actor, application, f"Underrättelse om utbetalning, {money(disbursement.amount, language='sv')}")
     notify_applicant(
         application=application,
         kind="payment",
         subject="Utbetalning",
-        body=f"Brå har betalat ut {disbursement.amount} kr för projektet ”{application.title}”.",
+        body=f"Brå har betalat ut {money(disbursement.amount, language='sv')} för projektet ”{application.title}”.",
     )
     return disbursement
 
