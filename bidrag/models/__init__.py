@@ -1,11 +1,12 @@
 from .application import Application, BudgetLine, Proposal
-from .organisation import Call, GrantScheme, Membership, Organisation
+from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
 from .outcomes import Decision, Disbursement, Repayment, Report
 
 __all__ = [
     "Application",
     "BudgetLine",
     "Call",
+    "CallTrack",
     "Decision",
     "Disbursement",
     "GrantScheme",

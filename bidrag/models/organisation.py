@@ -55,7 +55,15 @@ class Membership(models.Model):
 
 
 class GrantScheme(models.Model):
-    """One of Brå's support schemes, as data: figures change per call, never in code."""
+    """One of Brå's support schemes, as data: figures change per call, never in code.
+
+    What the public pages show of a scheme comes from here: who may apply
+    (`eligible_legal_forms`, codes of bidrag.orgnr.LegalForm), what must be attached
+    (`required_attachments`, codes of AttachmentKind), how applications are assessed
+    (`assessment_criteria`) and the standing rules (`guidance`). What differs from one
+    round to the next (deadline, tracks and their ceilings, notes for the round) is on
+    the Call and its CallTracks.
+    """
 
     code = models.SlugField(_("kod"), unique=True)
     name = models.CharField(_("namn"), max_length=200)
@@ -65,6 +73,16 @@ class GrantScheme(models.Model):
     ceiling = models.DecimalField(_("högsta belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True)
     max_duration_months = models.PositiveIntegerField(_("längsta projekttid (månader)"), null=True, blank=True)
     required_attachments = models.JSONField(_("obligatoriska bilagor"), default=list, blank=True)
+    assessment_criteria = models.JSONField(
+        _("bedömningsgrunder"),
+        default=list,
+        blank=True,
+        help_text=_('En lista med en post per grund: [{"name": "Relevans", "description": "…"}].'),
+    )
+    guidance = models.TextField(
+        _("anvisningar"), blank=True, help_text=_("Vad stödet får och inte får användas till. Ett stycke per tomrad.")
+    )
+    information_url = models.URLField(_("mer information och mallar"), blank=True)
 
     class Meta:
         verbose_name = _("stödform")
@@ -75,6 +93,10 @@ class GrantScheme(models.Model):
 
 
 class Call(models.Model):
+    """One round of a scheme (utlysning): open from `opens_at` until `closes_at` (by
+    convention 23.59 Europe/Stockholm on the last day). `guidance` holds what is
+    particular to this round; the scheme's standing rules are on GrantScheme."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     scheme = models.ForeignKey(GrantScheme, on_delete=models.PROTECT, related_name="calls")
     title = models.CharField(_("rubrik"), max_length=200)
@@ -82,6 +104,9 @@ class Call(models.Model):
     closes_at = models.DateTimeField(_("stänger"))
     budget = models.DecimalField(_("budget (kr)"), max_digits=14, decimal_places=2)
     one_application_per_organisation = models.BooleanField(_("en ansökan per organisation"), default=False)
+    guidance = models.TextField(
+        _("anvisningar för utlysningen"), blank=True, help_text=_("Det som gäller just denna utlysning. Ett stycke per tomrad.")
+    )
 
     class Meta:
         verbose_name = _("utlysning")
@@ -97,3 +122,31 @@ class Call(models.Model):
     def is_open(self, at=None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at < self.closes_at
+
+
+class CallTrack(models.Model):
+    """A track (inriktning) of a call with its own ceiling; no ceiling when `ceiling` is
+    empty. Shown on the public pages; applications do not choose a track yet."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tracks")
+    name = models.CharField(_("namn"), max_length=200)
+    ceiling = models.DecimalField(
+        _("högsta belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True, help_text=_("Tomt: inget tak.")
+    )
+    description = models.TextField(_("beskrivning"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordning"), default=0)
+
+    class Meta:
+        verbose_name = _("inriktning")
+        verbose_name_plural = _("inriktningar")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "name"], name="call_track_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(ceiling__isnull=True) | models.Q(ceiling__gt=0), name="call_track_ceiling_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
