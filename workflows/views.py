@@ -165,7 +165,7 @@ def application_detail(request, application_id):
 
 
 def _after_action_url(request, application):
-    if is_staff_reader(request.user) and not bidrag_selectors.is_member(actor=request.user, application=application):
+    if _back_to_case(request, application):
         return redirect("workflows:case_detail", application_id=application.pk)
     return redirect("workflows:application_detail", application_id=application.pk)
 
@@ -181,6 +181,8 @@ def task_action(request, application_id, node, action):
         bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
     elif not is_staff_reader(request.user):
         raise Http404
+    if request.method == "GET" and (refusal := _refusal(request, application, spec)):
+        return refusal
     posted = request.method == "POST"
     form = spec.form(request.POST if posted else None, request.FILES if posted else None) if spec.form else None
     status = 200
@@ -226,10 +228,27 @@ def task_claim(request, application_id, node):
     return redirect("workflows:case_detail", application_id=application.pk)
 
 
+def _back_to_case(request, application) -> bool:
+    return is_staff_reader(request.user) and not bidrag_selectors.is_member(actor=request.user, application=application)
+
+
 def _refused(request, application, error: ServiceError):
-    """A refused case-level POST: the message, a way back, and the error's own status."""
+    """A refused action: the message, a way back, and the error's own status."""
     status = report_error(request, error)
-    return render(request, "workflows/refused.html", {"application": application}, status=status)
+    return render(
+        request, "workflows/refused.html", {"application": application, "back_to_case": _back_to_case(request, application)},
+        status=status,
+    )
+
+
+def _refusal(request, application, spec):
+    """An action's page is offered only to someone the policy lets take it: the others are
+    told why at once (403), instead of after filling in the form."""
+    try:
+        policy.check(actor=request.user, application=application, action=spec)
+    except ServiceError as error:
+        return _refused(request, application, error)
+    return None
 
 
 @login_required
@@ -299,6 +318,8 @@ def submit(request, application_id):
 @require_http_methods(["GET", "POST"])
 def withdraw(request, application_id):
     application = bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
+    if request.method == "GET" and (refusal := _refusal(request, application, WITHDRAW)):
+        return refusal
     form = WITHDRAW.form(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
