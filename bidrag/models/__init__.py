@@ -1,6 +1,6 @@
 from .application import Application, BudgetLine, Proposal
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
-from .outcomes import Decision, Disbursement, Repayment, Report
+from .outcomes import Decision, Disbursement, Repayment, Report, ReportLine
 
 __all__ = [
     "Application",
@@ -14,5 +14,6 @@ __all__ = [
     "Organisation",
     "Proposal",
     "Report",
+    "ReportLine",
     "Repayment",
 ]

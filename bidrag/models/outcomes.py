@@ -99,6 +99,16 @@ class Report(ConcurrentTransitionMixin, models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(_("kommentar"), blank=True)
+    # The signed ledger extract (huvudboksutdrag) behind the figures; required since
+    # issue 6, so reports from before it have none.
+    financial_report = models.ForeignKey(
+        "arenden.Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("ekonomisk redovisning"),
+    )
+    unused_amount = models.DecimalField(
+        _("outnyttjat belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text=_("Beviljat belopp minus redovisade kostnader, aldrig under noll."),
+    )
 
     class Meta:
         verbose_name = _("slutrapport")
@@ -115,6 +125,26 @@ class Report(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=Status.SUBMITTED, target=Status.RETURNED)
     def return_for_supplement(self):
         pass
+
+
+class ReportLine(models.Model):
+    """The actual cost of one budget line, as the report states it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="lines")
+    budget_line = models.ForeignKey("bidrag.BudgetLine", on_delete=models.PROTECT, related_name="+")
+    actual_amount = models.DecimalField(_("faktisk kostnad (kr)"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("redovisad kostnad")
+        verbose_name_plural = _("redovisade kostnader")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(actual_amount__gte=0), name="report_line_not_negative"),
+            models.UniqueConstraint(fields=["report", "budget_line"], name="report_line_once_per_budget_line"),
+        ]
+
+    def __str__(self):
+        return money(self.actual_amount)
 
 
 class Repayment(models.Model):
