@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from arenden.admin import ReadOnlyAdmin
 
-from .models import Application, Call, Decision, GrantScheme, Membership, Organisation
+from .models import Application, Call, CallTrack, Decision, GrantScheme, Membership, Organisation
 
 
 class MembershipInline(admin.TabularInline):
@@ -26,10 +26,17 @@ class GrantSchemeAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "ceiling", "max_duration_months"]
 
 
+class CallTrackInline(admin.TabularInline):
+    model = CallTrack
+    extra = 0
+    fields = ["position", "name", "ceiling", "description"]
+
+
 @admin.register(Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = ["title", "scheme", "opens_at", "closes_at", "budget"]
     list_filter = ["scheme"]
+    inlines = [CallTrackInline]
 
 
 @admin.register(Application)

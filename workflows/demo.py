@@ -6,9 +6,10 @@ exercise the same path a person takes through the pages.
 
 import csv
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bidrag import services
-from bidrag.models import Application, Call, GrantScheme, Membership, Organisation, Proposal
+from bidrag.models import Application, Call, CallTrack, GrantScheme, Membership, Organisation, Proposal
 from bidrag.models.application import Status
 from bidrag.roles import Role, roles_ensure
 
@@ -25,6 +26,9 @@ from . import door
 
 KOMMUNER_CSV = Path(__file__).resolve().parent.parent / "bidrag" / "data" / "kommuner.csv"
 
+# The two schemes as Brå runs them (../shared/DOMAIN.md, "Scheme A" and "Scheme B"). The
+# ceilings that differ per track are on the calls' tracks (CALLS); `ceiling` here is what
+# the application services check today.
 SCHEMES = [
     {
         "code": "kommunala-atgarder",
@@ -36,6 +40,26 @@ SCHEMES = [
         "ceiling": Decimal("400000"),
         "max_duration_months": 12,
         "required_attachments": ["lagesbild", "atgardsplan", "behorighet"],
+        "assessment_criteria": [
+            {"name": "Relevans", "description": "Problemet är analyserat och åtgärderna är motiverade utifrån kommunens lägesbild."},
+            {"name": "Genomförbarhet", "description": "Budgeten är rimlig och projektet går att genomföra inom bidragsåret."},
+            {"name": "Bärkraft och långsiktighet",
+             "description": "Arbetet är förankrat hos samverkansparterna och hänger inte på fortsatt finansiering."},
+        ],
+        "guidance": "Kommuner kan söka bidrag för projekt som stärker, utvecklar eller utvärderar brottsförebyggande "
+        "åtgärder. Det går att anlita en extern aktör för arbetet.\n\n"
+        "Bidrag lämnas inte för befintlig kommunal verksamhet, inte för projekt som får annat statligt bidrag och "
+        "inte för det som kommunen redan ska göra enligt lagen (2023:196) om kommuners ansvar för "
+        "brottsförebyggande arbete: lägesbild, åtgärdsplan och samordning.\n\n"
+        "Ansökan ska beskriva hur pengarna ska användas, en plan med tidsram, beräknade kostnader, "
+        "samverkansparter, andra statliga bidrag som sökts eller beviljats (syfte och belopp) och hur resultaten "
+        "ska utvärderas. Behovet ska visas utifrån kommunens brottsproblem. Utrustning bekostas bara för den del "
+        "av dess livslängd som ligger inom bidragsperioden.\n\n"
+        "Ansökningarna rangordnas inom ramen för de medel som finns. Beslut fattas per kalenderår och kan förenas "
+        "med villkor; bidraget betalas ut som ett engångsbelopp kort efter beslutet. Beviljade projekt lämnar "
+        "delrapport och slutrapport med ekonomisk redovisning (utdrag ur huvudboken undertecknat av kommunens "
+        "ekonomiansvarige, inga schablonkostnader).",
+        "information_url": "https://lagen.nu/2023:442",
     },
     {
         "code": "utvardering",
@@ -47,6 +71,48 @@ SCHEMES = [
         "ceiling": Decimal("750000"),
         "max_duration_months": 24,
         "required_attachments": ["utvarderare"],
+        "assessment_criteria": [],
+        "guidance": "Organisationer som bedriver brottsförebyggande arbete kan söka stöd för att utvärdera och följa "
+        "upp sitt arbete, tillsammans med den forskare eller det lärosäte som ska utvärdera. Enskilda personer kan "
+        "inte söka.\n\n"
+        "Stödet är högst 750 000 kr när utvärderaren har doktorsexamen eller är doktorand under handledning, "
+        "annars högst 400 000 kr. Projektet får pågå i högst två år. En ansökan per utvärdering.\n\n"
+        "Stödet får inte användas till löpande kostnader, kapitalinvesteringar, större inköp eller resor "
+        "utomlands.\n\n"
+        "En slutrapport krävs, och Brå publicerar resultaten.",
+        "information_url": "https://bra.se/forebygga-brott/sok-ekonomiskt-stod/ekonomiskt-stod-for-utvardering-och-uppfoljning/",
+    },
+]
+
+# One open call per scheme for the demo and the tests, with the round's tracks and notes.
+CALLS = [
+    {
+        "scheme": "kommunala-atgarder",
+        "title": "Brottsförebyggande åtgärder {year}",
+        "budget": Decimal("52000000"),
+        "one_application_per_organisation": True,
+        "guidance": "En ansökan per kommun i denna utlysning. Ansökan kan omfatta flera åtgärder.\n\n"
+        "Ansökan och bilagor blir allmänna handlingar när de skickas in.",
+        "tracks": [
+            {"name": "Stärka lokalt brottsförebyggande arbete", "ceiling": Decimal("400000"),
+             "description": "Projekt som stärker eller utvecklar kommunens lokala brottsförebyggande arbete."},
+            {"name": "Kunskapsbaserade åtgärder", "ceiling": None,
+             "description": "Kunskapsbaserade brottsförebyggande åtgärder. Inget beloppstak; ansökan prövas mot "
+             "de medel som finns."},
+        ],
+    },
+    {
+        "scheme": "utvardering",
+        "title": "Utvärdering och uppföljning {year}",
+        "budget": Decimal("6000000"),
+        "one_application_per_organisation": False,
+        "guidance": "Bifoga intyg om utvärderarens kompetens. Projektet får pågå i högst 24 månader.",
+        "tracks": [
+            {"name": "Utvärderare utan doktorsexamen", "ceiling": Decimal("400000"),
+             "description": "Utvärderingen görs av en forskare eller utvärderare som inte har doktorsexamen."},
+            {"name": "Disputerad utvärderare eller doktorand under handledning", "ceiling": Decimal("750000"),
+             "description": "Utvärderaren har doktorsexamen, eller är doktorand och utvärderar under handledning."},
+        ],
     },
 ]
 
@@ -103,6 +169,15 @@ def cast_ensure(*, password: str | None = DEMO_PASSWORD, suffix: str = "") -> Ca
     )
 
 
+# A call closes at 23.59 Stockholm time on its last day ("21 februari 2027 kl. 23.59").
+LAST_MINUTE = time(23, 59)
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def stockholm_time(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=STOCKHOLM)
+
+
 def reference_data_ensure() -> dict:
     """Schemes, one open call per scheme, the 290 municipalities and a few associations."""
     from bidrag.orgnr import normalise_orgnr
@@ -111,20 +186,22 @@ def reference_data_ensure() -> dict:
     for spec in SCHEMES:
         scheme, _ = GrantScheme.objects.update_or_create(code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"})
         schemes[spec["code"]] = scheme
-    now = timezone.now()
-    year = timezone.localdate().year
+    today = timezone.localdate()
     calls = {}
-    for code, title, budget in [
-        ("kommunala-atgarder", f"Brottsförebyggande åtgärder {year + 1}", Decimal("52000000")),
-        ("utvardering", f"Utvärdering och uppföljning {year + 1}", Decimal("6000000")),
-    ]:
+    for spec in CALLS:
         call, _ = Call.objects.get_or_create(
-            scheme=schemes[code],
-            title=title,
-            defaults={"opens_at": now - timedelta(days=30), "closes_at": now + timedelta(days=90), "budget": budget,
-                      "one_application_per_organisation": code == "kommunala-atgarder"},
+            scheme=schemes[spec["scheme"]],
+            title=spec["title"].format(year=today.year + 1),
+            defaults={"opens_at": stockholm_time(today - timedelta(days=30), time(0, 0)),
+                      "closes_at": stockholm_time(today + timedelta(days=90), LAST_MINUTE), "budget": spec["budget"],
+                      "one_application_per_organisation": spec["one_application_per_organisation"],
+                      "guidance": spec["guidance"]},
         )
-        calls[code] = call
+        for position, track in enumerate(spec["tracks"]):
+            CallTrack.objects.update_or_create(call=call, name=track["name"],
+                                               defaults={"ceiling": track["ceiling"], "description": track["description"],
+                                                         "position": position})
+        calls[spec["scheme"]] = call
     with transaction.atomic():
         existing = set(Organisation.objects.values_list("orgnr", flat=True))
         rows = list(csv.DictReader(KOMMUNER_CSV.open(encoding="utf-8")))
