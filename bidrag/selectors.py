@@ -4,6 +4,13 @@ A foreign object raises Http404 exactly like a missing one: callers never learn 
 an id exists.
 """
 
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -12,7 +19,8 @@ from django.utils import timezone
 from arenden.models import Attachment
 from arenden.services import conflict_barred_user_ids
 
-from .models import Application, BudgetLine, Call, Membership, Organisation
+from .models import Application, BudgetLine, Call, Decision, Membership, Organisation
+from .models.application import Status
 from .roles import is_staff_reader
 
 
@@ -102,3 +110,53 @@ def is_member(*, actor, application: Application) -> bool:
 def open_calls() -> QuerySet[Call]:
     now = timezone.now()
     return Call.objects.filter(opens_at__lte=now, closes_at__gt=now).select_related("scheme").order_by("closes_at")
+
+
+# --- Public pages (no login): calls, and of an application only what a grant makes public.
+
+PUBLICLY_GRANTED = [Status.GRANTED, Status.IN_PROGRESS, Status.REPORT_REVIEW, Status.CLOSED]
+_FINAL_OUTCOMES = [Decision.Outcome.GRANTED, Decision.Outcome.REJECTED, Decision.Outcome.DISMISSED]
+
+
+def public_calls() -> QuerySet[Call]:
+    """Every call with its scheme and tracks (two queries whatever their number)."""
+    return Call.objects.select_related("scheme").prefetch_related("tracks").order_by("closes_at", "title")
+
+
+def public_call_get(*, call_id) -> Call:
+    try:
+        return public_calls().get(pk=call_id)
+    except (Call.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+@dataclass(frozen=True)
+class GrantedProject:
+    call_id: uuid.UUID
+    organisation: str
+    title: str
+    amount: Decimal | None
+
+
+def granted_projects(*, call_ids: Iterable[uuid.UUID], at: datetime | None = None) -> list[GrantedProject]:
+    """Granted projects of the given calls that have closed, as plain values: the
+    organisation's name, the project title and the granted amount, nothing else.
+
+    Only applications in a state a grant leads to whose last decision on the application
+    itself (not a repayment) is a grant; never drafts, never anything undecided. One query.
+    """
+    at = at or timezone.now()
+    last_decision = Decision.objects.filter(application=OuterRef("pk"), outcome__in=_FINAL_OUTCOMES).order_by(
+        "-decided_at", "-pk"
+    )
+    rows = (
+        Application.objects.filter(call_id__in=list(call_ids), call__closes_at__lte=at, status__in=PUBLICLY_GRANTED)
+        .annotate(
+            final_outcome=Subquery(last_decision.values("outcome")[:1]),
+            granted_amount=Subquery(last_decision.values("amount")[:1]),
+        )
+        .filter(final_outcome=Decision.Outcome.GRANTED)
+        .order_by("organisation__name", "title", "pk")
+        .values_list("call_id", "organisation__name", "title", "granted_amount")
+    )
+    return [GrantedProject(call_id, organisation, title, amount) for call_id, organisation, title, amount in rows]
