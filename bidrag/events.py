@@ -10,6 +10,8 @@ from enum import StrEnum
 
 class Event(StrEnum):
     CREATE_DRAFT = "create_draft"
+    # Draft tidying: no state change, journaled so the case's history starts at the beginning.
+    CHANGE_ORGANISATION = "change_organisation"
     SUBMIT = "submit"
     REGISTER = "register"
     REQUEST_SUPPLEMENT = "request_supplement"

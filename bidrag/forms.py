@@ -12,14 +12,44 @@ ATTACHMENT_KINDS = [(k.value, k.label) for k in AttachmentKind if k != Attachmen
 
 
 class ApplicationCreateForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Sökande organisation"), queryset=None, empty_label=None)
-    call = forms.ModelChoiceField(label=_("Utlysning"), queryset=None, empty_label=None)
+    """Nothing is chosen for the person: an organisation only when they represent just one,
+    a call only when the link named it (?utlysning=…) or just one is open."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Sökande organisation"), queryset=None, empty_label=_("Välj organisation"),
+        error_messages={"required": _("Välj vilken organisation som söker."),
+                        "invalid_choice": _("Välj en av organisationerna du företräder.")},
+    )
+    call = forms.ModelChoiceField(
+        label=_("Utlysning"), queryset=None, empty_label=_("Välj utlysning"),
+        error_messages={"required": _("Välj vilken utlysning ni söker i."),
+                        "invalid_choice": _("Utlysningen är inte öppen för ansökningar. Välj en öppen utlysning.")},
+    )
     title = forms.CharField(label=_("Projektets namn"), max_length=200)
 
-    def __init__(self, *args, organisations, calls, **kwargs):
+    def __init__(self, *args, organisations, calls, call=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
         self.fields["call"].queryset = calls
+        only = list(organisations[:2])
+        if len(only) == 1:
+            self.initial.setdefault("organisation", only[0].pk)
+        if call is None:
+            open_now = list(calls[:2])
+            call = open_now[0] if len(open_now) == 1 else None
+        if call is not None:
+            self.initial.setdefault("call", call.pk)
+
+
+class OrganisationChangeForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Sökande organisation"), queryset=None, empty_label=None,
+        error_messages={"invalid_choice": _("Välj en av organisationerna du företräder.")},
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
 
 
 class DraftForm(forms.ModelForm):

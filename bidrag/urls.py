@@ -8,6 +8,11 @@ urlpatterns = [
     path("ansokningar/", views.application_list, name="application_list"),
     path("ansokningar/ny/", views.application_create, name="application_create"),
     path("ansokningar/<uuid:application_id>/redigera/", views.application_edit, name="application_edit"),
+    path(
+        "ansokningar/<uuid:application_id>/organisation/",
+        views.application_change_organisation,
+        name="application_change_organisation",
+    ),
     path("ansokningar/<uuid:application_id>/budget/", views.budget_line_add, name="budget_line_add"),
     path(
         "ansokningar/<uuid:application_id>/budget/<uuid:line_id>/ta-bort/",

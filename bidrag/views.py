@@ -3,6 +3,8 @@
 Views that move an application between states live in workflows.views.
 """
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -16,7 +18,7 @@ from arenden.errors import ServiceError
 from arenden.http import report_error
 
 from . import selectors, services
-from .forms import ApplicationCreateForm, AttachmentForm, BudgetLineForm, DraftForm
+from .forms import ApplicationCreateForm, AttachmentForm, BudgetLineForm, DraftForm, OrganisationChangeForm
 from .models.application import Status
 from .roles import is_staff_reader
 from .services.applications import submission_problems
@@ -42,11 +44,44 @@ def application_list(request):
     )
 
 
+def _error_at_field(request, form, error: ServiceError) -> int:
+    """A service refusal that names a field of `form` is shown at that field; others in the banner."""
+    field = error.details.get("field")
+    if form is not None and field in form.fields:
+        form.add_error(field, str(error.message))
+        return error.http_status
+    return report_error(request, error)
+
+
+def _call_from_link(request):
+    """The open call `?utlysning=<id>` names (the public call page links here), or None."""
+    call_id = request.GET.get("utlysning")
+    if not call_id:
+        return None
+    call = selectors.open_calls().filter(pk=call_id).first() if _is_uuid(call_id) else None
+    if call is None:
+        messages.info(request, _("Utlysningen i länken är inte öppen för ansökningar. Välj en öppen utlysning."))
+    return call
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_create(request):
-    organisations = selectors.organisations_for(actor=request.user)
-    form = ApplicationCreateForm(request.POST if request.method == "POST" else None, organisations=organisations, calls=selectors.open_calls())
+    organisations = selectors.organisations_for(actor=request.user).order_by("name")
+    form = ApplicationCreateForm(
+        request.POST if request.method == "POST" else None,
+        organisations=organisations,
+        calls=selectors.open_calls(),
+        call=_call_from_link(request) if request.method == "GET" else None,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -58,13 +93,18 @@ def application_create(request):
                     title=form.cleaned_data["title"],
                 )
             except ServiceError as error:
-                status = report_error(request, error)
+                status = _error_at_field(request, form, error)
             else:
                 messages.success(request, _("Utkastet är skapat. Fyll i ansökan och spara."))
                 return redirect("bidrag:application_edit", application_id=application.pk)
         else:
             status = 400
     return render(request, "bidrag/application_create.html", {"form": form}, status=status)
+
+
+def _refused(request, application, status: int):
+    """The draft is no longer a draft (or was removed meanwhile): nothing was changed."""
+    return render(request, "bidrag/draft_refused.html", {"application": application}, status=status)
 
 
 def _edit_context(request, application, **overrides):
@@ -76,9 +116,18 @@ def _edit_context(request, application, **overrides):
         "budget_lines": application.budget_lines.all(),
         "attachments": application.case.attachments.all(),
         "problems": submission_problems(application),
+        "organisation_form": _organisation_form(request, application),
     }
     context.update(overrides)
     return context
+
+
+def _organisation_form(request, application, data=None):
+    """Offered only to someone who represents another organisation the draft could move to."""
+    organisations = selectors.organisations_for(actor=request.user).order_by("name")
+    if data is None and organisations.count() < 2:
+        return None
+    return OrganisationChangeForm(data, organisations=organisations, initial={"organisation": application.organisation_id})
 
 
 @login_required
@@ -100,6 +149,35 @@ def application_edit(request, application_id):
         return render(request, "bidrag/application_edit.html", _edit_context(request, application, form=form), status=status)
     messages.success(request, _("Utkastet är sparat."))
     return redirect("bidrag:application_edit", application_id=application.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_change_organisation(request, application_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if request.method == "GET":
+        return redirect("bidrag:application_edit", application_id=application.pk)
+    form = _organisation_form(request, application, data=request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.application_change_organisation(
+                actor=request.user, application=application, organisation=form.cleaned_data["organisation"]
+            )
+        except ServiceError as error:
+            status = _error_at_field(request, form, error)
+        else:
+            messages.success(
+                request,
+                _("Utkastet söks nu av %(organisation)s.") % {"organisation": form.cleaned_data["organisation"].name},
+            )
+            return redirect("bidrag:application_edit", application_id=application.pk)
+    if status == 409:
+        return _refused(request, application, status)
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    return render(
+        request, "bidrag/application_edit.html", _edit_context(request, application, organisation_form=form), status=status
+    )
 
 
 @login_required

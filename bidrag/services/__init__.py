@@ -7,6 +7,7 @@ domain, journal and write the outbox inside it (DESIGN.md §3).
 """
 
 from .applications import (
+    application_change_organisation,
     application_communicate,
     application_create,
     application_deadline_passed,
@@ -70,6 +71,7 @@ STATE_CHANGING = (
 
 __all__ = [f.__name__ for f in STATE_CHANGING] + [
     "STATE_CHANGING",
+    "application_change_organisation",
     "application_create",
     "application_update",
     "attachment_add",

@@ -13,7 +13,7 @@ from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day, moment, money
 from arenden.journal import journal_append
-from arenden.models import DiariumEntry
+from arenden.models import Case, DiariumEntry
 from arenden.services import case_assign_diarienummer, case_create
 from arenden.storage import StoredUpload, attachment_record
 
@@ -41,11 +41,47 @@ def _require_draft(application: Application) -> None:
         raise TransitionNotAllowed(_("Ansökan är redan inskickad och kan inte längre ändras."))
 
 
+def _place_key(call_id, organisation_id) -> str:
+    return f"{call_id}/{organisation_id}"
+
+
+def _place_taken_message(call: Call, organisation: Organisation) -> str:
+    return _(
+        "%(organisation)s har redan skickat in en ansökan i utlysningen %(call)s, och utlysningen tar "
+        "emot en ansökan per organisation."
+    ) % {"organisation": organisation.name, "call": call.title}
+
+
+def place_taken(*, call: Call, organisation: Organisation, exclude: Application | None = None) -> bool:
+    """Whether another application of the organisation holds the call's one place."""
+    if not call.one_application_per_organisation:
+        return False
+    holders = Application.objects.filter(exclusive_key=_place_key(call.pk, organisation.pk))
+    if exclude is not None:
+        holders = holders.exclude(pk=exclude.pk)
+    return holders.exists()
+
+
+def _check_call_rules(*, call: Call, organisation: Organisation, application: Application | None = None) -> None:
+    """The call's rules that decide whether the organisation may have a draft in it at all:
+    checked when the draft is created or moved, so nothing is typed for a refusal at signing."""
+    scheme = call.scheme
+    if scheme.eligible_legal_forms and organisation.legal_form not in scheme.eligible_legal_forms:
+        raise ValidationFailed(
+            _("%(form)s kan inte söka %(scheme)s.")
+            % {"form": organisation.get_legal_form_display(), "scheme": scheme.name},
+            details={"field": "organisation"},
+        )
+    if place_taken(call=call, organisation=organisation, exclude=application):
+        raise ValidationFailed(_place_taken_message(call, organisation), details={"field": "organisation"})
+
+
 def application_create(*, actor: Actor, organisation: Organisation, call: Call, title: str) -> Application:
     if not Membership.objects.filter(organisation=organisation, user=actor).exists():
         raise NotAllowed(_("Du företräder inte den sökande organisationen."))
     if not title.strip():
-        raise ValidationFailed(_("Ange projektets namn."))
+        raise ValidationFailed(_("Ange projektets namn."), details={"field": "title"})
+    _check_call_rules(call=call, organisation=organisation)
     with transaction.atomic():
         case = case_create(actor=actor, title=title.strip(), counterpart=organisation.name)
         application = Application.objects.create(
@@ -73,6 +109,36 @@ def application_update(*, actor: Actor, application: Application, data: dict) ->
         if not application.title.strip():
             raise ValidationFailed(_("Ange projektets namn."))
         application.save(update_fields=[*[f for f in DRAFT_FIELDS if f in data], "updated_at"])
+        return application
+
+
+def application_change_organisation(*, actor: Actor, application: Application, organisation: Organisation) -> Application:
+    """Move a draft to another organisation the actor represents, with everything typed in it."""
+    with transaction.atomic():
+        application = lock_application(application.pk)
+        require_member(actor, application)
+        _require_draft(application)
+        if not Membership.objects.filter(organisation=organisation, user=actor).exists():
+            raise ValidationFailed(
+                _("Du företräder inte %(organisation)s.") % {"organisation": organisation.name},
+                details={"field": "organisation"},
+            )
+        if organisation.pk == application.organisation_id:
+            return application
+        _check_call_rules(call=application.call, organisation=organisation, application=application)
+        previous = application.organisation
+        application.organisation = organisation
+        application.save(update_fields=["organisation", "updated_at"])
+        # A draft's case has no diarium entry yet; its counterpart follows the applicant.
+        Case.objects.filter(pk=application.case_id).update(counterpart=organisation.name)
+        journal_append(
+            actor=actor,
+            case_id=application.case_id,
+            action=Event.CHANGE_ORGANISATION,
+            from_state=application.status,
+            to_state=application.status,
+            payload={"from": previous.orgnr_display, "to": organisation.orgnr_display},
+        )
         return application
 
 
@@ -161,6 +227,8 @@ def submission_problems(application: Application) -> list[str | Promise]:
             _("%(form)s kan inte söka %(scheme)s.")
             % {"form": application.organisation.get_legal_form_display(), "scheme": scheme.name}
         )
+    if place_taken(call=application.call, organisation=application.organisation, exclude=application):
+        problems.append(_place_taken_message(application.call, application.organisation))
     present = set(application.case.attachments.values_list("kind", flat=True))
     for kind in scheme.required_attachments:
         if kind not in present:
@@ -185,6 +253,9 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
             code=ErrorCode.CALL_CLOSED,
             details={"closes_at": call.closes_at.isoformat()},
         )
+    if place_taken(call=call, organisation=application.organisation, exclude=application):
+        # Told before the checklist, with the code the unique key's refusal below gives too.
+        raise ValidationFailed(_place_taken_message(call, application.organisation), code=ErrorCode.INVALID)
     problems = submission_problems(application)
     if problems:
         raise ValidationFailed(
@@ -225,7 +296,7 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
 
 
 def _take_the_organisations_place(application: Application) -> None:
-    application.exclusive_key = f"{application.call_id}/{application.organisation_id}"
+    application.exclusive_key = _place_key(application.call_id, application.organisation_id)
     try:
         with transaction.atomic():
             application.save(update_fields=["exclusive_key"])

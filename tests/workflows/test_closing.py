@@ -52,8 +52,9 @@ def test_one_application_per_organisation_and_call_until_it_is_withdrawn(make_ap
     from tests.domain import submit
     from workflows import demo
 
-    first = make_application(to=Status.IN_REVIEW, organisation=stockholm)
+    # Drafted before the first was submitted: a draft is refused at creation once the place is taken.
     second = demo.new_application(cast=cast, organisation=stockholm, call=call, title="Andra försöket")
+    first = make_application(to=Status.IN_REVIEW, organisation=stockholm)
     with pytest.raises(ValidationFailed, match="redan skickat in"):
         submit(actor=cast.signatory, application=second)
     assert Application.objects.get(pk=second.pk).status == Status.DRAFT
