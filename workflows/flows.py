@@ -192,7 +192,8 @@ class ApplicationFlow(flow.Flow):
         Action(Event.SUBMIT_REPORT, _("Skicka in slutrapport"), by=(SIGNATORY,), form=forms.ReportForm,
                transitions=("submit_report",),
                perform=lambda a, app, d: S.report_submit(
-                   actor=a, application=app, summary=d["summary"], actual_costs=d["actual_costs"])),
+                   actor=a, application=app, summary=d.get("summary", ""),
+                   actual_costs=forms.ReportForm.actual_costs(d), financial_report=d.get("financial_report"))),
         PROPOSE_REPAYMENT,
     ).Next(this.route_report_in)
     route_report_in = (

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arenden.formatting import money
 from bidrag.models import Proposal
 
 
@@ -60,8 +61,43 @@ class AnswerForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    summary = forms.CharField(label=_("Genomförande och resultat"), widget=forms.Textarea(attrs={"rows": 6}))
-    actual_costs = forms.DecimalField(label=_("Faktiska kostnader (kr)"), min_value=0, decimal_places=2, max_digits=12)
+    """The final report: results against the goals, the actual cost of each budget line,
+    and the financial report. One amount field per budget line of the application."""
+
+    needs_application = True
+
+    summary = forms.CharField(
+        label=_("Genomförande och resultat"),
+        help_text=_("Hur projektet genomfördes, vad det gav i förhållande till målen och hur det har följts upp."),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=20000,
+    )
+    financial_report = forms.FileField(
+        label=_("Ekonomisk redovisning"),
+        help_text=_("Huvudboksutdrag eller motsvarande, undertecknat av behörig företrädare."),
+    )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget_lines = list(application.budget_lines.all())
+        for line in self.budget_lines:
+            self.fields[self.line_field(line)] = forms.DecimalField(
+                label=_("Faktisk kostnad: %(line)s") % {"line": line.description},
+                help_text=_("Budgeterat: %(amount)s.") % {"amount": money(line.amount)},
+                min_value=0, max_digits=12, decimal_places=2,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+        # the lines first, then the words, then the file
+        self.order_fields([self.line_field(line) for line in self.budget_lines] + ["summary", "financial_report"])
+
+    @staticmethod
+    def line_field(line) -> str:
+        return f"line_{line.pk}"
+
+    @staticmethod
+    def actual_costs(data: dict) -> dict:
+        """The cleaned amounts by budget line id, for the service."""
+        return {key.removeprefix("line_"): value for key, value in data.items() if key.startswith("line_")}
 
 
 class WithdrawForm(forms.Form):

@@ -117,7 +117,7 @@ def case_detail(request, application_id):
             "proposals": application.proposals.select_related("proposed_by"),
             "decisions": application.decisions.select_related("decided_by", "presented_by"),
             "disbursements": application.disbursements.select_related("prepared_by", "attested_by", "paid_by"),
-            "reports": application.reports.all(),
+            "reports": application.reports.select_related("financial_report").prefetch_related("lines__budget_line"),
             "repayments": application.repayments.all(),
             "conflicts": conflicts,
             "rulable": [
@@ -151,7 +151,7 @@ def application_detail(request, application_id):
             "budget_lines": application.budget_lines.all(),
             "attachments": application.case.attachments.all(),
             "decisions": application.decisions.select_related("decided_by", "presented_by"),
-            "reports": application.reports.all(),
+            "reports": application.reports.select_related("financial_report").prefetch_related("lines__budget_line"),
             "diarium": application.case.diarium_entries.all(),
             "is_signatory": bidrag_selectors.is_signatory(actor=request.user, application=application),
             "problems": submission_problems(application) if application.status == Status.DRAFT else [],
@@ -184,7 +184,7 @@ def task_action(request, application_id, node, action):
     if request.method == "GET" and (refusal := _refusal(request, application, spec)):
         return refusal
     posted = request.method == "POST"
-    form = spec.form(request.POST if posted else None, request.FILES if posted else None) if spec.form else None
+    form = _action_form(spec, application, request.POST if posted else None, request.FILES if posted else None)
     status = 200
     if posted:
         if form is None or form.is_valid():
@@ -198,6 +198,7 @@ def task_action(request, application_id, node, action):
                 )
             except ServiceError as error:
                 status = report_error(request, error)
+                _errors_at_fields(form, error)
             else:
                 messages.success(request, _("Klart: %(action)s.") % {"action": spec.label})
                 return _after_action_url(request, application)
@@ -226,6 +227,24 @@ def task_claim(request, application_id, node):
         return redirect("workflows:case_detail", application_id=application.pk)
     messages.success(request, _("Uppgiften är lämnad tillbaka till kön.") if release else _("Du har tagit uppgiften."))
     return redirect("workflows:case_detail", application_id=application.pk)
+
+
+def _action_form(spec, application, data, files):
+    if spec.form is None:
+        return None
+    if getattr(spec.form, "needs_application", False):
+        return spec.form(data, files, application=application)
+    return spec.form(data, files)
+
+
+def _errors_at_fields(form, error: ServiceError) -> None:
+    """A service's per-field findings shown next to the fields, not only in the banner."""
+    if form is None:
+        return
+    for field, texts in (error.details or {}).get("fields", {}).items():
+        if field in form.fields:
+            for text in texts:
+                form.add_error(field, text)
 
 
 def _back_to_case(request, application) -> bool:

@@ -46,6 +46,7 @@ class AttachmentKind(models.TextChoices):
     BEHORIGHET = "behorighet", _("Bevis om behörig företrädare")
     UTVARDERARE = "utvarderare", _("Intyg om utvärderarens kompetens")
     SVAR = "svar", _("Svar på begäran")
+    EKONOMISK_REDOVISNING = "ekonomisk_redovisning", _("Ekonomisk redovisning")
     OVRIGT = "ovrigt", _("Övrigt")
 
 

@@ -4,21 +4,24 @@ The door has checked who may act (attester ≠ preparer, payer ≠ attester, the
 decider ≠ its proposer) and locked the application; these lock the row they work on.
 """
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from arenden.actors import Actor
-from arenden.errors import TransitionNotAllowed, ValidationFailed
-from arenden.formatting import money
+from arenden.errors import ErrorCode, TransitionNotAllowed, ValidationFailed
+from arenden.formatting import day, money
 from arenden.models import DiariumEntry
+from arenden.storage import StoredUpload, attachment_record
 
 from ..events import Event
 from ..locks import lock_disbursement, lock_repayment, lock_report
-from ..models import Decision, Disbursement, Proposal, Repayment, Report
-from ..models.application import Status
+from ..models import BudgetLine, Decision, Disbursement, Proposal, Repayment, Report, ReportLine
+from ..models.application import AttachmentKind, Status
 from .common import diarise, notify_applicant, record, require_door, transition
 from .decisions import proposal_for_decider, record_decision
 
@@ -117,24 +120,87 @@ def disbursement_pay(*, actor: Actor, application, payment_reference: str) -> Di
     return disbursement
 
 
-def report_submit(*, actor: Actor, application, summary: str, actual_costs: Decimal) -> Report:
+def report_submit(
+    *,
+    actor: Actor,
+    application,
+    summary: str,
+    actual_costs: Mapping[str, Decimal | None],
+    financial_report: StoredUpload | None,
+) -> Report:
+    """The final report: results in words, the actual cost of every budget line against the
+    granted budget, and the signed ledger extract behind the figures.
+
+    `actual_costs` maps each budget line's id (as text) to what it actually cost.
+    """
     require_door()
-    if not summary.strip():
-        raise ValidationFailed(_("Beskriv hur projektet genomförts och vad det gav."))
-    if actual_costs is None or actual_costs < 0:
-        raise ValidationFailed(_("Ange de faktiska kostnaderna (0 kr eller mer)."))
     if application.status != Status.IN_PROGRESS:
         raise TransitionNotAllowed(_("Slutrapporten kan bara lämnas medan projektet pågår."))
+    today = timezone.localdate()
+    if application.start_date and today < application.start_date:
+        raise ValidationFailed(
+            _("Projektet har inte börjat än (startdatum %(start)s). Slutrapporten lämnas när projektet har genomförts.")
+            % {"start": day(application.start_date)},
+            code=ErrorCode.INVALID,
+        )
+    errors: dict[str, list[str | Promise]] = {}
+    if not summary.strip():
+        errors["summary"] = [_("Beskriv hur projektet genomförts och vad det gav i förhållande till målen.")]
+    lines = list(application.budget_lines.all())
+    costs: dict[BudgetLine, Decimal] = {}
+    for line in lines:
+        amount = actual_costs.get(str(line.pk))
+        if amount is None:
+            errors[f"line_{line.pk}"] = [_("Ange vad ”%(line)s” faktiskt kostade (0 kr om inget).") % {"line": line.description}]
+        elif amount < 0:
+            errors[f"line_{line.pk}"] = [_("En kostnad kan inte vara negativ.")]
+        else:
+            costs[line] = amount
+    unknown = set(actual_costs) - {str(line.pk) for line in lines}
+    if unknown:
+        raise ValidationFailed(_("Redovisningen nämner budgetrader som inte finns i ansökan."))
+    if financial_report is None:
+        errors["financial_report"] = [
+            _("Bifoga den ekonomiska redovisningen (huvudboksutdrag undertecknat av behörig företrädare).")
+        ]
+    if errors or financial_report is None:
+        raise ValidationFailed(
+            _("Slutrapporten är inte komplett. Rätta det som är markerat."), details={"fields": errors}
+        )
+    total = sum(costs.values(), Decimal("0"))
+    granted = _granted_amount(application)
+    unused = max(granted - total, Decimal("0"))
+    attachment = attachment_record(
+        actor=actor, case=application.case, stored=financial_report, kind=AttachmentKind.EKONOMISK_REDOVISNING
+    )
     report = Report.objects.create(
-        application=application, summary=summary.strip(), actual_costs=actual_costs, submitted_by=actor
+        application=application,
+        summary=summary.strip(),
+        actual_costs=total,
+        unused_amount=unused,
+        financial_report=attachment,
+        submitted_by=actor,
+    )
+    ReportLine.objects.bulk_create(
+        [ReportLine(report=report, budget_line=line, actual_amount=amount) for line, amount in costs.items()]
     )
     transition(
         actor=actor,
         application=application,
         event=Event.SUBMIT_REPORT,
-        payload={"report": report.pk, "actual_costs": actual_costs},
+        payload={
+            "report": report.pk,
+            "actual_costs": total,
+            "granted": granted,
+            "unused": unused,
+            "lines": {str(line.pk): amount for line, amount in costs.items()},
+            "financial_report_sha256": attachment.sha256,
+        },
     )
-    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING, description="Slutrapport med ekonomisk redovisning")
+    diarise(
+        actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+        description="Slutrapport med ekonomisk redovisning", attachment=attachment,
+    )
     return report
 
 

@@ -225,7 +225,7 @@ def test_every_applicant_facing_transition_writes_its_notice(make_application, c
         assert all(closed.case.diarienummer in row.subject for row in rows)
     decision = OutboxMessage.objects.filter(reference=_reference(closed), kind="decision").first()
     assert "Beviljad" in decision.subject
-    assert "250000" in decision.body and "Skäl:" in decision.body and "överklaga" in decision.body
+    assert "250\u00a0000\u00a0kr" in decision.body and "Skäl:" in decision.body and "överklaga" in decision.body
 
     supplement = make_application(to=Status.AWAITING_SUPPLEMENT, organisation=malmo)
     assert _kinds(supplement) == ["submitted_receipt", "supplement_requested"]

@@ -15,6 +15,7 @@ from arenden.journal import journal_verify
 from bidrag.models import Application, Decision, Disbursement, Repayment
 from bidrag.models.application import Status
 from notifications.models import OutboxMessage
+from workflows import demo
 from workflows.models import ApplicationProcess
 
 pytestmark = pytest.mark.django_db
@@ -152,10 +153,12 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     assert status_of(application) == Status.IN_PROGRESS
     assert Disbursement.objects.get(application=application).status == Disbursement.Status.PAID
 
-    # Final report by the signatory, approved by the officer: closed.
+    # Final report by the signatory, approved by the officer: closed. Time passes first:
+    # no final report before the project has started.
+    Application.objects.filter(pk=application.pk).update(start_date=timezone.localdate())
     response = signatory.post(
         reverse("workflows:task_action", args=[application.pk, "await_report", "submit_report"]),
-        {"summary": "Genomfört enligt plan", "actual_costs": "279000"},
+        demo.final_report(application),
     )
     assert response.status_code == 302
     assert status_of(application) == Status.REPORT_REVIEW
@@ -254,7 +257,7 @@ def test_report_returned_for_supplement(make_application, cast):
     assert status_of(application) == Status.IN_PROGRESS
     response = as_user(cast.signatory).post(
         reverse("workflows:task_action", args=[application.pk, "await_report", "submit_report"]),
-        {"summary": "Kompletterad", "actual_costs": "300000"},
+        {**demo.final_report(application), "summary": "Kompletterad med huvudboksutdrag"},
     )
     assert response.status_code == 302
     assert status_of(application) == Status.REPORT_REVIEW

@@ -26,7 +26,7 @@ from bidrag.models.application import FINAL, Status
 from bidrag.roles import Role
 from notifications.models import OutboxMessage
 from tests.domain import perform
-from workflows import door
+from workflows import demo, door
 from workflows.door import nodes
 from workflows.flows import ApplicationFlow
 from workflows.selectors import active_tasks
@@ -79,7 +79,7 @@ DATA = {
     "attest_disbursement": {},
     "stop_disbursement": {"note": "Felaktigt konto"},
     "pay_disbursement": {"payment_reference": "PAIN-1"},
-    "submit_report": {"summary": "Genomfört", "actual_costs": Decimal("250000")},
+    "submit_report": demo.final_report,  # per budget line, with a fresh ledger file each time
     "propose_repayment": {"amount": Decimal("1000"), "reasons": "Villkor brutna"},
     "approve_report": {"note": ""},
     "return_report": {"comment": "Bifoga huvudbok"},
@@ -184,7 +184,9 @@ def reach(node, make_application, cast):
 
 
 def attempt(actor, application, node, action):
-    return perform(actor=actor, application=application, node=node, action=action, data=dict(DATA[action]))
+    data = DATA[action]
+    data = data(application) if callable(data) else dict(data)
+    return perform(actor=actor, application=application, node=node, action=action, data=data)
 
 
 def assert_refused(actor, application, node, action, code=None):
