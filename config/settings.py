@@ -209,6 +209,10 @@ OUTBOX_RETRY_SECONDS = int(env("OUTBOX_RETRY_SECONDS", "60"))
 
 # Case handling
 DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT") or "{year}-{serial:05d}"
+# Where applicants turn with questions (shown on every status page beside the diarienummer).
+BIDRAG_CONTACT_EMAIL = env("BIDRAG_CONTACT_EMAIL", "bidrag@bra.se")
+# The final report is due this many months after the project's end date (Brå's standard condition).
+BIDRAG_REPORT_DUE_MONTHS = int(env("BIDRAG_REPORT_DUE_MONTHS", "3"))
 
 # Security: secure by default, relaxed only for the local quick start over plain http.
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)

@@ -3,6 +3,7 @@ the case page. Thin: parse, call workflows.door (which calls the services), rend
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from bidrag.services.applications import submission_problems
 from . import door, policy, selectors
 from .flows import WITHDRAW
 from .forms import ConflictRulingForm
+from .timeline import applicant_timeline
 
 PAGE_SIZES = (25, 100)
 
@@ -143,20 +145,27 @@ def _may(check, actor, application, **kwargs) -> bool:
 def application_detail(request, application_id):
     """The applicant's view of their application: status, decisions, what is asked of them."""
     application = bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
+    decisions = list(application.decisions.select_related("decided_by", "presented_by"))
+    tasks = selectors.active_tasks(application)
+    handler = next((t.owner for t in tasks if t.owner_id and t.flow_task_type == "HUMAN"), None)
     return render(
         request,
         "workflows/application_detail.html",
         {
             "application": application,
+            "timeline": applicant_timeline(application, decisions=decisions),
+            "handler": handler,
+            "contact_email": settings.BIDRAG_CONTACT_EMAIL,
+            "paid": application.disbursements.filter(status="paid").order_by("-paid_at").first(),
             "budget_lines": application.budget_lines.all(),
             "attachments": application.case.attachments.all(),
-            "decisions": application.decisions.select_related("decided_by", "presented_by"),
+            "decisions": decisions,
             "reports": application.reports.select_related("financial_report").prefetch_related("lines__budget_line"),
             "diarium": application.case.diarium_entries.all(),
             "is_signatory": bidrag_selectors.is_signatory(actor=request.user, application=application),
             "problems": submission_problems(application) if application.status == Status.DRAFT else [],
             "actions": [
-                item for item in selectors.available_actions(actor=request.user, application=application)
+                item for item in selectors.available_actions(actor=request.user, application=application, tasks=tasks)
                 if item["node"] is not None and item["action"].is_applicant_action
             ],
             "can_withdraw": policy.may_take(actor=request.user, application=application, action=WITHDRAW),
