@@ -12,6 +12,7 @@ class Event(StrEnum):
     CREATE_DRAFT = "create_draft"
     # Draft tidying: no state change, journaled so the case's history starts at the beginning.
     CHANGE_ORGANISATION = "change_organisation"
+    REQUEST_SIGNATURE = "request_signature"
     SUBMIT = "submit"
     REGISTER = "register"
     REQUEST_SUPPLEMENT = "request_supplement"

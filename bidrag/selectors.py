@@ -11,7 +11,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -51,11 +62,23 @@ def applications_visible_to(actor) -> QuerySet[Application]:
     return Application.objects.filter(visible).distinct()
 
 
+def awaits_signature_of(actor):
+    """True for a draft whose signature a sökande asked for, where `actor` is a firmatecknare of
+    its organisation (the SUBMIT action's party, workflows/flows.py): one expression per row."""
+    signatory = Membership.objects.filter(
+        organisation_id=OuterRef("organisation_id"), user_id=actor.pk, role=Membership.Role.SIGNATORY
+    )
+    return ExpressionWrapper(
+        Q(status=Application.Status.DRAFT, signature_requested_at__isnull=False) & Q(Exists(signatory)),
+        output_field=BooleanField(),
+    )
+
+
 def application_list(*, actor) -> QuerySet[Application]:
     return (
         applications_visible_to(actor)
         .select_related("case", "call", "call__scheme", "organisation")
-        .annotate(requested_total=requested_total_subquery())
+        .annotate(requested_total=requested_total_subquery(), awaits_my_signature=awaits_signature_of(actor))
         .order_by("-created_at")
     )
 

@@ -13,6 +13,11 @@ urlpatterns = [
         views.application_change_organisation,
         name="application_change_organisation",
     ),
+    path(
+        "ansokningar/<uuid:application_id>/be-om-underskrift/",
+        views.application_request_signature,
+        name="application_request_signature",
+    ),
     path("ansokningar/<uuid:application_id>/budget/", views.budget_line_add, name="budget_line_add"),
     path(
         "ansokningar/<uuid:application_id>/budget/<uuid:line_id>/ta-bort/",

@@ -117,9 +117,21 @@ def _edit_context(request, application, **overrides):
         "attachments": application.case.attachments.all(),
         "problems": submission_problems(application),
         "organisation_form": _organisation_form(request, application),
+        "may_submit": _may_submit(request.user, application),
     }
     context.update(overrides)
     return context
+
+
+def _may_submit(user, application) -> bool:
+    """Whether the door would let `user` sign and submit: asked of the flow's own action and
+    policy (workflows), the one place that says who may, so the page offers nothing else.
+    Imported here, not at the top: bidrag is below workflows (DESIGN.md §2); this page only
+    asks what the door would answer and never acts through it."""
+    from workflows import door, policy
+
+    _node, submit = door.find("start", "submit")
+    return submit is not None and policy.may_take(actor=user, application=application, action=submit)
 
 
 def _organisation_form(request, application, data=None):
@@ -178,6 +190,24 @@ def application_change_organisation(request, application_id):
     return render(
         request, "bidrag/application_edit.html", _edit_context(request, application, organisation_form=form), status=status
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_request_signature(request, application_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if request.method == "GET":
+        return redirect("bidrag:application_edit", application_id=application.pk)
+    try:
+        services.application_request_signature(actor=request.user, application=application)
+    except ServiceError as error:
+        status = report_error(request, error)
+        if status == 409:
+            return _refused(request, application, status)
+        application = selectors.application_for_member(actor=request.user, application_id=application_id)
+        return render(request, "bidrag/application_edit.html", _edit_context(request, application), status=status)
+    messages.success(request, _("Firmatecknaren har fått ett meddelande om att ansökan väntar på underskrift."))
+    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#skicka-in")
 
 
 @login_required

@@ -80,6 +80,11 @@ class Application(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     submit_key = models.CharField(max_length=64, blank=True)
+    # A sökande hands a finished draft to the organisation's firmatecknare (the latest request).
+    signature_requested_at = models.DateTimeField(_("underskrift begärd"), null=True, blank=True)
+    signature_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # "<call>/<organisation>" while a submitted application holds the call's one place for
     # its organisation (Call.one_application_per_organisation); unique, so two submissions
     # at the same moment cannot both take it. Cleared on withdrawal.

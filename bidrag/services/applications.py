@@ -16,6 +16,7 @@ from arenden.journal import journal_append
 from arenden.models import Case, DiariumEntry
 from arenden.services import case_assign_diarienummer, case_create
 from arenden.storage import StoredUpload, attachment_record
+from notifications.services import outbox_enqueue
 
 from ..events import Event
 from ..locks import lock_application
@@ -138,6 +139,66 @@ def application_change_organisation(*, actor: Actor, application: Application, o
             from_state=application.status,
             to_state=application.status,
             payload={"from": previous.orgnr_display, "to": organisation.orgnr_display},
+        )
+        return application
+
+
+def application_request_signature(*, actor: Actor, application: Application) -> Application:
+    """A sökande hands a complete draft to the organisation's firmatecknare for signing.
+
+    No state change: the draft stays a draft that anyone of the organisation may still edit;
+    the request (who, when) is recorded on it and in the journal, and the signatories are
+    mailed through the outbox in the same transaction.
+    """
+    with transaction.atomic():
+        application = lock_application(application.pk)
+        require_member(actor, application)
+        _require_draft(application)
+        problems = submission_problems(application)
+        if problems:
+            raise ValidationFailed(
+                _("Ansökan är inte komplett: %(problems)s") % {"problems": " ".join(map(str, problems))},
+                code=ErrorCode.INCOMPLETE,
+                details={"problems": [str(p) for p in problems]},
+            )
+        organisation = application.organisation
+        signatories = list(
+            Membership.objects.filter(organisation=organisation, role=Membership.Role.SIGNATORY)
+            .exclude(user__email="")
+            .select_related("user")
+            .order_by("user__last_name", "user__first_name", "user__username")
+        )
+        if not signatories:
+            raise ValidationFailed(
+                _("%(organisation)s har ingen firmatecknare med e-postadress i Bidragsportalen. Kontakta Brå.")
+                % {"organisation": organisation.name}
+            )
+        now = timezone.now()
+        application.signature_requested_at = now
+        application.signature_requested_by = actor
+        application.save(update_fields=["signature_requested_at", "signature_requested_by", "updated_at"])
+        journal_append(
+            actor=actor,
+            case_id=application.case_id,
+            action=Event.REQUEST_SIGNATURE,
+            from_state=application.status,
+            to_state=application.status,
+            payload={"signatories": [m.user.get_full_name() or m.user.get_username() for m in signatories]},
+        )
+        call = application.call
+        requester = actor.get_full_name() or actor.get_username()
+        outbox_enqueue(
+            kind="signature_requested",
+            reference=f"application:{application.pk}",
+            recipients=[m.user.email for m in signatories],
+            subject=f"Ansökan väntar på din underskrift – {application.title}",
+            body=(
+                f"{requester} bad dig den {moment(now, language='sv')} som firmatecknare för {organisation.name} "
+                f"att granska, signera och skicka in ansökan ”{application.title}”.\n"
+                f"Utlysning: {call.title}. Sökt belopp: {money(application.requested_amount(), language='sv')}.\n"
+                f"Utlysningen stänger {moment(call.closes_at, language='sv')}; efter det kan ansökan inte skickas in.\n"
+                "Logga in i Bidragsportalen och öppna ansökan under Mina ansökningar."
+            ),
         )
         return application
 
