@@ -1,6 +1,7 @@
 from .application import Application, BudgetLine, Proposal
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
 from .outcomes import Decision, Disbursement, Repayment, Report, ReportLine
+from .submitted import SubmittedVersion
 
 __all__ = [
     "Application",
@@ -16,4 +17,5 @@ __all__ = [
     "Report",
     "ReportLine",
     "Repayment",
+    "SubmittedVersion",
 ]
