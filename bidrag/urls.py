@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import submitted_views, views
 
 app_name = "bidrag"
 
@@ -26,4 +26,6 @@ urlpatterns = [
     ),
     path("ansokningar/<uuid:application_id>/bilagor/", views.attachment_upload, name="attachment_upload"),
     path("bilagor/<uuid:attachment_id>/", views.attachment_download, name="attachment_download"),
+    path("ansokningar/<uuid:application_id>/inskickad/", submitted_views.submitted_version, name="submitted_version"),
+    path("ansokningar/<uuid:application_id>/kvitto.pdf", submitted_views.receipt, name="receipt"),
 ]

@@ -22,6 +22,7 @@ from ..events import Event
 from ..locks import lock_application
 from ..models import Application, BudgetLine, Call, Membership, Organisation, Proposal
 from ..models.application import AttachmentKind, Status
+from ..submitted import freeze
 from .common import diarise, notify_applicant, require_door, require_member, transition
 
 DRAFT_FIELDS = (
@@ -327,11 +328,13 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
     if call.one_application_per_organisation:
         _take_the_organisations_place(application)
     requested = application.requested_amount()
+    version = freeze(application, submitted_at=now, submitted_by=actor)  # what was signed, as sent
     transition(
         actor=actor,
         application=application,
         event=Event.SUBMIT,
-        payload={"requested_amount": requested, "signed_by": actor.get_full_name() or actor.get_username()},
+        payload={"requested_amount": requested, "signed_by": actor.get_full_name() or actor.get_username(),
+                 "content_sha256": version.sha256},
     )
     application.submitted_at = now
     application.submitted_by = actor

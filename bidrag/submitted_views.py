@@ -1,0 +1,41 @@
+"""The application as it was sent, and its receipt (kvitto) as PDF.
+
+Both read the frozen SubmittedVersion, never the live rows. Members of the applicant
+organisation and staff who may read the case see them; anyone else gets 404.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .models.submitted import SubmittedVersion
+from .submitted import receipt_pdf
+
+
+def _version(request, application_id) -> SubmittedVersion:
+    application = selectors.application_get(actor=request.user, application_id=application_id)
+    try:
+        return SubmittedVersion.objects.select_related("application__case").get(application=application)
+    except SubmittedVersion.DoesNotExist:
+        raise Http404 from None  # not submitted: there is no version as sent
+
+
+@login_required
+@require_GET
+def submitted_version(request, application_id):
+    version = _version(request, application_id)
+    return render(request, "bidrag/submitted_version.html", {"version": version, "content": version.content,
+                                                              "application": version.application})
+
+
+@login_required
+@require_GET
+def receipt(request, application_id):
+    version = _version(request, application_id)
+    response = HttpResponse(receipt_pdf(version), content_type="application/pdf")
+    number = (version.application.case.diarienummer or "").replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="mottagningskvitto-{number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
