@@ -1,6 +1,6 @@
 from .application import Application, BudgetLine, Proposal
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
-from .outcomes import Decision, Disbursement, Repayment, Report, ReportLine
+from .outcomes import ChangeRequest, Decision, Disbursement, Repayment, Report, ReportLine
 from .submitted import SubmittedVersion
 
 __all__ = [
@@ -8,6 +8,7 @@ __all__ = [
     "BudgetLine",
     "Call",
     "CallTrack",
+    "ChangeRequest",
     "Decision",
     "Disbursement",
     "GrantScheme",

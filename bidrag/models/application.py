@@ -22,6 +22,7 @@ class Status(models.TextChoices):
     GRANTED = "granted", _("Beviljad")
     REJECTED = "rejected", _("Avslagen")
     IN_PROGRESS = "in_progress", _("Pågående projekt")
+    CHANGE_REVIEW = "change_review", _("Ändringsansökan prövas")
     REPORT_REVIEW = "report_review", _("Slutrapport granskas")
     REPAYMENT_CLAIMED = "repayment_claimed", _("Återkrav")
     CLOSED = "closed", _("Avslutad")
@@ -166,6 +167,19 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=Status.IN_PROGRESS, target=Status.REPORT_REVIEW)
     def submit_report(self):
+        pass
+
+    # A change to the granted budget above the scheme's threshold waits for Brå's decision.
+    @transition(field=status, source=Status.IN_PROGRESS, target=Status.CHANGE_REVIEW)
+    def request_change(self):
+        pass
+
+    @transition(field=status, source=Status.CHANGE_REVIEW, target=Status.IN_PROGRESS)
+    def approve_change(self):
+        pass
+
+    @transition(field=status, source=Status.CHANGE_REVIEW, target=Status.IN_PROGRESS)
+    def reject_change(self):
         pass
 
     @transition(field=status, source=Status.REPORT_REVIEW, target=Status.IN_PROGRESS)

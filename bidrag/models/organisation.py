@@ -73,6 +73,12 @@ class GrantScheme(models.Model):
     ceiling = models.DecimalField(_("högsta belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True)
     max_duration_months = models.PositiveIntegerField(_("längsta projekttid (månader)"), null=True, blank=True)
     required_attachments = models.JSONField(_("obligatoriska bilagor"), default=list, blank=True)
+    # Moving money between budget lines needs a written change request when the amount is
+    # above change_threshold_amount AND at least change_threshold_share % of the line it leaves.
+    change_threshold_amount = models.DecimalField(
+        _("gräns för ändringsansökan (kr)"), max_digits=12, decimal_places=2, default=5000
+    )
+    change_threshold_share = models.PositiveSmallIntegerField(_("gräns för ändringsansökan (% av raden)"), default=25)
     assessment_criteria = models.JSONField(
         _("bedömningsgrunder"),
         default=list,

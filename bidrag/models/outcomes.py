@@ -147,6 +147,49 @@ class ReportLine(models.Model):
         return money(self.actual_amount)
 
 
+class ChangeRequest(models.Model):
+    """Money moved between two budget lines of a granted project.
+
+    Above the scheme's threshold (GrantScheme.change_threshold_amount and _share: more than
+    5 000 kr and at least 25 % of the line, for scheme A) it is a written request that the
+    case officer approves or rejects; below it the move is made at once, with its note.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Väntar på beslut")
+        APPROVED = "approved", _("Godkänd")
+        REJECTED = "rejected", _("Avslagen")
+        MADE = "made", _("Genomförd (under gränsen för ändringsansökan)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="change_requests")
+    from_line = models.ForeignKey("bidrag.BudgetLine", on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("från budgetrad"))
+    to_line = models.ForeignKey("bidrag.BudgetLine", on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("till budgetrad"))
+    amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2)
+    reason = models.TextField(_("skäl"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("motivering"), blank=True)
+
+    class Meta:
+        verbose_name = _("ändringsansökan")
+        verbose_name_plural = _("ändringsansökningar")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="change_request_positive"),
+            models.CheckConstraint(condition=~models.Q(from_line=models.F("to_line")), name="change_request_two_lines"),
+        ]
+
+    def __str__(self):
+        return f"{money(self.amount)} ({self.get_status_display()})"
+
+
 class Repayment(models.Model):
     class Status(models.TextChoices):
         CLAIMED = "claimed", _("Återkrävd")

@@ -26,4 +26,4 @@ class SubmittedVersion(models.Model):
         verbose_name_plural = _("inskickade versioner")
 
     def __str__(self):
-        return f"{self.content.get('diarienummer') or ''} {self.sha256[:12]}"
+        return f"{self.content.get('application', {}).get('title', '')} {self.sha256[:12]}"
