@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from arenden.services import ALLOWED_TYPES
@@ -9,6 +10,21 @@ from .models.application import AttachmentKind
 
 # What an applicant may choose when uploading; "svar" is set by the answer pages.
 ATTACHMENT_KINDS = [(k.value, k.label) for k in AttachmentKind if k != AttachmentKind.SVAR]
+
+
+class KeepsErrors:
+    """A form shown again after Post/Redirect/Get with what was typed and what was wrong.
+
+    The POST that failed kept its data and messages (bidrag.views); the page the redirect
+    leads to binds the data and shows those messages, not a second validation's.
+    """
+
+    def restore_errors(self, errors: dict[str, list[str]]) -> None:
+        self._errors = ErrorDict(renderer=self.renderer)
+        self.cleaned_data = {}
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
 
 
 class ApplicationCreateForm(forms.Form):
@@ -75,7 +91,7 @@ class DraftForm(forms.ModelForm):
         return data
 
 
-class BudgetLineForm(forms.ModelForm):
+class BudgetLineForm(KeepsErrors, forms.ModelForm):
     class Meta:
         model = BudgetLine
         fields = ["category", "description", "amount"]
@@ -92,7 +108,7 @@ class BudgetLineForm(forms.ModelForm):
         return amount
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(KeepsErrors, forms.Form):
     kind = forms.ChoiceField(label=_("Typ av bilaga"), choices=ATTACHMENT_KINDS)
     file = forms.FileField(
         label=_("Fil"),

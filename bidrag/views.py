@@ -111,8 +111,9 @@ def _edit_context(request, application, **overrides):
     context = {
         "application": application,
         "form": DraftForm(instance=application),
-        "budget_form": BudgetLineForm(),
-        "attachment_form": AttachmentForm(),
+        "budget_form": _kept_form(request, application, name="budget_line", form_class=BudgetLineForm) or BudgetLineForm(),
+        "attachment_form": _kept_form(request, application, name="attachment", form_class=AttachmentForm)
+        or AttachmentForm(),
         "budget_lines": application.budget_lines.all(),
         "attachments": application.case.attachments.all(),
         "problems": submission_problems(application),
@@ -210,21 +211,59 @@ def application_request_signature(request, application_id):
     return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#skicka-in")
 
 
+# -- Post/Redirect/Get for the draft's small forms ------------------------------------------
+# A failed budget line or upload answers 303 back to the edit page (its anchor), which shows
+# what was typed and the errors at the fields: the address is never left on a POST-only URL.
+_KEPT_FORM = "bidrag.kept_form"
+
+
+def _edit_url(application, anchor: str = "") -> str:
+    url = reverse("bidrag:application_edit", args=[application.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _back_with_errors(request, application, *, name: str, form, error: ServiceError | None = None, field=None,
+                      url: str) -> HttpResponseRedirect:
+    """Keep the failed form's data and messages in the session and send the browser back (303)."""
+    errors = {key: [e["message"] for e in errs] for key, errs in form.errors.get_json_data().items()}
+    if error is not None:
+        key = error.details.get("field") or field or "__all__"
+        errors.setdefault(key, []).append(str(error.message))
+    data = {key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    request.session[_KEPT_FORM] = {"application": str(application.pk), "name": name, "data": data, "errors": errors}
+    return HttpResponseRedirect(url, status=303)
+
+
+def _kept_form(request, application, *, name: str, form_class, **kwargs):
+    """The form a failed POST kept for this page, bound to what was typed, or None."""
+    kept = request.session.get(_KEPT_FORM)
+    if not kept or kept.get("application") != str(application.pk) or kept.get("name") != name:
+        return None
+    del request.session[_KEPT_FORM]
+    form = form_class(kept["data"], **kwargs)
+    form.restore_errors(kept["errors"])
+    return form
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def budget_line_add(request, application_id):
     application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if request.method == "GET":
+        return HttpResponseRedirect(_edit_url(application, "budget"))
     form = BudgetLineForm(request.POST)
+    back = _edit_url(application, "budget")
     if not form.is_valid():
-        messages.error(request, _("Budgetraden sparades inte. Rätta uppgifterna nedan."))
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application, budget_form=form), status=400)
+        return _back_with_errors(request, application, name="budget_line", form=form, url=back)
     try:
         services.budget_line_add(actor=request.user, application=application, **form.cleaned_data)
     except ServiceError as error:
-        status = report_error(request, error)
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application, budget_form=form), status=status)
+        if error.http_status == 409:
+            report_error(request, error)
+            return _refused(request, application, 409)
+        return _back_with_errors(request, application, name="budget_line", form=form, error=error, url=back)
     messages.success(request, _("Budgetraden är tillagd."))
-    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#budget")
+    return HttpResponseRedirect(back)
 
 
 @login_required
@@ -241,22 +280,27 @@ def budget_line_remove(request, application_id, line_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def attachment_upload(request, application_id):
     application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    back = _edit_url(application, "bilagor")
+    if request.method == "GET":
+        return HttpResponseRedirect(back)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Filen laddades inte upp. Välj typ och fil."))
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application, attachment_form=form), status=400)
+        return _back_with_errors(request, application, name="attachment", form=form, url=back)
     try:
         services.attachment_add(
             actor=request.user, application=application, uploaded_file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
         )
     except ServiceError as error:
-        status = report_error(request, error)
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application, attachment_form=form), status=status)
+        if error.http_status == 409:
+            report_error(request, error)
+            return _refused(request, application, 409)
+        # A refused file, or the storage not answering: told at the file field.
+        return _back_with_errors(request, application, name="attachment", form=form, error=error, field="file", url=back)
     messages.success(request, _("Bilagan är uppladdad."))
-    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#bilagor")
+    return HttpResponseRedirect(back)
 
 
 @login_required

@@ -206,9 +206,9 @@ def application_request_signature(*, actor: Actor, application: Application) -> 
 
 def budget_line_add(*, actor: Actor, application: Application, category: str, description: str, amount: Decimal) -> BudgetLine:
     if amount is None or amount <= 0:
-        raise ValidationFailed(_("Beloppet måste vara större än noll."))
+        raise ValidationFailed(_("Beloppet måste vara större än noll."), details={"field": "amount"})
     if category not in BudgetLine.Category.values:
-        raise ValidationFailed(_("Välj ett kostnadsslag."))
+        raise ValidationFailed(_("Välj ett kostnadsslag."), details={"field": "category"})
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)

@@ -95,20 +95,23 @@ def test_other_organisation_gets_404_like_a_missing_attachment(draft, cast, malm
 )
 def test_rejected_upload_keeps_the_draft(draft, cast, name, content, message):
     before = (Application.objects.get(pk=draft.pk).updated_at, draft.case.attachments.count(), draft.requested_amount())
-    response = upload(client_for(cast.applicant), draft, name=name, content=content)
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    client = client_for(cast.applicant)
+    response = upload(client, draft, name=name, content=content)
+    assert response.status_code == 303  # back to the draft (Post/Redirect/Get), the error at the field
+    page = client.get(response["Location"]).content.decode()
+    assert message in page
     after = (Application.objects.get(pk=draft.pk).updated_at, draft.case.attachments.count(), draft.requested_amount())
     assert before == after
     # The form still shows the draft's content.
-    assert draft.purpose in response.content.decode()
+    assert draft.purpose in page
 
 
 def test_oversized_upload_is_refused_with_the_limit(draft, cast, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
-    response = upload(client_for(cast.applicant), draft, content=b"%PDF-" + b"0" * (1024 * 1024 + 1))
-    assert response.status_code == 400
-    assert "Största tillåtna storlek är 1 MB" in response.content.decode()
+    client = client_for(cast.applicant)
+    response = upload(client, draft, content=b"%PDF-" + b"0" * (1024 * 1024 + 1))
+    assert response.status_code == 303
+    assert "Största tillåtna storlek är 1" in client.get(response["Location"]).content.decode()
     assert draft.case.attachments.count() == 3  # the draft's own attachments, nothing more
 
 
