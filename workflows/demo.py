@@ -239,7 +239,12 @@ def complete_draft(*, application: Application, actor, amount: Decimal = Decimal
             "end_date": today.replace(day=1) + timedelta(days=330),
         },
     )
-    services.budget_line_add(actor=actor, application=application, category="staff", description="Samordnare 50 %", amount=amount)
+    material = Decimal("25000") if amount >= Decimal("50000") else Decimal("0")
+    services.budget_line_add(actor=actor, application=application, category="staff", description="Samordnare 50 %",
+                             amount=amount - material)
+    if material:
+        services.budget_line_add(actor=actor, application=application, category="material",
+                                 description="Trycksaker och material", amount=material)
     for kind in application.call.scheme.required_attachments:
         services.attachment_add(actor=actor, application=application, uploaded_file=pdf(f"{kind}.pdf"), kind=kind)
     return application
@@ -286,6 +291,7 @@ def _steps(cast: Cast):
             (cast.signatory, "await_report", "submit_report", final_report)
         ],
         Status.CLOSED: [(cast.officer, "review_report", "approve_report", {"note": "Rapporten är fullständig."})],
+        Status.CHANGE_REVIEW: [(cast.signatory, "await_report", "request_change", change_request)],
     }
 
 
@@ -316,6 +322,16 @@ def final_report(application: Application) -> dict:
     return data
 
 
+def change_request(application: Application, *, large: bool = True) -> dict:
+    """Moving money from the largest budget line to another, as the change form cleans it:
+    a quarter of the line and more (large: Brå decides) or 1 000 kr (made at once)."""
+    lines = sorted(application.budget_lines.all(), key=lambda line: line.amount, reverse=True)
+    source, target = lines[0], lines[1]
+    amount = (source.amount * Decimal("0.3")).quantize(Decimal("1")) if large else Decimal("1000")
+    return {"from_line": str(source.pk), "to_line": str(target.pk), "amount": amount,
+            "reason": "Fler trygghetsvandringar än planerat kräver mer tryckt material."}
+
+
 def drive(*, application: Application, to: str, cast: Cast) -> Application:
     """Take a complete draft to the given state along the usual path."""
     if to == Status.DRAFT:
@@ -329,6 +345,7 @@ def drive(*, application: Application, to: str, cast: Cast) -> Application:
         Status.DISMISSED: (Status.IN_REVIEW, []),
         Status.WITHDRAWN: (Status.IN_REVIEW, []),
         Status.REPAYMENT_CLAIMED: (Status.REPORT_REVIEW, []),
+        Status.CHANGE_REVIEW: (Status.IN_PROGRESS, [Status.CHANGE_REVIEW]),
     }
     target, tail = detours.get(to, (to, []))
     for state in [*MAIN_PATH[1 : MAIN_PATH.index(target) + 1], *tail]:

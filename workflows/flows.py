@@ -194,14 +194,32 @@ class ApplicationFlow(flow.Flow):
                perform=lambda a, app, d: S.report_submit(
                    actor=a, application=app, summary=d.get("summary", ""),
                    actual_costs=forms.ReportForm.actual_costs(d), financial_report=d.get("financial_report"))),
+        Action(Event.REQUEST_CHANGE, _("Ändra budgeten"), by=(SIGNATORY,), form=forms.ChangeRequestForm,
+               style="secondary", transitions=("request_change",), creates="ChangeRequest",
+               perform=lambda a, app, d: S.change_request(
+                   actor=a, application=app, from_line_id=d.get("from_line"), to_line_id=d.get("to_line"),
+                   amount=d.get("amount"), reason=d.get("reason", ""))),
         PROPOSE_REPAYMENT,
     ).Next(this.route_report_in)
     route_report_in = (
         flow.Switch()
         .Case(this.review_report, status_is(Status.REPORT_REVIEW))
+        .Case(this.review_change, status_is(Status.CHANGE_REVIEW))
         .Case(this.claim_repayment, open_proposal_is(Proposal.Kind.REPAYMENT))
         .Default(this.await_report)
     )
+    review_change = Step(_("Pröva ändringsansökan")).Actions(
+        Action(Event.APPROVE_CHANGE, _("Godkänn ändringen"), by=(OFFICER,), form=forms.DecideChangeForm,
+               transitions=("approve_change",),
+               perform=lambda a, app, d: S.change_decide(actor=a, application=app, approve=True,
+                                                         note=d.get("comment", ""))),
+        Action(Event.REJECT_CHANGE, _("Avslå ändringen"), by=(OFFICER,), form=forms.DecideChangeForm,
+               style="secondary", transitions=("reject_change",),
+               perform=lambda a, app, d: S.change_decide(actor=a, application=app, approve=False,
+                                                         note=d.get("comment", ""))),
+    ).Next(this.route_change)
+    route_change = flow.Switch().Case(this.await_report, status_is(Status.IN_PROGRESS)).Default(this.review_change)
+
     review_report = Step(_("Granska slutrapport")).Actions(
         Action(Event.APPROVE_REPORT, _("Godkänn slutrapporten och avsluta ärendet"), by=(OFFICER,),
                form=forms.NoteForm, transitions=("approve_report", "Report.approve"),

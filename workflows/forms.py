@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -98,6 +99,36 @@ class ReportForm(forms.Form):
     def actual_costs(data: dict) -> dict:
         """The cleaned amounts by budget line id, for the service."""
         return {key.removeprefix("line_"): value for key, value in data.items() if key.startswith("line_")}
+
+
+class ChangeRequestForm(forms.Form):
+    """Move money between two lines of the granted budget."""
+
+    needs_application = True
+
+    from_line = forms.ChoiceField(label=_("Från budgetrad"))
+    to_line = forms.ChoiceField(label=_("Till budgetrad"))
+    amount = forms.DecimalField(
+        label=_("Belopp (kr)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(label=_("Skäl till ändringen"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        scheme = application.call.scheme
+        choices = [("", _("Välj budgetrad"))] + [
+            (str(line.pk), f"{line.description} ({money(line.amount)})") for line in application.budget_lines.all()
+        ]
+        self.fields["from_line"].choices = choices
+        self.fields["to_line"].choices = choices
+        self.fields["amount"].help_text = _(
+            "Mer än %(amount)s som är minst %(share)s %% av raden kräver Brås beslut; mindre flyttas direkt."
+        ) % {"amount": money(scheme.change_threshold_amount), "share": scheme.change_threshold_share}
+
+
+class DecideChangeForm(forms.Form):
+    comment = forms.CharField(label=_("Motivering"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class WithdrawForm(forms.Form):

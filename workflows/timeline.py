@@ -60,6 +60,9 @@ _TITLES = {
     Event.DISMISS: _("Brå avvisade ansökan"),
     Event.PAY_DISBURSEMENT: _("Brå betalade ut bidraget"),
     Event.STOP_DISBURSEMENT: _("Utbetalningen stoppades"),
+    Event.REQUEST_CHANGE: _("Ni ändrade budgeten"),
+    Event.APPROVE_CHANGE: _("Brå godkände ändringen av budgeten"),
+    Event.REJECT_CHANGE: _("Brå avslog ändringen av budgeten"),
     Event.SUBMIT_REPORT: _("Ni lämnade slutrapporten"),
     Event.RETURN_REPORT: _("Brå bad om komplettering av slutrapporten"),
     Event.APPROVE_REPORT: _("Brå godkände slutrapporten"),
@@ -92,6 +95,10 @@ def _text(action: str, payload: dict) -> str:
         return money(payload["amount"])
     if action == Event.RETURN_REPORT:
         return payload.get("comment", "")
+    if action == Event.REQUEST_CHANGE and payload.get("amount") is not None:
+        return f"{money(payload['amount'])}: {payload.get('from_line', '')} → {payload.get('to_line', '')}"
+    if action in (Event.APPROVE_CHANGE, Event.REJECT_CHANGE):
+        return payload.get("note", "")
     if action == Event.CLAIM_REPAYMENT and payload.get("amount") is not None:
         return money(payload["amount"])
     return ""
@@ -129,6 +136,9 @@ def _next(application: Application, *, granted, due: date | None) -> Next:
         if due and due < timezone.localdate():
             text = _("Slutrapporten är försenad. Lämna den så snart som möjligt; utebliven rapport kan leda till återkrav.")
         return Next(_("Lämna slutrapport"), text, day(due), yours=True)
+    if status == Status.CHANGE_REVIEW:
+        return Next(_("Brå prövar er ändringsansökan"),
+                    _("Handläggaren prövar om pengarna får flyttas mellan budgetraderna. Ni får besked med e-post och här."))
     if status == Status.REPORT_REVIEW:
         return Next(_("Brå granskar slutrapporten"), _("Ni får besked när rapporten är granskad."))
     if status == Status.REPAYMENT_CLAIMED:

@@ -120,6 +120,7 @@ def case_detail(request, application_id):
             "decisions": application.decisions.select_related("decided_by", "presented_by"),
             "disbursements": application.disbursements.select_related("prepared_by", "attested_by", "paid_by"),
             "reports": application.reports.select_related("financial_report").prefetch_related("lines__budget_line"),
+            "change_requests": application.change_requests.select_related("from_line", "to_line"),
             "repayments": application.repayments.all(),
             "conflicts": conflicts,
             "rulable": [
@@ -157,6 +158,7 @@ def application_detail(request, application_id):
             "handler": handler,
             "contact_email": settings.BIDRAG_CONTACT_EMAIL,
             "paid": application.disbursements.filter(status="paid").order_by("-paid_at").first(),
+            "change_requests": application.change_requests.select_related("from_line", "to_line"),
             "budget_lines": application.budget_lines.all(),
             "attachments": application.case.attachments.all(),
             "decisions": decisions,

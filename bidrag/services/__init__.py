@@ -31,6 +31,8 @@ from .decisions import (
     proposal_create,
 )
 from .followup import (
+    change_decide,
+    change_request,
     disbursement_attest,
     disbursement_pay,
     disbursement_prepare,
@@ -45,6 +47,8 @@ from .followup import (
 
 # The services that change an application's state: refused outside the door.
 STATE_CHANGING = (
+    change_decide,
+    change_request,
     application_communicate,
     application_deadline_passed,
     application_decide,

@@ -20,7 +20,7 @@ from arenden.storage import StoredUpload, attachment_record
 
 from ..events import Event
 from ..locks import lock_disbursement, lock_repayment, lock_report
-from ..models import BudgetLine, Decision, Disbursement, Proposal, Repayment, Report, ReportLine
+from ..models import BudgetLine, ChangeRequest, Decision, Disbursement, Proposal, Repayment, Report, ReportLine
 from ..models.application import AttachmentKind, Status
 from .common import diarise, notify_applicant, record, require_door, transition
 from .decisions import proposal_for_decider, record_decision
@@ -314,3 +314,112 @@ def repayment_waive(*, actor: Actor, application) -> Repayment:
                  "presented_by": proposal.proposed_by_id},
     )
     return repayment
+
+
+# -- changes to the granted budget ----------------------------------------------------------
+
+
+def needs_change_request(*, application, from_line: BudgetLine, amount: Decimal) -> bool:
+    """Above the scheme's threshold: more than its amount AND at least its share of the line."""
+    scheme = application.call.scheme
+    share = Decimal(scheme.change_threshold_share) / 100
+    return amount > scheme.change_threshold_amount and amount >= from_line.amount * share
+
+
+def _move(from_line: BudgetLine, to_line: BudgetLine, amount: Decimal) -> None:
+    from_line.amount -= amount
+    to_line.amount += amount
+    BudgetLine.objects.bulk_update([from_line, to_line], ["amount"])
+
+
+def change_request(*, actor: Actor, application, from_line_id, to_line_id, amount: Decimal | None,
+                   reason: str) -> ChangeRequest:
+    """Move money between two lines of the granted budget: at once with a note below the
+    scheme's threshold, as a written request for the case officer to decide above it."""
+    require_door()
+    if application.status != Status.IN_PROGRESS:
+        raise TransitionNotAllowed(_("Budgeten kan bara ändras medan projektet pågår."))
+    lines = {str(line.pk): line for line in application.budget_lines.select_for_update(of=("self",))}
+    from_line, to_line = lines.get(str(from_line_id)), lines.get(str(to_line_id))
+    errors: dict[str, list[str | Promise]] = {}
+    if from_line is None:
+        errors["from_line"] = [_("Välj den budgetrad pengarna flyttas från.")]
+    if to_line is None:
+        errors["to_line"] = [_("Välj den budgetrad pengarna flyttas till.")]
+    elif from_line is not None and from_line.pk == to_line.pk:
+        errors["to_line"] = [_("Välj två olika budgetrader.")]
+    if amount is None or amount <= 0:
+        errors["amount"] = [_("Ange ett belopp större än noll.")]
+    elif from_line is not None and amount > from_line.amount:
+        errors["amount"] = [
+            _("Raden ”%(line)s” har bara %(amount)s att flytta.") % {"line": from_line.description,
+                                                                    "amount": money(from_line.amount)}
+        ]
+    if not reason.strip():
+        errors["reason"] = [_("Beskriv varför budgeten behöver ändras.")]
+    if errors or from_line is None or to_line is None or amount is None:
+        raise ValidationFailed(_("Ändringen kunde inte göras. Rätta det som är markerat."), details={"fields": errors})
+    request = ChangeRequest.objects.create(
+        application=application, from_line=from_line, to_line=to_line, amount=amount, reason=reason.strip(),
+        requested_by=actor,
+    )
+    payload = {"change_request": request.pk, "from_line": from_line.description, "to_line": to_line.description,
+               "amount": amount, "reason": request.reason}
+    if needs_change_request(application=application, from_line=from_line, amount=amount):
+        transition(actor=actor, application=application, event=Event.REQUEST_CHANGE, payload=payload)
+        diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+                description=f"Ändringsansökan: {money(amount, language='sv')} från {from_line.description} "
+                            f"till {to_line.description}")
+    else:
+        _move(from_line, to_line, amount)
+        request.status = ChangeRequest.Status.MADE
+        request.save(update_fields=["status"])
+        record(actor=actor, application=application, event=Event.REQUEST_CHANGE, payload={**payload, "made": True})
+    return request
+
+
+def _open_change(application) -> ChangeRequest:
+    request = (
+        ChangeRequest.objects.select_for_update(of=("self",))
+        .filter(application=application, status=ChangeRequest.Status.REQUESTED)
+        .select_related("from_line", "to_line")
+        .first()
+    )
+    if request is None:
+        raise TransitionNotAllowed(_("Det finns ingen ändringsansökan att pröva."))
+    return request
+
+
+def change_decide(*, actor: Actor, application, approve: bool, note: str = "") -> ChangeRequest:
+    """The case officer approves (the money moves) or rejects a change request, with reasons."""
+    require_door()
+    request = _open_change(application)
+    if not approve and not note.strip():
+        raise ValidationFailed(_("Motivera varför ändringen inte godkänns (FL 32 §)."),
+                               details={"fields": {"comment": [_("Ange skälen.")]}})
+    lines = {line.pk: line for line in BudgetLine.objects.select_for_update(of=("self",)).filter(
+        pk__in=[request.from_line_id, request.to_line_id])}
+    if approve:
+        from_line = lines[request.from_line_id]
+        if request.amount > from_line.amount:
+            raise ValidationFailed(_("Raden har inte längre så mycket kvar att flytta."))
+        _move(from_line, lines[request.to_line_id], request.amount)
+    request.status = ChangeRequest.Status.APPROVED if approve else ChangeRequest.Status.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = actor, timezone.now(), note.strip()
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    transition(actor=actor, application=application, event=Event.APPROVE_CHANGE if approve else Event.REJECT_CHANGE,
+               payload={"change_request": request.pk, "note": request.decision_note})
+    outcome = "godkänd" if approve else "avslagen"
+    _outgoing(actor, application, f"Beslut om ändringsansökan: {outcome}")
+    notify_applicant(
+        application=application,
+        kind="change_decided",
+        subject=f"Ändringsansökan {outcome}",
+        body=(
+            f"Brå har prövat er ändringsansökan för ”{application.title}”: att flytta "
+            f"{money(request.amount, language='sv')} från ”{request.from_line.description}” till "
+            f"”{request.to_line.description}”. Beslut: {outcome}."
+            + (f"\nMotivering: {request.decision_note}" if request.decision_note else "")
+        ),
+    )
+    return request

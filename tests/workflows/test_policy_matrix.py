@@ -51,6 +51,7 @@ RECIPES = {
     "pay": (Status.GRANTED, [("officer", "prepare_payment", "prepare_disbursement", {}),
                              ("finance", "attest_payment", "attest_disbursement", {})]),
     "await_report": (Status.IN_PROGRESS, []),
+    "review_change": (Status.IN_PROGRESS, [("signatory", "await_report", "request_change", demo.change_request)]),
     "review_report": (Status.REPORT_REVIEW, []),
     "claim_repayment": (Status.REPORT_REVIEW, [
         ("officer", "review_report", "propose_repayment", {"amount": Decimal("1000"), "reasons": "Villkor brutna"})]),
@@ -80,6 +81,9 @@ DATA = {
     "stop_disbursement": {"note": "Felaktigt konto"},
     "pay_disbursement": {"payment_reference": "PAIN-1"},
     "submit_report": demo.final_report,  # per budget line, with a fresh ledger file each time
+    "request_change": demo.change_request,
+    "approve_change": {"comment": ""},
+    "reject_change": {"comment": "Inköpet ryms inte i projektets syfte"},
     "propose_repayment": {"amount": Decimal("1000"), "reasons": "Villkor brutna"},
     "approve_report": {"note": ""},
     "return_report": {"comment": "Bifoga huvudbok"},
@@ -96,6 +100,7 @@ DATA = {
 # project runs.
 NODE_STATES = {node: {state} for node, (state, _steps) in RECIPES.items() if node}
 NODE_STATES["claim_repayment"].add(Status.IN_PROGRESS)
+NODE_STATES["review_change"] = {Status.CHANGE_REVIEW}  # the recipe's request moves it there
 
 
 def matrix():
@@ -179,6 +184,7 @@ def reach(node, make_application, cast):
             Application.objects.filter(pk=application.pk).update(deadline=timezone.localdate() - timedelta(days=1))
             continue
         who, at, action, data = step
+        data = data(application) if callable(data) else data
         perform(actor=getattr(cast, who), application=application, node=at, action=action, data=data)
     return application
 
