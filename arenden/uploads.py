@@ -1,0 +1,304 @@
+"""Uploads streamed straight from the request body into S3, in bounded memory.
+
+Django's default upload handlers spool a file over FILE_UPLOAD_MAX_MEMORY_SIZE to a
+temporary file, which upload_store then reads twice more (checks and hash, then the PUT).
+``streamed_uploads`` instead installs ``StreamToStorage`` for a view: each file of the
+multipart body goes through UploadInspector (arenden.storage: the one copy of the rules
+and the SHA-256) and into one part buffer of ATTACHMENT_UPLOAD_PART_BYTES; a full buffer
+becomes a part of an S3 multipart upload under a fresh key ``cases/<case id>/<uuid>``, a
+file that fits in one buffer a single PUT. Nothing touches the database and no row is
+locked meanwhile (DESIGN.md §3): the view records the attachment afterwards.
+
+A refused file (a rule broken, the limit passed, S3 down) stops being stored at once; its
+multipart upload is aborted and the rest of its bytes are only counted, so the message can
+name the size. The view gets a StreamedUpload either way and ``upload_store`` hands over
+the stored object or raises the refusal. Whatever the view did not hand over (a form
+error, a refusal under the lock, a CSRF failure, an exception) is removed when it returns.
+
+Storage other than S3 (the quick start's local files) keeps Django's handlers.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from .errors import ServiceError, ValidationFailed
+from .storage import (
+    PREFIX,
+    StoredUpload,
+    StreamedUpload,
+    UploadInspector,
+    _unavailable_on_failure,
+    is_s3,
+    upload_discard,
+)
+
+logger = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+# The multipart parser hands a handler chunks of this size: larger ones mean fewer
+# Python-level steps per MiB, and each is let go as soon as it is copied.
+CHUNK_BYTES = 256 * 1024
+# Files up to this size never take the part buffer.
+SMALL_BYTES = 1024 * 1024
+
+
+class _Body:
+    """A file-like view of a filled part buffer for botocore: length, seek, and reads that
+    are views of the buffer (hashlib and the socket take them), never copies."""
+
+    def __init__(self, view: memoryview):
+        self._view = view
+        self._pos = 0
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def read(self, size: int = -1) -> memoryview:
+        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        data = self._view[self._pos : end]
+        self._pos = end
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: len(self._view)}[whence]
+        self._pos = max(0, min(len(self._view), base + offset))
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+_buffers = threading.local()
+
+
+def _part_buffer(size: int) -> bytearray:
+    """This thread's part buffer, made once and reused by every upload the thread serves:
+    the process's memory stays as it is from one upload to the next, whatever their size."""
+    buffer = getattr(_buffers, "part", None)
+    if buffer is None or len(buffer) != size:
+        buffer = _buffers.part = bytearray(size)
+    return buffer
+
+
+def part_buffer_release() -> None:
+    """Let this thread's part buffer go (the next upload makes a new one)."""
+    _buffers.__dict__.pop("part", None)
+
+
+class S3Writer:
+    """One object written in parts of ``part_size`` as its bytes come: a single PUT if it
+    fits in one part, else an S3 multipart upload. One buffer, reused for every part."""
+
+    def __init__(self, storage, key: str, content_type: str, part_size: int):
+        from storages.utils import clean_name
+
+        self.key = key
+        self._client = storage.connection.meta.client
+        self._bucket = storage.bucket_name
+        self._name = storage._normalize_name(clean_name(key))
+        self._params = {**storage.get_object_parameters(key), "ContentType": content_type}
+        if storage.default_acl:
+            self._params["ACL"] = storage.default_acl
+        self._part_size = part_size
+        self._buffer: bytearray | None = None
+        self._small = bytearray()
+        self._filled = 0
+        self._upload_id: str | None = None
+        self._parts: list[dict] = []
+
+    def write(self, data: bytes) -> None:
+        if self._buffer is None and self._filled + len(data) <= SMALL_BYTES:
+            # A small file is kept in its own bytes: the thread's part buffer is made for
+            # files that need it, not for every thread that ever took an upload.
+            self._small += data
+            self._filled += len(data)
+            return
+        view = memoryview(data)
+        while view:
+            if self._buffer is None:
+                self._buffer = _part_buffer(self._part_size)
+                self._buffer[: self._filled] = self._small
+                self._small = bytearray()
+            elif self._filled == self._part_size:
+                self._send_part()  # only once more bytes follow: a file of one part is one PUT
+            take = min(len(view), self._part_size - self._filled)
+            self._buffer[self._filled : self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+
+    def _body(self) -> _Body:
+        return _Body(memoryview(self._small if self._buffer is None else self._buffer)[: self._filled])
+
+    def _send_part(self) -> None:
+        with _unavailable_on_failure("upload", self.key):
+            if self._upload_id is None:
+                created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._name, **self._params)
+                self._upload_id = created["UploadId"]
+            number = len(self._parts) + 1
+            sent = self._client.upload_part(
+                Bucket=self._bucket, Key=self._name, UploadId=self._upload_id, PartNumber=number, Body=self._body()
+            )
+        self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+        self._filled = 0
+
+    def close(self) -> None:
+        """Send what is left and make the object whole."""
+        try:
+            if self._upload_id is None:
+                with _unavailable_on_failure("upload", self.key):
+                    self._client.put_object(Bucket=self._bucket, Key=self._name, Body=self._body(), **self._params)
+                return
+            if self._filled:
+                self._send_part()
+            with _unavailable_on_failure("upload", self.key):
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket, Key=self._name, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+                )
+            self._upload_id = None
+        finally:
+            self._buffer, self._small = None, bytearray()
+
+    def abort(self) -> None:
+        """Drop what was sent; best effort (S3 lifecycle rules clear what this cannot)."""
+        self._buffer, self._small = None, bytearray()
+        upload_id, self._upload_id = self._upload_id, None
+        if upload_id is None:
+            return
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._name, UploadId=upload_id)
+        except Exception:
+            logger.warning("could not abort multipart upload of %s", self.key, exc_info=True)
+
+
+class StreamToStorage(FileUploadHandler):
+    """Upload handler: every file of the request into storage under ``cases/<case_id>/``."""
+
+    chunk_size = CHUNK_BYTES
+
+    def __init__(self, request=None, *, case_id, storage=None):
+        super().__init__(request)
+        self.case_id = case_id
+        self.storage = storage if storage is not None else default_storage
+        self.part_size = max(5 * MiB, int(settings.ATTACHMENT_UPLOAD_PART_BYTES))
+        self.files: list[StreamedUpload] = []
+        self._inspector: UploadInspector | None = None
+        self._writer: S3Writer | None = None
+        self._error: ServiceError | None = None
+        self._too_large = False
+
+    # -- Django's handler protocol ---------------------------------------------------
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
+        super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        self._inspector, self._writer, self._error, self._too_large = None, None, None, False
+        try:
+            self._inspector = UploadInspector(file_name)
+        except ValidationFailed as refused:
+            self._error = refused
+        raise StopFutureHandlers
+
+    def receive_data_chunk(self, raw_data, start):
+        if self._error is not None or self._too_large:
+            return None  # refused: only counted from here on (file_complete gets the size)
+        inspector = self._inspector
+        assert inspector is not None
+        try:
+            inspector.feed(raw_data)
+            if self._writer is None:
+                key = f"{PREFIX}/{self.case_id}/{uuid.uuid4()}"
+                self._writer = S3Writer(self.storage, key, inspector.content_type, self.part_size)
+            self._writer.write(raw_data)
+        except ServiceError as refused:
+            if inspector.too_large:
+                self._too_large = True  # the message waits for the whole size
+            else:
+                self._error = refused
+            self._abort()
+        return None
+
+    def file_complete(self, file_size):
+        inspector, writer = self._inspector, self._writer
+        name = inspector.name if inspector is not None else (self.file_name or "")
+        if self._too_large and inspector is not None:
+            self._error = inspector.too_large_error(file_size)
+        if self._error is None and inspector is not None:
+            try:
+                inspector.finish()
+                if writer is None:  # an empty file: finish() has refused it
+                    raise AssertionError("no bytes and no refusal")
+                writer.close()
+            except ServiceError as refused:
+                self._error = refused
+                self._abort()
+        if self._error is not None:
+            upload = StreamedUpload(name=name, size=file_size, content_type=self.content_type or "", error=self._error)
+        else:
+            assert inspector is not None and writer is not None
+            stored = StoredUpload(
+                key=writer.key,
+                original_name=inspector.name,
+                content_type=inspector.content_type,
+                size=inspector.size,
+                sha256=inspector.digest.hexdigest(),
+            )
+            upload = StreamedUpload(name=name, size=file_size, content_type=inspector.content_type, stored=stored)
+        self.files.append(upload)
+        self._inspector, self._writer = None, None
+        return upload
+
+    def upload_interrupted(self):
+        self._abort()
+
+    # -- after the view ----------------------------------------------------------------
+
+    def _abort(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.abort()
+
+    def release(self) -> None:
+        """Abort an unfinished upload and remove every stored file the view did not hand over."""
+        self._abort()
+        for upload in self.files:
+            if upload.stored is not None and not upload.claimed:
+                upload_discard(upload.stored)
+
+
+def streamed_uploads(*, case_id: Callable[..., object]):
+    """View decorator: the view's uploaded files go straight to S3 while the body arrives.
+
+    ``case_id(request, *args, **kwargs)`` names the case the files belong to; it runs
+    before a byte of the body is read, so it is the place to refuse (Http404) someone who
+    may not upload there at all. CSRF is checked as usual, after the handler is in place
+    (Django reads the token from the body): the view is csrf_exempt outside and
+    csrf_protect inside. Outside login_required and require_POST, inside nothing that
+    reads request.POST.
+    """
+
+    def decorate(view):
+        protected = csrf_protect(view)
+
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != "POST" or not is_s3(default_storage):
+                return protected(request, *args, **kwargs)
+            handler = StreamToStorage(request, case_id=case_id(request, *args, **kwargs))
+            request.upload_handlers = [handler]
+            try:
+                return protected(request, *args, **kwargs)
+            finally:
+                handler.release()
+
+        return csrf_exempt(wrapper)
+
+    return decorate
