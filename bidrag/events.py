@@ -13,6 +13,8 @@ class Event(StrEnum):
     # Draft tidying: no state change, journaled so the case's history starts at the beginning.
     CHANGE_ORGANISATION = "change_organisation"
     REQUEST_SIGNATURE = "request_signature"
+    REMOVE_ATTACHMENT = "remove_attachment"
+    DELETE_DRAFT = "delete_draft"
     SUBMIT = "submit"
     REGISTER = "register"
     REQUEST_SUPPLEMENT = "request_supplement"

@@ -59,7 +59,8 @@ def applications_visible_to(actor) -> QuerySet[Application]:
         visible = member_of | Q(case__diarienummer__isnull=False)
     else:
         visible = member_of
-    return Application.objects.filter(visible).distinct()
+    # A deleted draft is gone for everyone: its id answers like a missing one.
+    return Application.objects.filter(visible, deleted_at__isnull=True).distinct()
 
 
 def awaits_signature_of(actor):

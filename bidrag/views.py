@@ -8,13 +8,13 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from arenden.errors import ServiceError
+from arenden.errors import NotFound, ServiceError
 from arenden.http import report_error
 
 from . import selectors, services
@@ -266,17 +266,65 @@ def budget_line_add(request, application_id):
     return HttpResponseRedirect(back)
 
 
-@login_required
-@require_POST
-def budget_line_remove(request, application_id, line_id):
-    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+def _tidy(request, application, call, *, done: str, anchor: str):
+    """Run a draft-tidying service: done → back to the anchor; refused → 404 like a missing
+    id, 409 on the refusal page (no longer a draft), otherwise the message on the draft."""
     try:
-        services.budget_line_remove(actor=request.user, application=application, line_id=line_id)
+        call()
+    except NotFound:
+        raise Http404 from None
     except ServiceError as error:
         status = report_error(request, error)
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application), status=status)
-    messages.success(request, _("Budgetraden är borttagen."))
-    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#budget")
+        if status == 409:
+            return _refused(request, application, status)
+        return HttpResponseRedirect(_edit_url(application, anchor), status=303)
+    messages.success(request, done)
+    return HttpResponseRedirect(_edit_url(application, anchor))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def budget_line_remove(request, application_id, line_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if request.method == "GET":
+        return HttpResponseRedirect(_edit_url(application, "budget"))
+    return _tidy(
+        request, application,
+        lambda: services.budget_line_remove(actor=request.user, application=application, line_id=line_id),
+        done=_("Budgetraden är borttagen."), anchor="budget",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def budget_line_edit(request, application_id, line_id):
+    """Change a budget line: the form filled in with the line, the same rules as a new one."""
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    line = application.budget_lines.filter(pk=line_id).first()
+    if line is None:
+        raise Http404
+    if application.status != Status.DRAFT:
+        messages.error(request, _("Ansökan är redan inskickad och kan inte längre ändras."))
+        return _refused(request, application, 409)
+    here = reverse("bidrag:budget_line_edit", args=[application.pk, line.pk])
+    name = f"budget_line:{line.pk}"
+    if request.method == "GET":
+        form = _kept_form(request, application, name=name, form_class=BudgetLineForm) or BudgetLineForm(instance=line)
+        return render(request, "bidrag/budget_line_edit.html", {"application": application, "line": line, "form": form})
+    form = BudgetLineForm(request.POST, instance=line)
+    if not form.is_valid():
+        return _back_with_errors(request, application, name=name, form=form, url=here)
+    try:
+        services.budget_line_update(actor=request.user, application=application, line_id=line.pk, **form.cleaned_data)
+    except NotFound:
+        raise Http404 from None
+    except ServiceError as error:
+        if error.http_status == 409:
+            report_error(request, error)
+            return _refused(request, application, 409)
+        return _back_with_errors(request, application, name=name, form=form, error=error, url=here)
+    messages.success(request, _("Budgetraden är ändrad."))
+    return HttpResponseRedirect(_edit_url(application, "budget"))
 
 
 @login_required
@@ -301,6 +349,47 @@ def attachment_upload(request, application_id):
         return _back_with_errors(request, application, name="attachment", form=form, error=error, field="file", url=back)
     messages.success(request, _("Bilagan är uppladdad."))
     return HttpResponseRedirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attachment_remove(request, application_id, attachment_id):
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if request.method == "GET":
+        return HttpResponseRedirect(_edit_url(application, "bilagor"))
+    return _tidy(
+        request, application,
+        lambda: services.attachment_remove(actor=request.user, application=application, attachment_id=attachment_id),
+        done=_("Bilagan är borttagen."), anchor="bilagor",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_delete_draft(request, application_id):
+    """Delete a draft that was never submitted, after a confirmation page."""
+    application = selectors.application_for_member(actor=request.user, application_id=application_id)
+    if application.status != Status.DRAFT:
+        messages.error(request, _("Ansökan är inskickad och kan inte raderas. Den kan återkallas."))
+        return _refused(request, application, 409)
+    if request.method == "POST":
+        try:
+            services.application_delete_draft(actor=request.user, application=application)
+        except NotFound:
+            raise Http404 from None
+        except ServiceError as error:
+            status = report_error(request, error)
+            if status == 409:
+                return _refused(request, application, status)
+        else:
+            messages.success(request, _("Utkastet ”%(title)s” är raderat.") % {"title": application.title})
+            return redirect("bidrag:application_list")
+    context = {
+        "application": application,
+        "budget_lines": application.budget_lines.count(),
+        "attachments": application.case.attachments.count(),
+    }
+    return render(request, "bidrag/draft_delete.html", context)
 
 
 @login_required

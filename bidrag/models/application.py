@@ -86,6 +86,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
     signature_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A draft deleted by its organisation (never submitted): hidden from every selector, its
+    # budget, attachments and texts removed; the row stays because its case and the case's
+    # append-only journal (create_draft … delete_draft) refer to it (bidrag.services).
+    deleted_at = models.DateTimeField(_("raderad"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # "<call>/<organisation>" while a submitted application holds the call's one place for
     # its organisation (Call.one_application_per_organisation); unique, so two submissions
     # at the same moment cannot both take it. Cleared on withdrawal.

@@ -30,6 +30,7 @@ from .decisions import (
     application_return_proposal,
     proposal_create,
 )
+from .drafts import application_delete_draft, attachment_remove, budget_line_update
 from .followup import (
     change_decide,
     change_request,
@@ -77,6 +78,9 @@ STATE_CHANGING = (
 __all__ = [f.__name__ for f in STATE_CHANGING] + [
     "STATE_CHANGING",
     "application_change_organisation",
+    "application_delete_draft",
+    "attachment_remove",
+    "budget_line_update",
     "application_create",
     "application_request_signature",
     "application_update",

@@ -10,7 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
-from arenden.errors import ErrorCode, NotAllowed, TransitionNotAllowed, ValidationFailed
+from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day, moment, money
 from arenden.journal import journal_append
 from arenden.models import Case, DiariumEntry
@@ -38,7 +38,10 @@ DRAFT_FIELDS = (
 )
 
 
-def _require_draft(application: Application) -> None:
+def require_draft(application: Application) -> None:
+    """A draft that may still be changed: not submitted (409) and not deleted (404, like a missing one)."""
+    if application.deleted_at is not None:
+        raise NotFound(_("Utkastet finns inte."))
     if application.status != Status.DRAFT:
         raise TransitionNotAllowed(_("Ansökan är redan inskickad och kan inte längre ändras."))
 
@@ -104,7 +107,7 @@ def application_update(*, actor: Actor, application: Application, data: dict) ->
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
-        _require_draft(application)
+        require_draft(application)
         for field in DRAFT_FIELDS:
             if field in data:
                 setattr(application, field, data[field])
@@ -119,7 +122,7 @@ def application_change_organisation(*, actor: Actor, application: Application, o
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
-        _require_draft(application)
+        require_draft(application)
         if not Membership.objects.filter(organisation=organisation, user=actor).exists():
             raise ValidationFailed(
                 _("Du företräder inte %(organisation)s.") % {"organisation": organisation.name},
@@ -154,7 +157,7 @@ def application_request_signature(*, actor: Actor, application: Application) -> 
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
-        _require_draft(application)
+        require_draft(application)
         problems = submission_problems(application)
         if problems:
             raise ValidationFailed(
@@ -212,7 +215,7 @@ def budget_line_add(*, actor: Actor, application: Application, category: str, de
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
-        _require_draft(application)
+        require_draft(application)
         return BudgetLine.objects.create(
             application=application, category=category, description=description.strip(), amount=amount
         )
@@ -222,8 +225,10 @@ def budget_line_remove(*, actor: Actor, application: Application, line_id) -> No
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
-        _require_draft(application)
-        application.budget_lines.filter(pk=line_id).delete()
+        require_draft(application)
+        removed, _by_model = application.budget_lines.filter(pk=line_id).delete()
+        if not removed:
+            raise NotFound(_("Budgetraden finns inte."))
 
 
 def attachment_add(*, actor: Actor, application: Application, uploaded_file, kind: str):
@@ -237,13 +242,13 @@ def attachment_add(*, actor: Actor, application: Application, uploaded_file, kin
 
     current = Application.objects.get(pk=application.pk)
     require_member(actor, current)
-    _require_draft(current)
+    require_draft(current)
     stored = upload_store(case_id=current.case_id, uploaded_file=uploaded_file)
     try:
         with transaction.atomic():
             locked = Application.objects.select_for_update(of=("self",)).select_related("case").get(pk=application.pk)
             require_member(actor, locked)
-            _require_draft(locked)
+            require_draft(locked)
             attachment = attachment_record(actor=actor, case=locked.case, stored=stored, kind=kind)
     except BaseException:
         # The transaction has ended (rolled back): remove the object nothing refers to.
@@ -306,6 +311,8 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
         return application  # the same submission arriving twice (double click, retry)
     if application.status != Status.DRAFT:
         raise TransitionNotAllowed(_("Ansökan är redan inskickad."))
+    if application.deleted_at is not None:
+        raise NotFound(_("Utkastet finns inte."))
     call = application.call
     now = timezone.now()
     if not call.is_open(now):
