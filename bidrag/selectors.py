@@ -184,3 +184,34 @@ def granted_projects(*, call_ids: Iterable[uuid.UUID], at: datetime | None = Non
         .values_list("call_id", "organisation__name", "title", "granted_amount")
     )
     return [GrantedProject(call_id, organisation, title, amount) for call_id, organisation, title, amount in rows]
+
+
+def member_applications(*, actor, organisation_id=None, call_id=None, status: str = "") -> QuerySet[Application]:
+    """The applications of the organisations `actor` represents, newest first, filtered.
+
+    Membership is a semi-join (EXISTS), never a join with DISTINCT: a person who represents
+    many organisations gets each application once, and the newest page comes from the
+    (created_at, id) index without sorting the lot.
+    """
+    if not actor.is_authenticated:
+        return Application.objects.none()
+    member = Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=actor.pk)
+    applications = Application.objects.filter(Exists(member), deleted_at__isnull=True)
+    if organisation_id:
+        applications = applications.filter(organisation_id=organisation_id)
+    if call_id:
+        applications = applications.filter(call_id=call_id)
+    if status:
+        applications = applications.filter(status=status)
+    return (
+        applications.select_related("case", "call", "organisation")
+        .annotate(requested_total=requested_total_subquery(), awaits_my_signature=awaits_signature_of(actor))
+        .order_by("-created_at", "-id")
+    )
+
+
+def calls_of_member(*, actor) -> QuerySet[Call]:
+    """The calls that the organisations `actor` represents have applied in (for filtering)."""
+    member = Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=actor.pk)
+    applied = Application.objects.filter(Exists(member), call_id=OuterRef("pk"), deleted_at__isnull=True)
+    return Call.objects.filter(Exists(applied)).order_by("-opens_at")

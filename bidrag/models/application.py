@@ -111,6 +111,8 @@ class Application(ConcurrentTransitionMixin, models.Model):
             ("manage_payments", "Attestera och betala ut"),
             ("audit_application", "Granska allt (revision)"),
         ]
+        # Lists come newest first: the applicant's list reads its page from this index.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="application_newest_first")]
 
     def __str__(self):
         return self.title

@@ -1,0 +1,76 @@
+"""The applicant's list of applications ("Mina ansökningar"): filtered and paged.
+
+A page is read as LIMIT size+1 from the (created_at, id) index: no count over every
+application of every organisation the person represents (a consultant for many
+municipalities may see 100 000), so the page costs the same whatever the total.
+"""
+
+import uuid
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .models.application import Status
+
+PAGE_SIZE = 25
+
+
+class ListFilter(forms.Form):
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    call = forms.ChoiceField(label=_("Utlysning"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("Alla"))] + list(Status.choices))
+
+    def __init__(self, *args, organisations, calls, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [("", _("Alla"))] + [(str(o.pk), o.name) for o in organisations]
+        self.fields["call"].choices = [("", _("Alla"))] + [(str(c.pk), c.title) for c in calls]
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("sida", "1")), 100_000))
+    except ValueError:
+        return 1
+
+
+@login_required
+@require_GET
+def application_list(request):
+    organisations = list(selectors.organisations_for(actor=request.user).only("id", "name"))
+    form = ListFilter(request.GET or None, organisations=organisations,
+                      calls=selectors.calls_of_member(actor=request.user).only("id", "title"))
+    chosen = form.cleaned_data if form.is_valid() else {}
+
+    def as_uuid(value):
+        try:
+            return uuid.UUID(value) if value else None
+        except ValueError:
+            return None
+
+    applications = selectors.member_applications(
+        actor=request.user,
+        organisation_id=as_uuid(chosen.get("organisation")),
+        call_id=as_uuid(chosen.get("call")),
+        status=chosen.get("status", ""),
+    )
+    number = _page_number(request)
+    rows = list(applications[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+    return render(
+        request,
+        "bidrag/application_list.html",
+        {
+            "applications": rows[:PAGE_SIZE],
+            "page_number": number,
+            "has_next": len(rows) > PAGE_SIZE,
+            "filter_form": form,
+            "filtered": any(chosen.values()),
+            "show_filter": len(organisations) > 1 or number > 1 or len(rows) > PAGE_SIZE or any(chosen.values()),
+            "calls": selectors.open_calls(),
+            "can_create": bool(organisations),
+        },
+    )
