@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from arenden.errors import NotFound, ServiceError
 from arenden.http import report_error
+from arenden.uploads import streamed_uploads
 
 from . import selectors, services
 from .forms import ApplicationCreateForm, AttachmentForm, BudgetLineForm, DraftForm, OrganisationChangeForm
@@ -327,8 +328,14 @@ def budget_line_edit(request, application_id, line_id):
     return HttpResponseRedirect(_edit_url(application, "budget"))
 
 
+def _draft_case_id(request, application_id):
+    """The draft's case, or 404 for someone who is not a member: before a byte is read."""
+    return selectors.application_for_member(actor=request.user, application_id=application_id).case_id
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
+@streamed_uploads(case_id=_draft_case_id)  # each file goes to S3 as the body arrives
 def attachment_upload(request, application_id):
     application = selectors.application_for_member(actor=request.user, application_id=application_id)
     back = _edit_url(application, "bilagor")
