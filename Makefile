@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Production-like environment for `check --deploy`.
 CHECK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bidrag
 
-.PHONY: install system-packages lint test bench run check-deploy
+.PHONY: install system-packages node-packages lint test bench run check-deploy
 
 install:
 	python3.13 -m uv --version >/dev/null 2>&1 || python3.13 -m pip install uv
@@ -23,6 +23,16 @@ install:
 # Debian packages the tests need (Chromium): apt-get as root, else a message naming them.
 system-packages:
 	scripts/system-packages.sh
+
+# npm packages of the test OpenID Connect provider (panva's oidc-provider, run on Node by
+# tests/harness/oidc.py), exactly as in its package-lock.json; again only when the lock
+# file is newer than what was installed.
+OIDC_PROVIDER_DIR := tests/harness/oidc
+node-packages:
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: the tests run a real OpenID Connect provider on Node.js; install nodejs and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	@if [ ! -f $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json ] || \
+	    [ $(OIDC_PROVIDER_DIR)/package-lock.json -nt $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json ]; then \
+	    npm ci --prefix $(OIDC_PROVIDER_DIR) --no-audit --no-fund; fi
 
 # Lint (ruff, configured in pyproject.toml) and types (mypy with django-stubs) on every
 # services and selectors module; `make test` fails on any finding.
@@ -34,7 +44,7 @@ lint: install
 # The whole suite against real PostgreSQL ($$DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/bidrag) and a SeaweedFS the harness starts.
 # Benchmarks are left out: `make bench`.
-test: install system-packages lint
+test: install system-packages node-packages lint
 	$(PYTEST) --ignore=tests/bench $(PYTEST_ARGS)
 
 bench: install

@@ -47,12 +47,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "viewflow",
     "viewflow.workflow",
     "notifications",
     "arenden",
     "bidrag",
     "workflows",
+    "konton",
 ]
 
 MIDDLEWARE = [
@@ -63,8 +67,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "konton.staff.StaffSecondFactorMiddleware",  # staff: TOTP before any staff page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -251,3 +258,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# -- Login: e-ID (OpenID Connect), password, throttling, staff second factor ----------
+# (konton/; README "Login, e-ID and two-step verification")
+
+# Password login (the form on /logga-in/): staff and the demo. Off in a production with
+# e-ID: the page then offers e-ID only and a password POST answers 403. /admin/login/
+# stays for administrators (throttled, then TOTP).
+PASSWORD_LOGIN_ENABLED = env_bool("PASSWORD_LOGIN_ENABLED", True)
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+
+# Swedish e-ID through an OpenID Connect broker, Swedish OIDC profile: private_key_jwt,
+# PKCE, the person from personalIdentityNumber. e-ID login is offered once all three of
+# issuer, client id and private key are set.
+OIDC_ISSUER = env("OIDC_ISSUER", "")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", "")
+OIDC_PRIVATE_KEY = env("OIDC_PRIVATE_KEY", "")  # path of a PEM or JWK file, or the PEM/JWK itself
+OIDC_REDIRECT_URI = env("OIDC_REDIRECT_URI", "")  # default: https://<host>/logga-in/e-legitimation/retur/
+OIDC_SCOPES = env("OIDC_SCOPES", "openid profile https://id.oidc.se/scope/naturalPersonNumber")
+OIDC_ACR_VALUES = env_list("OIDC_ACR_VALUES", "http://id.elegnamnden.se/loa/1.0/loa3")
+OIDC_ID_TOKEN_MAX_LIFETIME = int(env("OIDC_ID_TOKEN_MAX_LIFETIME", "300"))  # the profile: at most 5 minutes
+OIDC_CLOCK_LEEWAY = int(env("OIDC_CLOCK_LEEWAY", "60"))
+OIDC_LOGIN_TIMEOUT = int(env("OIDC_LOGIN_TIMEOUT", "900"))  # seconds from start to the broker's answer
+OIDC_HTTP_TIMEOUT = float(env("OIDC_HTTP_TIMEOUT", "10"))
+OIDC_METADATA_CACHE_SECONDS = int(env("OIDC_METADATA_CACHE_SECONDS", "3600"))
+
+# django-axes: failed password logins (site and admin) counted per username and per
+# address, each on its own; at the limit that username or address is locked out for
+# the cool-off time. Attempts, failures and lockouts are in the database (admin: Axes).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+from datetime import timedelta  # noqa: E402
+
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "konton.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "konton.throttle.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# django-otp: staff (any staff role, and admin users) give a TOTP code once per session
+# before any staff page. The test suite turns it off for tests that are about something
+# else (tests/harness/fixtures.py); tests/konton turn it on.
+OTP_REQUIRED_FOR_STAFF = env_bool("OTP_REQUIRED_FOR_STAFF", True)
+OTP_TOTP_ISSUER = "Brå Bidragsportalen"

@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from bidrag.public import home
+from konton.views import LoginView
 
 urlpatterns = [
     path("", home, name="home"),
-    path("logga-in/", auth_views.LoginView.as_view(), name="login"),
+    path("logga-in/", LoginView.as_view(), name="login"),
+    path("", include("konton.urls")),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tillganglighet/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),

@@ -39,6 +39,20 @@
 ``running_task_worker`` (function)
     ``task_worker`` already started in the background (after ``smtp_backend``, if the
     test uses that too).
+
+``oidc_provider`` (session)
+    A real OpenID Connect provider (panva's oidc-provider under Node, see
+    ``tests/harness/oidc.py``) on 127.0.0.1, set up like a Swedish e-ID broker, with our
+    relying party registered (private_key_jwt, a fresh key). ``.login(url,
+    personnummer=...)`` acts as the person's browser there; ``.events()``, ``.tamper()``.
+
+``oidc_rp`` (function)
+    ``oidc_provider`` with Django's OIDC_* settings pointed at it for this test.
+
+``_staff_second_factor_off`` (session, autouse)
+    OTP_REQUIRED_FOR_STAFF off for the suite: tests log staff in with ``force_login`` or
+    the password form and are about something else. ``tests/konton`` turn it on (with
+    the ``settings`` fixture) and prove the gate on every staff URL family.
 """
 
 from __future__ import annotations
@@ -49,6 +63,7 @@ import re
 
 import pytest
 
+from .oidc import OIDCProvider, OIDCProviderError
 from .plugin import harness_seaweedfs
 from .smtp import SMTPServer
 from .worker import TaskWorker
@@ -102,6 +117,34 @@ def running_task_worker(request, task_worker):
     if "smtp_backend" in request.fixturenames:
         request.getfixturevalue("smtp_backend")
     return task_worker.start()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    provider = OIDCProvider()
+    try:
+        provider.start()
+    except OIDCProviderError as exc:
+        pytest.fail(str(exc))
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc_rp(settings, oidc_provider):
+    for name, value in oidc_provider.django_settings().items():
+        setattr(settings, name, value)
+    return oidc_provider
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _staff_second_factor_off():
+    from django.test import override_settings
+
+    override = override_settings(OTP_REQUIRED_FOR_STAFF=False)
+    override.enable()
+    yield
+    override.disable()
 
 
 # -- one test database per run -------------------------------------------------------

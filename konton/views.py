@@ -1,0 +1,236 @@
+"""Login pages: password (staff and demo, behind PASSWORD_LOGIN_ENABLED), Swedish e-ID over
+OpenID Connect, and the staff's second factor (TOTP)."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import io
+import logging
+import time
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import oidc
+from .forms import TokenForm
+from .models import LoginMethod
+from .oidc import LoginError, OIDCLoginError
+from .services import eidentity_login, login_record_create
+from .staff import needs_second_factor
+from .throttle import client_ip
+
+logger = logging.getLogger("konton.oidc")
+
+SESSION_KEY = "konton_oidc_login"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _safe_next(request: HttpRequest, value: str | None) -> str:
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return value
+    return ""
+
+
+# -- password login -------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login view; the password form only while PASSWORD_LOGIN_ENABLED.
+
+    Failed passwords are counted by django-axes (per username and per address), which
+    answers with the lockout page once the limit is reached.
+    """
+
+    def post(self, request, *args, **kwargs):
+        if not settings.PASSWORD_LOGIN_ENABLED:
+            raise PermissionDenied(_("Inloggning med lösenord är avstängd. Logga in med e-legitimation."))
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        login_record_create(
+            user=form.get_user(), method=LoginMethod.PASSWORD, ip_address=client_ip(self.request),
+            user_agent=self.request.META.get("HTTP_USER_AGENT", ""),
+        )
+        return response
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "password_login_enabled": settings.PASSWORD_LOGIN_ENABLED,
+            "eid_login_enabled": oidc.configured(),
+        }
+
+
+# -- e-ID (OpenID Connect) ------------------------------------------------------------
+
+
+def _redirect_uri(request: HttpRequest) -> str:
+    return settings.OIDC_REDIRECT_URI or request.build_absolute_uri(reverse("konton:eid_callback"))
+
+
+def _refused(request: HttpRequest, error: OIDCLoginError) -> HttpResponse:
+    logger.warning("e-ID login refused: %s", error)
+    status = 503 if error.code == LoginError.PROVIDER_UNAVAILABLE else 400
+    return render(request, "konton/eid_error.html", {"message": error.message, "code": error.code}, status=status)
+
+
+@require_POST
+@never_cache
+def eid_start(request: HttpRequest) -> HttpResponse:
+    """A new login: state, nonce and PKCE verifier kept in this session, then to the broker."""
+    try:
+        start = oidc.authorization_start(redirect_uri=_redirect_uri(request))
+    except OIDCLoginError as error:
+        return _refused(request, error)
+    request.session[SESSION_KEY] = {
+        "state": start.state,
+        "nonce": start.nonce,
+        "code_verifier": start.code_verifier,
+        "next": _safe_next(request, request.POST.get("next")),
+        "started": time.time(),
+    }
+    return HttpResponseRedirect(start.url)
+
+
+@require_GET
+@never_cache
+def eid_callback(request: HttpRequest) -> HttpResponse:
+    # Single use: whatever comes back, this login's state is spent.
+    pending = request.session.pop(SESSION_KEY, None)
+    try:
+        if not pending or time.time() - pending.get("started", 0) > settings.OIDC_LOGIN_TIMEOUT:
+            raise OIDCLoginError(LoginError.NO_LOGIN_STARTED)
+        if not hmac.compare_digest(request.GET.get("state", "").encode(), pending["state"].encode()):
+            raise OIDCLoginError(LoginError.STATE_MISMATCH)
+        if request.GET.get("error"):
+            code = LoginError.CANCELLED if request.GET["error"] == "access_denied" else LoginError.PROVIDER_ERROR
+            raise OIDCLoginError(code, f"{request.GET['error']}: {request.GET.get('error_description', '')}")
+        if not request.GET.get("code"):
+            raise OIDCLoginError(LoginError.PROVIDER_ERROR, "no code")
+        token = oidc.token_exchange(
+            code=request.GET["code"], code_verifier=pending["code_verifier"], redirect_uri=_redirect_uri(request)
+        )
+        if not token.get("id_token"):
+            raise OIDCLoginError(LoginError.ID_TOKEN_INVALID, "no id_token in the token response")
+        claims = oidc.id_token_validate(token["id_token"], nonce=pending["nonce"])
+        user = eidentity_login(
+            claims=claims, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+        )
+    except OIDCLoginError as error:
+        return _refused(request, error)
+    auth_login(request, user, backend=MODEL_BACKEND)
+    return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+
+
+# -- the staff's second factor ---------------------------------------------------------
+
+
+def _done(request: HttpRequest) -> HttpResponse:
+    return redirect(_safe_next(request, request.GET.get("next") or request.POST.get("next")) or settings.LOGIN_REDIRECT_URL)
+
+
+def _confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def _qr_data_uri(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _throttled(device: TOTPDevice) -> str | None:
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return None
+    seconds = 0
+    if data and data.get("locked_until"):
+        from django.utils import timezone
+
+        seconds = max(1, int((data["locked_until"] - timezone.now()).total_seconds()))
+    return _("För många felaktiga koder. Vänta %(seconds)s sekunder och försök igen.") % {"seconds": seconds or 1}
+
+
+@login_required
+@never_cache
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not needs_second_factor(user) or user.is_verified():  # type: ignore[union-attr]
+        return _done(request)
+    device = _confirmed_device(user)
+    if device is None:
+        url = reverse("konton:otp_setup")
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url)
+    form = TokenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        problem = _throttled(device)
+        if problem is None:
+            if django_otp.verify_token(user, device.persistent_id, form.cleaned_data["token"]) is not None:
+                device.refresh_from_db()
+                django_otp.login(request, device)
+                return _done(request)
+            problem = _("Koden stämmer inte. Skriv den kod som appen visar just nu.")
+        form.add_error("token", problem)
+    return render(request, "konton/otp_verify.html", {"form": form, "next": _safe_next(request, request.GET.get("next"))})
+
+
+@login_required
+@never_cache
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """First time only: a new authenticator app, confirmed by one correct code.
+
+    Someone who already has a confirmed device is sent to give its code: adding another
+    device takes an administrator, so a stolen password alone cannot enrol a new one.
+    """
+    user = request.user
+    if not needs_second_factor(user):
+        return _done(request)
+    if _confirmed_device(user) is not None:
+        url = reverse("konton:otp_verify")
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url)
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=_("Autentiseringsapp"), confirmed=False)
+    form = TokenForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        problem = _throttled(device)
+        if problem is None:
+            if device.verify_token(form.cleaned_data["token"]):
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                django_otp.login(request, device)
+                messages.success(request, _("Tvåstegsverifieringen är klar. Nästa gång frågar vi efter en kod från appen."))
+                return _done(request)
+            problem = _("Koden stämmer inte. Skriv den kod som appen visar just nu.")
+        form.add_error("token", problem)
+    key = base64.b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "konton/otp_setup.html",
+        {
+            "form": form,
+            "qr": _qr_data_uri(device.config_url),
+            "key_groups": [key[i : i + 4] for i in range(0, len(key), 4)],
+            "next": _safe_next(request, request.GET.get("next")),
+        },
+    )
