@@ -227,3 +227,16 @@ def test_with_password_login_off_only_e_id_is_offered(client, eid, settings, cas
     assert response.status_code == 403 and logged_in_user_id(client) is None
     # The way in that stays: e-ID.
     assert eid.login(client).status_code == 302 and logged_in_user_id(client) is not None
+
+
+def test_oidc_jwks_prints_the_public_key_the_broker_has(eid):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("oidc_jwks", stdout=out)
+    [key] = json.loads(out.getvalue())["keys"]
+    assert key["kid"] == eid.provider.public_jwk["kid"] and key["n"] == eid.provider.public_jwk["n"]
+    assert "d" not in key and "p" not in key

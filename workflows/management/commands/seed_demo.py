@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bidrag.models import Application, Organisation
 from bidrag.models.application import Status
+from konton.demo import DEMO_TOTP_KEY, demo_totp_ensure
 from workflows import demo
 
 STATES = [
@@ -24,6 +25,9 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates users with a published password; it runs only with DJANGO_DEBUG=1.")
         reference = demo.reference_data_ensure()
         cast = demo.cast_ensure()
+        staff = [cast.registrar, cast.officer, cast.officer2, cast.decision_maker, cast.finance, cast.finance2,
+                 cast.auditor, cast.admin]
+        demo_totp_ensure(staff)
         if not Application.objects.exists():
             kommuner = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[: len(STATES)])
             call = reference["calls"]["kommunala-atgarder"]
@@ -44,3 +48,8 @@ class Command(BaseCommand):
             ("administratör", cast.admin),
         ]:
             self.stdout.write(f"  {role:<24} {user.username}")
+        self.stdout.write("")
+        self.stdout.write(
+            f"Staff give a two-step code after the password: add the key {DEMO_TOTP_KEY} to an authenticator "
+            "app (time-based, 6 digits), or run `manage.py demo_otp_code` for the current code."
+        )
