@@ -25,6 +25,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -79,25 +80,30 @@ class _Body:
 
 
 _buffers = threading.local()
+# Parts go to S3 from here while the request thread goes on reading the body into the
+# other buffer: receiving and sending overlap, as they do in one raw PUT.
+_senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-part")
 
 
-def _part_buffer(size: int) -> bytearray:
-    """This thread's part buffer, made once and reused by every upload the thread serves:
-    the process's memory stays as it is from one upload to the next, whatever their size."""
-    buffer = getattr(_buffers, "part", None)
-    if buffer is None or len(buffer) != size:
-        buffer = _buffers.part = bytearray(size)
-    return buffer
+def _part_buffers(size: int) -> tuple[bytearray, bytearray]:
+    """This thread's two part buffers, made once and reused by every upload it serves: one
+    is filled while the other is sent, and the process's memory stays as it is from one
+    upload to the next, whatever their size."""
+    buffers = getattr(_buffers, "parts", None)
+    if buffers is None or len(buffers[0]) != size:
+        buffers = _buffers.parts = (bytearray(size), bytearray(size))
+    return buffers
 
 
 def part_buffer_release() -> None:
-    """Let this thread's part buffer go (the next upload makes a new one)."""
-    _buffers.__dict__.pop("part", None)
+    """Let this thread's part buffers go (the next upload makes new ones)."""
+    _buffers.__dict__.pop("parts", None)
 
 
 class S3Writer:
     """One object written in parts of ``part_size`` as its bytes come: a single PUT if it
-    fits in one part, else an S3 multipart upload. One buffer, reused for every part."""
+    fits in one part, else an S3 multipart upload whose parts are sent in the background
+    while the next one fills (two buffers, each reused; at most one part in flight)."""
 
     def __init__(self, storage, key: str, content_type: str, part_size: int):
         from storages.utils import clean_name
@@ -111,10 +117,12 @@ class S3Writer:
             self._params["ACL"] = storage.default_acl
         self._part_size = part_size
         self._buffer: bytearray | None = None
+        self._spare: bytearray | None = None
         self._small = bytearray()
         self._filled = 0
         self._upload_id: str | None = None
         self._parts: list[dict] = []
+        self._in_flight: Future | None = None
 
     def write(self, data: bytes) -> None:
         if self._buffer is None and self._filled + len(data) <= SMALL_BYTES:
@@ -126,7 +134,7 @@ class S3Writer:
         view = memoryview(data)
         while view:
             if self._buffer is None:
-                self._buffer = _part_buffer(self._part_size)
+                self._buffer, self._spare = _part_buffers(self._part_size)
                 self._buffer[: self._filled] = self._small
                 self._small = bytearray()
             elif self._filled == self._part_size:
@@ -139,17 +147,33 @@ class S3Writer:
     def _body(self) -> _Body:
         return _Body(memoryview(self._small if self._buffer is None else self._buffer)[: self._filled])
 
-    def _send_part(self) -> None:
+    def _send_part(self, *, wait: bool = False) -> None:
+        """Hand the full buffer to a sender and go on filling the other one."""
+        self._settle()  # the other buffer is free again, and any failure is told here
         with _unavailable_on_failure("upload", self.key):
             if self._upload_id is None:
                 created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._name, **self._params)
                 self._upload_id = created["UploadId"]
-            number = len(self._parts) + 1
-            sent = self._client.upload_part(
-                Bucket=self._bucket, Key=self._name, UploadId=self._upload_id, PartNumber=number, Body=self._body()
-            )
-        self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+        number = len(self._parts) + 1
+        self._parts.append({"PartNumber": number})
+        self._in_flight = _senders.submit(self._upload_part, number, self._body())
+        self._buffer, self._spare = self._spare, self._buffer
         self._filled = 0
+        if wait:
+            self._settle()
+
+    def _upload_part(self, number: int, body: _Body) -> None:
+        with _unavailable_on_failure("upload", self.key):
+            sent = self._client.upload_part(
+                Bucket=self._bucket, Key=self._name, UploadId=self._upload_id, PartNumber=number, Body=body
+            )
+        self._parts[number - 1]["ETag"] = sent["ETag"]
+
+    def _settle(self) -> None:
+        """Wait for the part in flight; its failure (StorageUnavailable) is raised here."""
+        future, self._in_flight = self._in_flight, None
+        if future is not None:
+            future.result()
 
     def close(self) -> None:
         """Send what is left and make the object whole."""
@@ -159,18 +183,23 @@ class S3Writer:
                     self._client.put_object(Bucket=self._bucket, Key=self._name, Body=self._body(), **self._params)
                 return
             if self._filled:
-                self._send_part()
+                self._send_part(wait=True)
+            self._settle()
             with _unavailable_on_failure("upload", self.key):
                 self._client.complete_multipart_upload(
                     Bucket=self._bucket, Key=self._name, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
                 )
             self._upload_id = None
         finally:
-            self._buffer, self._small = None, bytearray()
+            self._buffer, self._spare, self._small = None, None, bytearray()
 
     def abort(self) -> None:
         """Drop what was sent; best effort (S3 lifecycle rules clear what this cannot)."""
-        self._buffer, self._small = None, bytearray()
+        try:
+            self._settle()  # a part still being sent reads from a buffer: let it finish first
+        except Exception:
+            logger.info("part of %s failed while its upload was aborted", self.key, exc_info=True)
+        self._buffer, self._spare, self._small = None, None, bytearray()
         upload_id, self._upload_id = self._upload_id, None
         if upload_id is None:
             return
