@@ -81,3 +81,31 @@ def test_queue_reflows_at_320_px(open_page, users, queue_with_cases):
     page.goto("/handlaggning/")
     expect(page.get_by_role("table").locator("tbody tr")).to_have_count(2)
     assert_no_horizontal_scroll(page, "staff queue")
+
+
+LIST_FITS = """() => {
+    const table = document.querySelector('main table');
+    const main = document.querySelector('main');
+    const badges = [...table.querySelectorAll('.badge')].filter(b => b.scrollWidth > b.clientWidth + 1);
+    return {table: table.getBoundingClientRect().right, main: main.getBoundingClientRect().right,
+            scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+            cutBadges: badges.map(b => b.textContent)};
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 1024, 1280, 1920])
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_applicant_list_fits_its_column_at_every_width(open_page, users, make_application, malmo, width, language):
+    """Issue 6: the list was wider than its column at every desktop width (the action column
+    behind a scroll, status badges cut off in English)."""
+    make_application(to=Status.AWAITING_SUPPLEMENT, title="Ett projekt med ett ganska långt namn om trygghet i centrum")
+    make_application(to=Status.DECISION_PROPOSED, title="Trygga Malmö", organisation=malmo)
+    page = open_page(user=users.signatory, viewport={"width": width, "height": 800})
+    if language == "en":
+        page.context.add_cookies([{"name": "django_language", "value": "en", "url": page.url or "http://127.0.0.1"}])
+    page.goto("/ansokningar/")
+    expect(page.locator("main table tbody tr")).to_have_count(2)
+    fits = page.evaluate(LIST_FITS)
+    assert fits["table"] <= fits["main"] + 1, f"the list is wider than its column at {width} px: {fits}"
+    assert fits["scroll"] <= fits["client"], f"the page scrolls sideways at {width} px: {fits}"
+    assert not fits["cutBadges"], fits
