@@ -119,21 +119,9 @@ def _edit_context(request, application, **overrides):
         "attachments": application.case.attachments.all(),
         "problems": submission_problems(application),
         "organisation_form": _organisation_form(request, application),
-        "may_submit": _may_submit(request.user, application),
     }
     context.update(overrides)
     return context
-
-
-def _may_submit(user, application) -> bool:
-    """Whether the door would let `user` sign and submit: asked of the flow's own action and
-    policy (workflows), the one place that says who may, so the page offers nothing else.
-    Imported here, not at the top: bidrag is below workflows (DESIGN.md §2); this page only
-    asks what the door would answer and never acts through it."""
-    from workflows import door, policy
-
-    _node, submit = door.find("start", "submit")
-    return submit is not None and policy.may_take(actor=user, application=application, action=submit)
 
 
 def _organisation_form(request, application, data=None):
