@@ -37,6 +37,7 @@ class Event(StrEnum):
     REQUEST_CHANGE = "request_change"
     APPROVE_CHANGE = "approve_change"
     REJECT_CHANGE = "reject_change"
+    SUBMIT_INTERIM_REPORT = "submit_interim_report"
     SUBMIT_REPORT = "submit_report"
     RETURN_REPORT = "return_report"
     APPROVE_REPORT = "approve_report"

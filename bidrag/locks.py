@@ -59,7 +59,7 @@ def lock_report(application: Application) -> Report | None:
     """The submitted report waiting for review, if any."""
     return (
         Report.objects.select_for_update(of=("self",))
-        .filter(application=application, status=Report.Status.SUBMITTED)
+        .filter(application=application, kind=Report.Kind.FINAL, status=Report.Status.SUBMITTED)
         .first()
     )
 

@@ -87,8 +87,15 @@ class Report(ConcurrentTransitionMixin, models.Model):
         APPROVED = "approved", _("Godkänd")
         RETURNED = "returned", _("Återsänd för komplettering")
 
+    class Kind(models.TextChoices):
+        FINAL = "final", _("Slutrapport")
+        INTERIM = "interim", _("Delrapport")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="reports")
+    # An interim report (delrapport) is received and read while the project runs; only the
+    # final report is reviewed, approved or returned, and ends the project.
+    kind = models.CharField(_("typ"), max_length=10, choices=Kind.choices, default=Kind.FINAL)
     status = FSMField(default=Status.SUBMITTED, choices=Status.choices, protected=True)
     summary = models.TextField(_("genomförande och resultat"))
     actual_costs = models.DecimalField(_("faktiska kostnader (kr)"), max_digits=12, decimal_places=2)
