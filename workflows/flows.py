@@ -194,6 +194,11 @@ class ApplicationFlow(flow.Flow):
                perform=lambda a, app, d: S.report_submit(
                    actor=a, application=app, summary=d.get("summary", ""),
                    actual_costs=forms.ReportForm.actual_costs(d), financial_report=d.get("financial_report"))),
+        Action(Event.SUBMIT_INTERIM_REPORT, _("Lämna delrapport"), by=(SIGNATORY,), form=forms.ReportForm,
+               style="secondary", creates="Report",
+               perform=lambda a, app, d: S.report_submit_interim(
+                   actor=a, application=app, summary=d.get("summary", ""),
+                   actual_costs=forms.ReportForm.actual_costs(d), financial_report=d.get("financial_report"))),
         Action(Event.REQUEST_CHANGE, _("Ändra budgeten"), by=(SIGNATORY,), form=forms.ChangeRequestForm,
                style="secondary", transitions=("request_change",), creates="ChangeRequest",
                perform=lambda a, app, d: S.change_request(

@@ -63,6 +63,7 @@ _TITLES = {
     Event.REQUEST_CHANGE: _("Ni ändrade budgeten"),
     Event.APPROVE_CHANGE: _("Brå godkände ändringen av budgeten"),
     Event.REJECT_CHANGE: _("Brå avslog ändringen av budgeten"),
+    Event.SUBMIT_INTERIM_REPORT: _("Ni lämnade en delrapport"),
     Event.SUBMIT_REPORT: _("Ni lämnade slutrapporten"),
     Event.RETURN_REPORT: _("Brå bad om komplettering av slutrapporten"),
     Event.APPROVE_REPORT: _("Brå godkände slutrapporten"),

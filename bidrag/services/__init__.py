@@ -44,6 +44,7 @@ from .followup import (
     report_approve,
     report_return,
     report_submit,
+    report_submit_interim,
 )
 
 # The services that change an application's state: refused outside the door.
@@ -73,6 +74,7 @@ STATE_CHANGING = (
     report_approve,
     report_return,
     report_submit,
+    report_submit_interim,
 )
 
 __all__ = [f.__name__ for f in STATE_CHANGING] + [

@@ -120,27 +120,29 @@ def disbursement_pay(*, actor: Actor, application, payment_reference: str) -> Di
     return disbursement
 
 
-def report_submit(
+def _report_create(
     *,
     actor: Actor,
     application,
+    kind: str,
     summary: str,
     actual_costs: Mapping[str, Decimal | None],
     financial_report: StoredUpload | None,
-) -> Report:
-    """The final report: results in words, the actual cost of every budget line against the
-    granted budget, and the signed ledger extract behind the figures.
+) -> tuple[Report, dict]:
+    """A report's content checked and recorded: results in words, the actual cost of every
+    budget line against the granted budget, and the signed ledger extract behind the figures.
+    Returns the report and the journal payload.
 
-    `actual_costs` maps each budget line's id (as text) to what it actually cost.
+    `actual_costs` maps each budget line's id (as text) to what it actually cost (so far).
     """
-    require_door()
+    name = _("Delrapporten") if kind == Report.Kind.INTERIM else _("Slutrapporten")
     if application.status != Status.IN_PROGRESS:
-        raise TransitionNotAllowed(_("Slutrapporten kan bara lämnas medan projektet pågår."))
+        raise TransitionNotAllowed(_("%(report)s kan bara lämnas medan projektet pågår.") % {"report": name})
     today = timezone.localdate()
     if application.start_date and today < application.start_date:
         raise ValidationFailed(
-            _("Projektet har inte börjat än (startdatum %(start)s). Slutrapporten lämnas när projektet har genomförts.")
-            % {"start": day(application.start_date)},
+            _("Projektet har inte börjat än (startdatum %(start)s). %(report)s lämnas när projektet är i gång.")
+            % {"start": day(application.start_date), "report": name},
             code=ErrorCode.INVALID,
         )
     errors: dict[str, list[str | Promise]] = {}
@@ -165,7 +167,7 @@ def report_submit(
         ]
     if errors or financial_report is None:
         raise ValidationFailed(
-            _("Slutrapporten är inte komplett. Rätta det som är markerat."), details={"fields": errors}
+            _("%(report)s är inte komplett. Rätta det som är markerat.") % {"report": name}, details={"fields": errors}
         )
     total = sum(costs.values(), Decimal("0"))
     granted = _granted_amount(application)
@@ -175,6 +177,7 @@ def report_submit(
     )
     report = Report.objects.create(
         application=application,
+        kind=kind,
         summary=summary.strip(),
         actual_costs=total,
         unused_amount=unused,
@@ -184,22 +187,58 @@ def report_submit(
     ReportLine.objects.bulk_create(
         [ReportLine(report=report, budget_line=line, actual_amount=amount) for line, amount in costs.items()]
     )
-    transition(
-        actor=actor,
-        application=application,
-        event=Event.SUBMIT_REPORT,
-        payload={
-            "report": report.pk,
-            "actual_costs": total,
-            "granted": granted,
-            "unused": unused,
-            "lines": {str(line.pk): amount for line, amount in costs.items()},
-            "financial_report_sha256": attachment.sha256,
-        },
+    payload = {
+        "report": report.pk,
+        "kind": kind,
+        "actual_costs": total,
+        "granted": granted,
+        "unused": unused,
+        "lines": {str(line.pk): amount for line, amount in costs.items()},
+        "financial_report_sha256": attachment.sha256,
+    }
+    return report, payload
+
+
+def report_submit(
+    *,
+    actor: Actor,
+    application,
+    summary: str,
+    actual_costs: Mapping[str, Decimal | None],
+    financial_report: StoredUpload | None,
+) -> Report:
+    """The final report: the project is done and its report goes to review."""
+    require_door()
+    report, payload = _report_create(
+        actor=actor, application=application, kind=Report.Kind.FINAL, summary=summary,
+        actual_costs=actual_costs, financial_report=financial_report,
     )
+    transition(actor=actor, application=application, event=Event.SUBMIT_REPORT, payload=payload)
     diarise(
         actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
-        description="Slutrapport med ekonomisk redovisning", attachment=attachment,
+        description="Slutrapport med ekonomisk redovisning", attachment=report.financial_report,
+    )
+    return report
+
+
+def report_submit_interim(
+    *,
+    actor: Actor,
+    application,
+    summary: str,
+    actual_costs: Mapping[str, Decimal | None],
+    financial_report: StoredUpload | None,
+) -> Report:
+    """An interim report (delrapport): results and costs so far; the project goes on."""
+    require_door()
+    report, payload = _report_create(
+        actor=actor, application=application, kind=Report.Kind.INTERIM, summary=summary,
+        actual_costs=actual_costs, financial_report=financial_report,
+    )
+    record(actor=actor, application=application, event=Event.SUBMIT_INTERIM_REPORT, payload=payload)
+    diarise(
+        actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+        description="Delrapport med ekonomisk redovisning", attachment=report.financial_report,
     )
     return report
 

@@ -142,3 +142,20 @@ def test_case_page_shows_the_reported_lines_the_unused_amount_and_the_ledger(mak
     for line in report.lines.select_related("budget_line"):
         assert line.budget_line.description in page
     assert "Outnyttjat belopp" in page and report.financial_report.original_name in page
+
+
+def test_an_interim_report_is_recorded_and_the_project_goes_on(make_application, cast):
+    application = _running(make_application)
+    perform(actor=cast.signatory, application=application, node="await_report", action="submit_interim_report",
+            data=report_data(application, summary="Halvvägs: rekryteringen klar."))
+    interim = Report.objects.get(application=application)
+    assert interim.kind == Report.Kind.INTERIM and interim.lines.count() == application.budget_lines.count()
+    assert Application.objects.get(pk=application.pk).status == Status.IN_PROGRESS
+    assert JournalEvent.objects.filter(case_id=application.case_id, action="submit_interim_report").exists()
+    # the final report after it is the one reviewed
+    perform(actor=cast.signatory, application=application, node="await_report", action="submit_report",
+            data=report_data(application))
+    assert Application.objects.get(pk=application.pk).status == Status.REPORT_REVIEW
+    perform(actor=cast.officer, application=application, node="review_report", action="approve_report", data={})
+    assert Report.objects.get(application=application, kind=Report.Kind.FINAL).status == Report.Status.APPROVED
+    assert Report.objects.get(application=application, kind=Report.Kind.INTERIM).status == Report.Status.SUBMITTED

@@ -82,6 +82,7 @@ DATA = {
     "pay_disbursement": {"payment_reference": "PAIN-1"},
     "submit_report": demo.final_report,  # per budget line, with a fresh ledger file each time
     "request_change": demo.change_request,
+    "submit_interim_report": demo.final_report,  # the same content, so far
     "approve_change": {"comment": ""},
     "reject_change": {"comment": "Inköpet ryms inte i projektets syfte"},
     "propose_repayment": {"amount": Decimal("1000"), "reasons": "Villkor brutna"},
