@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 from authlib.common.security import generate_token
@@ -173,7 +173,7 @@ def _get_json(url: str) -> dict:
 
 def metadata() -> dict:
     """The provider's discovery document, cached; its issuer must be exactly OIDC_ISSUER."""
-    issuer = settings.OIDC_ISSUER
+    issuer = str(settings.OIDC_ISSUER)
     key = f"{_CACHE_PREFIX}metadata:{issuer}"
     found = cache.get(key)
     if found is None:
@@ -191,7 +191,7 @@ def provider_keys(*, refresh: bool = False) -> KeySet:
     if found is None:
         found = _get_json(url)
         cache.set(key, found, settings.OIDC_METADATA_CACHE_SECONDS)
-    return KeySet.import_key_set(found)
+    return KeySet.import_key_set(cast(Any, found))
 
 
 # -- the flow -------------------------------------------------------------------------

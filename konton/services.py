@@ -6,8 +6,9 @@ import uuid
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+
+from arenden.actors import Actor
 
 from .models import EIdentity, LoginMethod, LoginRecord
 from .oidc import LoginError, OIDCLoginError, personnummer_claim
@@ -20,7 +21,7 @@ def _auth_time(claims: dict) -> datetime | None:
 
 
 @transaction.atomic
-def eidentity_login(*, claims: dict, ip_address: str | None, user_agent: str = "") -> AbstractBaseUser:
+def eidentity_login(*, claims: dict, ip_address: str | None, user_agent: str = "") -> Actor:
     """The user an e-ID login proves, created at their first login; the login recorded.
 
     The person is found by personnummer only. A first login creates a user without a
@@ -64,7 +65,7 @@ def eidentity_login(*, claims: dict, ip_address: str | None, user_agent: str = "
 
 def login_record_create(
     *,
-    user: AbstractBaseUser,
+    user: Actor,
     method: LoginMethod,
     ip_address: str | None,
     user_agent: str = "",
