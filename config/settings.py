@@ -188,6 +188,9 @@ else:
 
 # Uploads
 ATTACHMENT_MAX_BYTES = int(env("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Views decorated with arenden.uploads.streamed_uploads send each file to S3 as it arrives,
+# holding one part of this size in memory (S3's smallest part, 5 MiB, is the least).
+ATTACHMENT_UPLOAD_PART_BYTES = int(env("ATTACHMENT_UPLOAD_PART_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -195,9 +198,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EMAIL_BACKEND_PATH = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
-# Views decorated with arenden.uploads.streamed_uploads send each file to S3 as it arrives,
-# holding one part of this size in memory (S3's smallest part, 5 MiB, is the least).
-ATTACHMENT_UPLOAD_PART_BYTES = int(env("ATTACHMENT_UPLOAD_PART_BYTES", str(5 * 1024 * 1024)))
 )
 _mailer_options = {}
 if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
