@@ -36,7 +36,9 @@ node-packages:
 
 # Lint (ruff, configured in pyproject.toml) and types (mypy with django-stubs) on every
 # services and selectors module; `make test` fails on any finding.
-TYPED := arenden/services.py arenden/storage.py bidrag/services bidrag/selectors.py workflows/selectors.py notifications/services.py
+TYPED := arenden/services.py arenden/storage.py arenden/uploads.py arenden/formatting.py bidrag/services bidrag/selectors.py \
+	bidrag/submitted.py bidrag/applicant_list.py workflows/selectors.py workflows/timeline.py notifications/services.py \
+	konton/oidc.py konton/services.py konton/staff.py konton/throttle.py konton/views.py
 lint: install
 	.venv/bin/ruff check .
 	DJANGO_DEBUG=1 .venv/bin/mypy $(TYPED)

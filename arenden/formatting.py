@@ -28,7 +28,7 @@ def _english(language: str | None = None) -> bool:
 
 
 def _group(digits: str, separator: str) -> str:
-    parts = []
+    parts: list[str] = []
     while len(digits) > 3:
         parts.insert(0, digits[-3:])
         digits = digits[:-3]

@@ -27,8 +27,11 @@ class ListFilter(forms.Form):
 
     def __init__(self, *args, organisations, calls, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [("", _("Alla"))] + [(str(o.pk), o.name) for o in organisations]
-        self.fields["call"].choices = [("", _("Alla"))] + [(str(c.pk), c.title) for c in calls]
+        organisation_field = self.fields["organisation"]
+        call_field = self.fields["call"]
+        assert isinstance(organisation_field, forms.ChoiceField) and isinstance(call_field, forms.ChoiceField)
+        organisation_field.choices = [("", _("Alla"))] + [(str(o.pk), o.name) for o in organisations]
+        call_field.choices = [("", _("Alla"))] + [(str(c.pk), c.title) for c in calls]
 
 
 def _page_number(request) -> int:

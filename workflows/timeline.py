@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arenden.formatting import day, moment, money
@@ -33,8 +34,8 @@ class Happened:
 
 @dataclass(frozen=True)
 class Next:
-    title: str
-    text: str
+    title: str | Promise
+    text: str | Promise
     due: str = ""  # "21 februari 2027" or "" when nothing is due from anyone by a date
     yours: bool = False  # the applicant has to act
 
