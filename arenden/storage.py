@@ -247,7 +247,7 @@ class UploadInspector:
         except UnicodeDecodeError:
             raise _rejected(
                 _("%(type)s ska vara sparad som UTF-8, och den här är det inte. Spara den som UTF-8 "
-                  "(i Excel: \u201dCSV UTF-8\u201d) och ladda upp den igen.")
+                  "(i Excel: ”CSV UTF-8”) och ladda upp den igen.")
                 % {"type": capfirst(_TYPE_NAMES[self.extension])}
             ) from None
 
@@ -272,7 +272,7 @@ class UploadInspector:
             if head[30:38] != b"mimetype" or head[38 : 38 + len(mimetype)] != mimetype:
                 raise _rejected(
                     _("Filen är ett zip-arkiv men inte %(type)s: en %(ext)s-fil börjar med posten "
-                      "\u201dmimetype\u201d och sin typ.")
+                      "”mimetype” och sin typ.")
                     % {"type": _TYPE_NAMES[self.extension], "ext": self.extension}
                 )
 
