@@ -2,10 +2,12 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from arenden.journal import journal_verify
-from bidrag.models import Application, Organisation
+from bidrag.models import Application, Call, Organisation
 from bidrag.models.application import Status
+from bidrag.selectors import granted_projects
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +21,12 @@ def test_seed_demo_loads_every_state_once_and_twice_is_harmless(capsys):
     organisations, applications, states = first
     assert organisations == 290 + 3
     assert set(states) == set(Status.values)
+    # the start page has something in each of its parts: open, upcoming and closed calls
+    now = timezone.now()
+    assert Call.objects.filter(opens_at__gt=now).exists()
+    closed = Call.objects.filter(closes_at__lt=now)
+    assert closed.exists()
+    assert granted_projects(call_ids=closed.values_list("pk", flat=True))
     assert journal_verify() == []
     out = capsys.readouterr().out
     assert "bidrag-demo-2026" in out and "beslutsfattare" in out

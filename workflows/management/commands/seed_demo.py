@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from bidrag.models import Application, Organisation
+from bidrag.models import Application, Call, CallTrack, Organisation
 from bidrag.models.application import Status
 from konton.demo import DEMO_TOTP_KEY, demo_totp_ensure
 from workflows import demo
@@ -37,6 +40,9 @@ class Command(BaseCommand):
                 )
                 demo.drive(application=application, to=state, cast=cast)
             self.stdout.write(f"Created {len(STATES)} demo applications, one in each state.")
+            others = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[len(STATES):])
+            _earlier_and_upcoming_calls(call, cast, others)
+            self.stdout.write("Created a closed earlier round with granted projects, and an upcoming call.")
         else:
             self.stdout.write("Demo applications already exist; left as they are.")
         self.stdout.write("")
@@ -53,3 +59,34 @@ class Command(BaseCommand):
             f"Staff give a two-step code after the password: add the key {DEMO_TOTP_KEY} to an authenticator "
             "app (time-based, 6 digits), or run `manage.py demo_otp_code` for the current code."
         )
+
+
+def _earlier_and_upcoming_calls(current: Call, cast, organisations) -> None:
+    """The start page shows closed calls with their granted projects and upcoming calls too:
+    last year's round of the same scheme, three projects granted in it, and next year's."""
+    year = timezone.localdate().year
+    earlier = Call.objects.create(
+        scheme=current.scheme, title=f"{current.scheme.name} {year - 1}", budget=current.budget,
+        opens_at=timezone.now() - timedelta(days=1), closes_at=timezone.now() + timedelta(days=1),
+        one_application_per_organisation=current.one_application_per_organisation, guidance=current.guidance,
+    )
+    for track in current.tracks.all():
+        CallTrack.objects.create(call=earlier, name=track.name, ceiling=track.ceiling,
+                                 description=track.description, position=track.position)
+    for organisation, state in zip(organisations, [Status.CLOSED, Status.CLOSED, Status.IN_PROGRESS], strict=False):
+        application = demo.new_application(
+            cast=cast, organisation=organisation, call=earlier, title=f"Trygga platser i {organisation.name}"
+        )
+        demo.drive(application=application, to=state, cast=cast)
+    # Then the round is over: it opened and closed a year ago.
+    Call.objects.filter(pk=earlier.pk).update(
+        opens_at=current.opens_at - timedelta(days=365), closes_at=current.closes_at - timedelta(days=365)
+    )
+    upcoming = Call.objects.create(
+        scheme=current.scheme, title=f"{current.scheme.name} {year + 1}", budget=current.budget,
+        opens_at=current.closes_at + timedelta(days=200), closes_at=current.closes_at + timedelta(days=290),
+        one_application_per_organisation=current.one_application_per_organisation,
+    )
+    for track in current.tracks.all():
+        CallTrack.objects.create(call=upcoming, name=track.name, ceiling=track.ceiling,
+                                 description=track.description, position=track.position)
