@@ -18,7 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from bidrag import services
-from bidrag.models import Application, Call, CallTrack, GrantScheme, Membership, Organisation, Proposal
+from bidrag.models import (
+    Application,
+    Call,
+    CallTrack,
+    GrantScheme,
+    MandateDecision,
+    Membership,
+    Organisation,
+    Proposal,
+)
 from bidrag.models.application import Status
 from bidrag.roles import Role, roles_ensure
 
@@ -250,8 +259,28 @@ def complete_draft(*, application: Application, actor, amount: Decimal = Decimal
     return application
 
 
+def signatory_mandate_ensure(*, organisation: Organisation, user, registrar) -> Membership:
+    """`user` as firmatecknare of `organisation` with a mandate confirmed by the demo registrar,
+    recorded as Brå's registrar records one (MandateDecision); the demo has no proof document."""
+    now = timezone.now()
+    with transaction.atomic():
+        membership, _created = Membership.objects.get_or_create(organisation=organisation, user=user)
+        if membership.may_sign:
+            return membership
+        membership.role = Membership.Role.SIGNATORY
+        membership.mandate_state = Membership.Mandate.CONFIRMED
+        membership.mandate_confirmed_by = registrar
+        membership.mandate_confirmed_at = now
+        membership.save(update_fields=["role", "mandate_state", "mandate_confirmed_by", "mandate_confirmed_at"])
+        MandateDecision.objects.create(
+            organisation=organisation, user=user, outcome=MandateDecision.Outcome.CONFIRMED, decided_by=registrar,
+            decided_at=now, reasons="Demodata: behörigheten bekräftad utan dokument.",
+        )
+    return membership
+
+
 def new_application(*, cast: Cast, organisation: Organisation, call: Call, title: str, complete: bool = True) -> Application:
-    Membership.objects.get_or_create(organisation=organisation, user=cast.signatory, defaults={"role": Membership.Role.SIGNATORY})
+    signatory_mandate_ensure(organisation=organisation, user=cast.signatory, registrar=cast.registrar)
     Membership.objects.get_or_create(organisation=organisation, user=cast.applicant, defaults={"role": Membership.Role.APPLICANT})
     application = services.application_create(actor=cast.applicant, organisation=organisation, call=call, title=title)
     if complete:

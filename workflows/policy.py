@@ -15,6 +15,7 @@ The rules, in the order they are applied:
 FSM permission arguments are advisory in every FSM library; these rules are not.
 """
 
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils.translation import gettext_lazy as _
 
 from arenden.errors import ErrorCode, NotAllowed
@@ -38,11 +39,18 @@ def is_barred(actor, application: Application) -> bool:
 
 
 def _membership(actor, application: Application) -> str | None:
-    return (
+    """The role the actor holds in the applicant organisation as the policy counts it: a
+    firmatecknare/ombud counts as one only with a mandate Brå's registrar has confirmed
+    (Membership.SIGNING); until then, as a sökande. An e-ID proves the person, never the mandate."""
+    row = (
         Membership.objects.filter(organisation_id=application.organisation_id, user=actor)
-        .values_list("role", flat=True)
+        .annotate(signing=ExpressionWrapper(Membership.SIGNING, output_field=BooleanField()))
+        .values_list("signing", flat=True)
         .first()
     )
+    if row is None:
+        return None
+    return Membership.Role.SIGNATORY if row else Membership.Role.APPLICANT
 
 
 def _refuse(message, code: ErrorCode = ErrorCode.PERMISSION_DENIED):

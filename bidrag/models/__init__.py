@@ -1,4 +1,5 @@
 from .application import Application, BudgetLine, Proposal
+from .mandates import Invitation, JoinRequest, MandateDecision
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
 from .outcomes import ChangeRequest, Decision, Disbursement, Repayment, Report, ReportLine
 from .submitted import SubmittedVersion
@@ -12,6 +13,9 @@ __all__ = [
     "Decision",
     "Disbursement",
     "GrantScheme",
+    "Invitation",
+    "JoinRequest",
+    "MandateDecision",
     "Membership",
     "Organisation",
     "Proposal",

@@ -14,7 +14,9 @@ class Organisation(models.Model):
     orgnr = models.CharField(_("organisationsnummer"), max_length=10, unique=True, help_text=_("Tio siffror."))
     kommunkod = models.CharField(_("kommunkod"), max_length=4, blank=True)
     email = models.EmailField(_("e-post för beslut och besked"), blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", through_fields=("organisation", "user"), related_name="organisations"
+    )
 
     class Meta:
         verbose_name = _("organisation")
@@ -37,21 +39,73 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
+    """A person's place in an organisation, and what the policy lets them do there.
+
+    `role` is the role the organisation gave: sökande (may edit the organisation's drafts) or
+    firmatecknare/ombud (may also sign and submit, withdraw, report, request changes). A
+    firmatecknare's signing rights count only once their mandate is proven by a document
+    (a delegation extract, board minutes) and confirmed by Brå's registrar: until then the
+    policy (workflows/policy.py) treats them as a sökande. An e-ID proves the person, never
+    the mandate. Each confirmation or rejection is also written to the append-only
+    MandateDecision.
+    """
+
     class Role(models.TextChoices):
         APPLICANT = "applicant", _("Sökande")
-        SIGNATORY = "signatory", _("Firmatecknare")
+        SIGNATORY = "signatory", _("Firmatecknare eller ombud")
 
+    class Mandate(models.TextChoices):
+        MISSING = "none", _("Saknas")
+        REQUESTED = "requested", _("Väntar på Brå")
+        CONFIRMED = "confirmed", _("Bekräftad")
+        REJECTED = "rejected", _("Avslagen")
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("roll"), max_length=20, choices=Role.choices, default=Role.APPLICANT)
+    created_at = models.DateTimeField(_("medlem sedan"), default=timezone.now)
+    mandate_state = models.CharField(
+        _("behörighet att teckna"), max_length=20, choices=Mandate.choices, default=Mandate.MISSING
+    )
+    mandate_document = models.ForeignKey(
+        "arenden.Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("bevis om behörighet"),
+    )
+    mandate_requested_at = models.DateTimeField(_("behörighet begärd"), null=True, blank=True)
+    mandate_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("behörighet bekräftad av"),
+    )
+    mandate_confirmed_at = models.DateTimeField(_("behörighet bekräftad"), null=True, blank=True)
+
+    # The one definition of "may sign for the organisation" (the policy and every list use it).
+    SIGNING = models.Q(role=Role.SIGNATORY, mandate_state=Mandate.CONFIRMED)
 
     class Meta:
         verbose_name = _("medlemskap")
         verbose_name_plural = _("medlemskap")
-        constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="membership_unique"),
+            # Only a firmatecknare has a mandate to prove; a confirmed one names who confirmed it, and when.
+            models.CheckConstraint(
+                condition=models.Q(mandate_state="none") | models.Q(role="signatory"),
+                name="membership_mandate_only_for_signatory",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(mandate_state="confirmed")
+                | models.Q(mandate_confirmed_by__isnull=False, mandate_confirmed_at__isnull=False),
+                name="membership_confirmed_mandate_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["mandate_state", "mandate_requested_at"], name="membership_mandate_queue")]
 
     def __str__(self):
         return f"{self.user} – {self.organisation} ({self.get_role_display()})"
+
+    @property
+    def may_sign(self) -> bool:
+        return self.role == self.Role.SIGNATORY and self.mandate_state == self.Mandate.CONFIRMED
 
 
 class GrantScheme(models.Model):

@@ -46,7 +46,7 @@ from django.urls import reverse
 
 from arenden.models import Attachment, DiarieSerial
 from bidrag import services
-from bidrag.models import Application, Membership, Organisation
+from bidrag.models import Application, Organisation
 from bidrag.models.application import Status
 from bidrag.roles import Role
 from tests.harness.server import WebServer
@@ -106,13 +106,14 @@ class Outcome:
 
 
 def _signatories_with_drafts(organisations: list[Organisation], call, tag: str) -> list[Signatory]:
-    """A signatory user (Membership role signatory, usable password) and a complete draft each.
+    """A signatory user (a mandate confirmed by the registrar, usable password) and a complete draft each.
 
     Complete except for what the deadline-day user still does: the 5 MiB upload. Written
     through the real services and committed, so the server process sees them.
     """
     User = get_user_model()
     applicants = Group.objects.get(name=Role.APPLICANT.value)
+    registrar = demo.cast_ensure(password=None).registrar  # confirms each signatory's mandate
     result = []
     for organisation in organisations:
         user = User.objects.create_user(
@@ -123,7 +124,7 @@ def _signatories_with_drafts(organisations: list[Organisation], call, tag: str) 
             email=f"firmatecknare@{organisation.kommunkod}.kommun.example.se",
         )
         user.groups.add(applicants)
-        Membership.objects.create(organisation=organisation, user=user, role=Membership.Role.SIGNATORY)
+        demo.signatory_mandate_ensure(organisation=organisation, user=user, registrar=registrar)
         application = services.application_create(
             actor=user, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}"
         )

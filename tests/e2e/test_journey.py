@@ -6,12 +6,13 @@ import re
 
 from playwright.sync_api import expect
 
-from bidrag.models import Application, Membership
+from bidrag.models import Application
 from bidrag.models.application import Status
+from workflows import demo
 
 
 def test_signatory_submits_and_registrar_registers(open_page, users, stockholm, call, tmp_path):
-    Membership.objects.create(organisation=stockholm, user=users.signatory, role=Membership.Role.SIGNATORY)
+    demo.signatory_mandate_ensure(organisation=stockholm, user=users.signatory, registrar=users.registrar)
     title = "Trygga torg i Stockholm"
 
     # The signatory creates a draft.

@@ -46,7 +46,7 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     from bidrag.models import Membership
 
     Membership.objects.create(organisation=stockholm, user=cast.applicant, role=Membership.Role.APPLICANT)
-    Membership.objects.create(organisation=stockholm, user=cast.signatory, role=Membership.Role.SIGNATORY)
+    demo.signatory_mandate_ensure(organisation=stockholm, user=cast.signatory, registrar=cast.registrar)
     applicant, signatory = as_user(cast.applicant), as_user(cast.signatory)
 
     # The applicant creates and fills in a draft.
