@@ -18,9 +18,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import Application
+from .steps import DECLARATIONS
 from .models.submitted import SubmittedVersion
 
-FORMAT = 1  # bump when the shape of the content changes; old versions keep their own
+FORMAT = 2  # bump when the shape of the content changes; old versions keep their own
+# 2: the steps' answers (track, goals, target group, method, evaluator, other state grants'
+#    answer and amount, the declarations) and each budget line's year
 
 
 def _canonical(value) -> str:
@@ -51,13 +54,18 @@ def frozen_content(application: Application, *, submitted_at, submitted_by) -> d
             "id": str(application.pk),
             "title": application.title,
             **{name: getattr(application, name) for name in (
-                "purpose", "need", "plan", "partners", "other_state_grants", "evaluation")},
+                "purpose", "need", "goals", "target_group", "method", "plan", "partners", "evaluator",
+                "evaluator_has_phd", "other_state_grants_any", "other_state_grants", "evaluation")},
+            "track": application.track.name if application.track_id else None,
+            "other_state_grants_amount": (str(application.other_state_grants_amount)
+                                          if application.other_state_grants_amount is not None else None),
+            "declarations": {name: getattr(application, name) for name in DECLARATIONS},
             "start_date": application.start_date.isoformat() if application.start_date else None,
             "end_date": application.end_date.isoformat() if application.end_date else None,
         },
         "budget": [
             {"category": line.category, "category_label": str(line.get_category_display()),
-             "description": line.description, "amount": str(line.amount)}
+             "description": line.description, "amount": str(line.amount), "year": line.year}
             for line in lines
         ],
         "total": str(sum((line.amount for line in lines), Decimal("0"))),

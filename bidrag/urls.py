@@ -1,13 +1,20 @@
 from django.urls import path
 
-from . import applicant_list, submitted_views, views
+from . import applicant_list, draft_views, submitted_views, views
 
 app_name = "bidrag"
 
 urlpatterns = [
     path("ansokningar/", applicant_list.application_list, name="application_list"),
     path("ansokningar/ny/", views.application_create, name="application_create"),
-    path("ansokningar/<uuid:application_id>/redigera/", views.application_edit, name="application_edit"),
+    # The old single page: leads to the first step not yet done (other pages link to it).
+    path("ansokningar/<uuid:application_id>/redigera/", draft_views.application_edit, name="application_edit"),
+    path("ansokningar/<uuid:application_id>/steg/<slug:slug>/", draft_views.application_step, name="application_step"),
+    path(
+        "ansokningar/<uuid:application_id>/steg/<slug:slug>/spara/",
+        draft_views.application_autosave,
+        name="application_autosave",
+    ),
     path(
         "ansokningar/<uuid:application_id>/organisation/",
         views.application_change_organisation,

@@ -19,10 +19,10 @@ from arenden.http import report_error
 from arenden.uploads import streamed_uploads
 
 from . import selectors, services
-from .forms import ApplicationCreateForm, AttachmentForm, BudgetLineForm, DraftForm, OrganisationChangeForm
+from .draft_views import _organisation_form, render_step, step_url, summary_slug
+from .forms import ApplicationCreateForm, AttachmentForm, BudgetLineForm
 from .models.application import Status
 from .roles import is_staff_reader
-from .services.applications import submission_problems
 
 
 @login_required
@@ -92,11 +92,12 @@ def application_create(request):
                     organisation=form.cleaned_data["organisation"],
                     call=form.cleaned_data["call"],
                     title=form.cleaned_data["title"],
+                    track=form.cleaned_data["track"],
                 )
             except ServiceError as error:
                 status = _error_at_field(request, form, error)
             else:
-                messages.success(request, _("Utkastet är skapat. Fyll i ansökan och spara."))
+                messages.success(request, _("Utkastet är skapat. Fyll i ansökan steg för steg; allt sparas som utkast."))
                 return redirect("bidrag:application_edit", application_id=application.pk)
         else:
             status = 400
@@ -106,51 +107,6 @@ def application_create(request):
 def _refused(request, application, status: int):
     """The draft is no longer a draft (or was removed meanwhile): nothing was changed."""
     return render(request, "bidrag/draft_refused.html", {"application": application}, status=status)
-
-
-def _edit_context(request, application, **overrides):
-    context = {
-        "application": application,
-        "form": DraftForm(instance=application),
-        "budget_form": _kept_form(request, application, name="budget_line", form_class=BudgetLineForm) or BudgetLineForm(),
-        "attachment_form": _kept_form(request, application, name="attachment", form_class=AttachmentForm)
-        or AttachmentForm(),
-        "budget_lines": application.budget_lines.all(),
-        "attachments": application.case.attachments.all(),
-        "problems": submission_problems(application),
-        "organisation_form": _organisation_form(request, application),
-    }
-    context.update(overrides)
-    return context
-
-
-def _organisation_form(request, application, data=None):
-    """Offered only to someone who represents another organisation the draft could move to."""
-    organisations = selectors.organisations_for(actor=request.user).order_by("name")
-    if data is None and organisations.count() < 2:
-        return None
-    return OrganisationChangeForm(data, organisations=organisations, initial={"organisation": application.organisation_id})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def application_edit(request, application_id):
-    application = selectors.application_for_member(actor=request.user, application_id=application_id)
-    if application.status != Status.DRAFT:
-        messages.info(request, _("Ansökan är inskickad och kan inte längre ändras."))
-        return redirect("workflows:application_detail", application_id=application.pk)
-    if request.method == "GET":
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application))
-    form = DraftForm(request.POST, instance=selectors.application_for_member(actor=request.user, application_id=application_id))
-    if not form.is_valid():
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application, form=form), status=400)
-    try:
-        services.application_update(actor=request.user, application=application, data=form.cleaned_data)
-    except ServiceError as error:
-        status = report_error(request, error)
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application, form=form), status=status)
-    messages.success(request, _("Utkastet är sparat."))
-    return redirect("bidrag:application_edit", application_id=application.pk)
 
 
 @login_required
@@ -177,9 +133,7 @@ def application_change_organisation(request, application_id):
     if status == 409:
         return _refused(request, application, status)
     application = selectors.application_for_member(actor=request.user, application_id=application_id)
-    return render(
-        request, "bidrag/application_edit.html", _edit_context(request, application, organisation_form=form), status=status
-    )
+    return render_step(request, application, summary_slug(application), organisation_form=form, status=status)
 
 
 @login_required
@@ -195,9 +149,9 @@ def application_request_signature(request, application_id):
         if status == 409:
             return _refused(request, application, status)
         application = selectors.application_for_member(actor=request.user, application_id=application_id)
-        return render(request, "bidrag/application_edit.html", _edit_context(request, application), status=status)
+        return render_step(request, application, summary_slug(application), status=status)
     messages.success(request, _("Firmatecknaren har fått ett meddelande om att ansökan väntar på underskrift."))
-    return HttpResponseRedirect(reverse("bidrag:application_edit", args=[application.pk]) + "#skicka-in")
+    return HttpResponseRedirect(step_url(application, summary_slug(application), "skicka-in"))
 
 
 # -- Post/Redirect/Get for the draft's small forms ------------------------------------------
@@ -207,8 +161,11 @@ _KEPT_FORM = "bidrag.kept_form"
 
 
 def _edit_url(application, anchor: str = "") -> str:
-    url = reverse("bidrag:application_edit", args=[application.pk])
-    return f"{url}#{anchor}" if anchor else url
+    """Back to the step the small form belongs to: the budget's lines, the attachments."""
+    slug = {"budget": "budget", "bilagor": "bilagor"}.get(anchor)
+    if slug is None:
+        return reverse("bidrag:application_edit", args=[application.pk])
+    return step_url(application, slug, anchor)
 
 
 def _back_with_errors(request, application, *, name: str, form, error: ServiceError | None = None, field=None,
@@ -240,7 +197,7 @@ def budget_line_add(request, application_id):
     application = selectors.application_for_member(actor=request.user, application_id=application_id)
     if request.method == "GET":
         return HttpResponseRedirect(_edit_url(application, "budget"))
-    form = BudgetLineForm(request.POST)
+    form = BudgetLineForm(request.POST, **_line_form_kwargs(application))
     back = _edit_url(application, "budget")
     if not form.is_valid():
         return _back_with_errors(request, application, name="budget_line", form=form, url=back)
@@ -253,6 +210,15 @@ def budget_line_add(request, application_id):
         return _back_with_errors(request, application, name="budget_line", form=form, error=error, url=back)
     messages.success(request, _("Budgetraden är tillagd."))
     return HttpResponseRedirect(back)
+
+
+def _line_form_kwargs(application) -> dict:
+    """The project's years (a line says which, when there are several) and the excluded categories."""
+    start, end = application.start_date, application.end_date
+    years = list(range(start.year, end.year + 1)) if start and end and end >= start else []
+    excluded = {e["category"]: e.get("reason", "") for e in application.call.scheme.excluded_categories or []
+                if isinstance(e, dict) and "category" in e}
+    return {"years": years, "excluded": excluded}
 
 
 def _tidy(request, application, call, *, done: str, anchor: str):
@@ -298,9 +264,10 @@ def budget_line_edit(request, application_id, line_id):
     here = reverse("bidrag:budget_line_edit", args=[application.pk, line.pk])
     name = f"budget_line:{line.pk}"
     if request.method == "GET":
-        form = _kept_form(request, application, name=name, form_class=BudgetLineForm) or BudgetLineForm(instance=line)
+        form = _kept_form(request, application, name=name, form_class=BudgetLineForm, **_line_form_kwargs(application)) \
+            or BudgetLineForm(instance=line, **_line_form_kwargs(application))
         return render(request, "bidrag/budget_line_edit.html", {"application": application, "line": line, "form": form})
-    form = BudgetLineForm(request.POST, instance=line)
+    form = BudgetLineForm(request.POST, instance=line, **_line_form_kwargs(application))
     if not form.is_valid():
         return _back_with_errors(request, application, name=name, form=form, url=here)
     try:

@@ -80,6 +80,12 @@ SCHEMES = [
         "ceiling": Decimal("750000"),
         "max_duration_months": 24,
         "required_attachments": ["utvarderare"],
+        "excluded_categories": [
+            {"category": "running", "reason": "Stödet får inte användas till löpande kostnader."},
+            {"category": "capital", "reason": "Stödet får inte användas till kapitalinvesteringar."},
+            {"category": "purchase", "reason": "Stödet får inte användas till större inköp."},
+            {"category": "travel_abroad", "reason": "Stödet får inte användas till resor utomlands."},
+        ],
         "assessment_criteria": [],
         "guidance": "Organisationer som bedriver brottsförebyggande arbete kan söka stöd för att utvärdera och följa "
         "upp sitt arbete, tillsammans med den forskare eller det lärosäte som ska utvärdera. Enskilda personer kan "
@@ -120,7 +126,8 @@ CALLS = [
             {"name": "Utvärderare utan doktorsexamen", "ceiling": Decimal("400000"),
              "description": "Utvärderingen görs av en forskare eller utvärderare som inte har doktorsexamen."},
             {"name": "Disputerad utvärderare eller doktorand under handledning", "ceiling": Decimal("750000"),
-             "description": "Utvärderaren har doktorsexamen, eller är doktorand och utvärderar under handledning."},
+             "description": "Utvärderaren har doktorsexamen, eller är doktorand och utvärderar under handledning.",
+             "requires_evaluator_phd": True, "required_attachments": ["utvarderare"]},
         ],
     },
 ]
@@ -209,7 +216,9 @@ def reference_data_ensure() -> dict:
         for position, track in enumerate(spec["tracks"]):
             CallTrack.objects.update_or_create(call=call, name=track["name"],
                                                defaults={"ceiling": track["ceiling"], "description": track["description"],
-                                                         "position": position})
+                                                         "position": position,
+                                                         "requires_evaluator_phd": track.get("requires_evaluator_phd", False),
+                                                         "required_attachments": track.get("required_attachments", [])})
         calls[spec["scheme"]] = call
     with transaction.atomic():
         existing = set(Organisation.objects.values_list("orgnr", flat=True))
@@ -232,20 +241,38 @@ def pdf(name: str) -> SimpleUploadedFile:
 
 
 def complete_draft(*, application: Application, actor, amount: Decimal = Decimal("300000")) -> Application:
+    """Every step of the draft filled in as the pages would: the texts, the answer on other
+    state grants, the scheme's declarations, a track (the first, if none was chosen), a
+    budget within the project's year and the attachments the scheme and track require."""
+    from bidrag.steps import facts_for, steps_for
+
     today = timezone.localdate()
+    scheme = application.call.scheme
+    declarations = {name: True for step in steps_for(scheme) for name in step.declarations}
+    track = application.track or application.call.tracks.order_by("position").first()
+    # under way this month, so that a demo project can report (not before its start); the
+    # end inside the same calendar year keeps the budget to one bidragsår
+    start = today.replace(day=1)
     services.application_update(
         actor=actor,
         application=application,
         data={
+            "track": track,
             "purpose": "Anställa en samordnare för trygghetsvandringar och föräldranätverk.",
             "need": "Lägesbilden visar ökad otrygghet och skadegörelse i centrum kvällstid.",
+            "goals": "Minskad otrygghet i centrum kvällstid, mätt med trygghetsmätningen.",
+            "target_group": "Unga 13–18 år och föräldrar i centrum.",
+            "method": "Trygghetsvandringar varje vecka och ett föräldranätverk med stöd av fritidsgårdarna.",
             "plan": "Jan–mar rekrytering, apr–nov genomförande, dec uppföljning.",
             "partners": "Polisen, fastighetsägare, fritidsgårdar",
-            "other_state_grants": "Inga",
+            "evaluator": "Docent Eva Exempel, Malmö universitet",
+            "evaluator_has_phd": bool(track and track.requires_evaluator_phd),
+            "other_state_grants_any": False,
+            "other_state_grants": "",
             "evaluation": "Trygghetsmätning före och efter samt extern uppföljning.",
-            # under way this month, so that a demo project can report (not before its start)
-            "start_date": today.replace(day=1),
-            "end_date": today.replace(day=1) + timedelta(days=330),
+            "start_date": start,
+            "end_date": max(start, min(start + timedelta(days=330), start.replace(month=12, day=31))),
+            **declarations,
         },
     )
     material = Decimal("25000") if amount >= Decimal("50000") else Decimal("0")
@@ -254,7 +281,8 @@ def complete_draft(*, application: Application, actor, amount: Decimal = Decimal
     if material:
         services.budget_line_add(actor=actor, application=application, category="material",
                                  description="Trycksaker och material", amount=material)
-    for kind in application.call.scheme.required_attachments:
+    application = Application.objects.select_related("call__scheme", "case", "organisation").get(pk=application.pk)
+    for kind in facts_for(application).required_attachments():
         services.attachment_add(actor=actor, application=application, uploaded_file=pdf(f"{kind}.pdf"), kind=kind)
     return application
 
@@ -282,7 +310,9 @@ def signatory_mandate_ensure(*, organisation: Organisation, user, registrar) -> 
 def new_application(*, cast: Cast, organisation: Organisation, call: Call, title: str, complete: bool = True) -> Application:
     signatory_mandate_ensure(organisation=organisation, user=cast.signatory, registrar=cast.registrar)
     Membership.objects.get_or_create(organisation=organisation, user=cast.applicant, defaults={"role": Membership.Role.APPLICANT})
-    application = services.application_create(actor=cast.applicant, organisation=organisation, call=call, title=title)
+    track = call.tracks.order_by("position").first()
+    application = services.application_create(actor=cast.applicant, organisation=organisation, call=call, title=title,
+                                              track=track)
     if complete:
         complete_draft(application=application, actor=cast.applicant)
     return application

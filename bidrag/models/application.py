@@ -63,15 +63,40 @@ class Application(ConcurrentTransitionMixin, models.Model):
     organisation = models.ForeignKey("bidrag.Organisation", on_delete=models.PROTECT, related_name="applications")
     status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
 
+    # What the applicant writes, step by step (bidrag/steps.py says which step asks for what,
+    # per scheme, and what each step needs before it counts as done).
     title = models.CharField(_("projektets namn"), max_length=200)
+    # The call's track (inriktning) when the call has tracks: its ceiling is the application's.
+    track = models.ForeignKey(
+        "bidrag.CallTrack", on_delete=models.PROTECT, null=True, blank=True, related_name="applications",
+        verbose_name=_("inriktning"),
+    )
     purpose = models.TextField(_("syfte och användning av medlen"), blank=True)
     need = models.TextField(_("behov utifrån brottsproblemen"), blank=True)
+    goals = models.TextField(_("mål"), blank=True)
+    target_group = models.TextField(_("målgrupp"), blank=True)
+    method = models.TextField(_("metod och åtgärder"), blank=True)
     plan = models.TextField(_("plan med tidsram"), blank=True)
     partners = models.TextField(_("samverkansparter"), blank=True)
+    # Scheme B: who evaluates, and (a track may require it) their PhD or supervised doctoral studies.
+    evaluator = models.TextField(_("utvärderare"), blank=True)
+    evaluator_has_phd = models.BooleanField(_("utvärderaren är disputerad eller doktorand under handledning"), default=False)
+    # None until answered; when yes, the purpose (other_state_grants) and the amount.
+    other_state_grants_any = models.BooleanField(_("andra statliga bidrag sökta eller beviljade"), null=True, blank=True)
     other_state_grants = models.TextField(_("andra statliga bidrag (syfte och belopp)"), blank=True)
+    other_state_grants_amount = models.DecimalField(
+        _("andra statliga bidrag, belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     evaluation = models.TextField(_("hur resultaten ska utvärderas"), blank=True)
     start_date = models.DateField(_("startdatum"), null=True, blank=True)
     end_date = models.DateField(_("slutdatum"), null=True, blank=True)
+    # The declarations (försäkringar) the scheme asks for; which ones, per scheme, in bidrag/steps.py.
+    declares_not_existing_activity = models.BooleanField(_("inte befintlig kommunal verksamhet"), default=False)
+    declares_not_statutory_duty = models.BooleanField(_("inte uppgifter enligt lag (2023:196)"), default=False)
+    declares_no_other_state_grant = models.BooleanField(_("inget annat statligt bidrag för projektet"), default=False)
+    declares_no_excluded_costs = models.BooleanField(_("inga kostnader som stödet inte får användas till"), default=False)
+    declares_one_application = models.BooleanField(_("en ansökan per utvärdering"), default=False)
+    declares_report_published = models.BooleanField(_("slutrapport som Brå publicerar"), default=False)
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
@@ -116,6 +141,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return self.title
+
+    def ceiling(self) -> Decimal | None:
+        """The most that may be asked: the track's (None: no ceiling), else the scheme's."""
+        if self.track_id is not None:
+            return self.track.ceiling
+        return self.call.scheme.ceiling
 
     def requested_amount(self) -> Decimal:
         if hasattr(self, "requested_total"):
@@ -217,11 +248,21 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
 
 class BudgetLine(models.Model):
+    """One cost of the budget. A project that spans several calendar years (bidragsår) puts
+    each line in one of them (`year`), and the budget is totalled per year and in all; a
+    project within one year leaves `year` empty (it is that year). A cost that runs over
+    both years is entered as one line per year. Which categories a scheme refuses is data
+    (GrantScheme.excluded_categories), not code."""
+
     class Category(models.TextChoices):
         STAFF = "staff", _("Personal")
         EXTERNAL = "external", _("Extern aktör eller utvärderare")
         MATERIAL = "material", _("Material")
         TRAVEL = "travel", _("Resor inom Sverige")
+        TRAVEL_ABROAD = "travel_abroad", _("Resor utomlands")
+        RUNNING = "running", _("Löpande kostnader (drift, lokaler, administration)")
+        CAPITAL = "capital", _("Kapitalinvesteringar")
+        PURCHASE = "purchase", _("Större inköp")
         OTHER = "other", _("Övrigt")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -229,11 +270,12 @@ class BudgetLine(models.Model):
     category = models.CharField(_("kostnadsslag"), max_length=20, choices=Category.choices)
     description = models.CharField(_("beskrivning"), max_length=200)
     amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2)
+    year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("budgetrad")
         verbose_name_plural = _("budgetrader")
-        ordering = ["category", "description"]
+        ordering = ["year", "category", "description"]
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="budget_line_positive")]
 
     def __str__(self):

@@ -143,6 +143,14 @@ class GrantScheme(models.Model):
         _("anvisningar"), blank=True, help_text=_("Vad stödet får och inte får användas till. Ett stycke per tomrad.")
     )
     information_url = models.URLField(_("mer information och mallar"), blank=True)
+    # Cost categories (BudgetLine.Category codes) the scheme does not pay for, each with the
+    # rule named: [{"category": "running", "reason": "…"}]. Refused at the budget line.
+    excluded_categories = models.JSONField(
+        _("kostnadsslag som inte får ingå"),
+        default=list,
+        blank=True,
+        help_text=_('En post per kostnadsslag: [{"category": "running", "reason": "Regeln som utesluter det."}].'),
+    )
 
     class Meta:
         verbose_name = _("stödform")
@@ -186,7 +194,9 @@ class Call(models.Model):
 
 class CallTrack(models.Model):
     """A track (inriktning) of a call with its own ceiling; no ceiling when `ceiling` is
-    empty. Shown on the public pages; applications do not choose a track yet."""
+    empty. An application of a call with tracks chooses one (Application.track), and its
+    ceiling is the track's. A track may ask for more: the evaluator's PhD (or supervised
+    doctoral studies) declared on the application, and attachments beyond the scheme's."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tracks")
@@ -196,6 +206,13 @@ class CallTrack(models.Model):
     )
     description = models.TextField(_("beskrivning"), blank=True)
     position = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    requires_evaluator_phd = models.BooleanField(
+        _("kräver disputerad utvärderare"), default=False,
+        help_text=_("Sökande intygar att utvärderaren har doktorsexamen eller är doktorand under handledning."),
+    )
+    required_attachments = models.JSONField(
+        _("obligatoriska bilagor utöver stödformens"), default=list, blank=True
+    )
 
     class Meta:
         verbose_name = _("inriktning")

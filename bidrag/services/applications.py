@@ -4,7 +4,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -20,22 +19,39 @@ from notifications.services import outbox_enqueue
 
 from ..events import Event
 from ..locks import lock_application
-from ..models import Application, BudgetLine, Call, Membership, Organisation, Proposal
+from ..models import Application, BudgetLine, Call, CallTrack, Membership, Organisation, Proposal
 from ..models.application import AttachmentKind, Status
 from ..submitted import freeze
 from .common import diarise, notify_applicant, require_door, require_member, transition
 
+# What the steps of the draft edit (bidrag/steps.py says which step asks for which).
 DRAFT_FIELDS = (
     "title",
+    "track",
     "purpose",
     "need",
+    "goals",
+    "target_group",
+    "method",
     "plan",
     "partners",
+    "evaluator",
+    "evaluator_has_phd",
+    "other_state_grants_any",
     "other_state_grants",
+    "other_state_grants_amount",
     "evaluation",
     "start_date",
     "end_date",
+    "declares_not_existing_activity",
+    "declares_not_statutory_duty",
+    "declares_no_other_state_grant",
+    "declares_no_excluded_costs",
+    "declares_one_application",
+    "declares_report_published",
 )
+# The largest amount a budget line holds: 12 digits, öre included (BudgetLine.amount).
+MAX_AMOUNT = Decimal("9999999999.99")
 
 
 def require_draft(application: Application) -> None:
@@ -50,7 +66,7 @@ def _place_key(call_id, organisation_id) -> str:
     return f"{call_id}/{organisation_id}"
 
 
-def _place_taken_message(call: Call, organisation: Organisation) -> str:
+def place_taken_message(call: Call, organisation: Organisation) -> str:
     return _(
         "%(organisation)s har redan skickat in en ansökan i utlysningen %(call)s, och utlysningen tar "
         "emot en ansökan per organisation."
@@ -78,42 +94,62 @@ def _check_call_rules(*, call: Call, organisation: Organisation, application: Ap
             details={"field": "organisation"},
         )
     if place_taken(call=call, organisation=organisation, exclude=application):
-        raise ValidationFailed(_place_taken_message(call, organisation), details={"field": "organisation"})
+        raise ValidationFailed(place_taken_message(call, organisation), details={"field": "organisation"})
 
 
-def application_create(*, actor: Actor, organisation: Organisation, call: Call, title: str) -> Application:
+def _check_track(*, call: Call, track: CallTrack | None) -> None:
+    """A call with tracks needs one of its own; a call without tracks takes none."""
+    if track is not None and track.call_id != call.pk:
+        raise ValidationFailed(_("Välj en av den valda utlysningens inriktningar."), details={"field": "track"})
+    if track is None and call.tracks.exists():
+        raise ValidationFailed(_("Välj vilken inriktning i utlysningen ni söker inom."), details={"field": "track"})
+
+
+def application_create(
+    *, actor: Actor, organisation: Organisation, call: Call, title: str, track: CallTrack | None = None
+) -> Application:
+    """A new draft. The call's track (inriktning) is chosen now when the call has tracks; it
+    may be changed while the application is a draft (the Projekt step)."""
     if not Membership.objects.filter(organisation=organisation, user=actor).exists():
         raise NotAllowed(_("Du företräder inte den sökande organisationen."))
     if not title.strip():
         raise ValidationFailed(_("Ange projektets namn."), details={"field": "title"})
     _check_call_rules(call=call, organisation=organisation)
+    _check_track(call=call, track=track)
     with transaction.atomic():
         case = case_create(actor=actor, title=title.strip(), counterpart=organisation.name)
         application = Application.objects.create(
-            case=case, call=call, organisation=organisation, title=title.strip(), created_by=actor
+            case=case, call=call, organisation=organisation, title=title.strip(), created_by=actor, track=track
         )
         journal_append(
             actor=actor,
             case=case,
             action=Event.CREATE_DRAFT,
             to_state=application.status,
-            payload={"call": call.title, "organisation": organisation.orgnr_display},
+            payload={"call": call.title, "organisation": organisation.orgnr_display,
+                     **({"track": track.name} if track is not None else {})},
         )
         return application
 
 
 def application_update(*, actor: Actor, application: Application, data: dict) -> Application:
-    """Save draft fields. Drafts are not journaled field by field; submission freezes them."""
+    """Save the draft fields in `data` (a step saves what of it was valid; the rest stays as
+    it was). Drafts are not journaled field by field; submission freezes them. Saving works
+    after the call has closed too: only submitting is refused then."""
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
         require_draft(application)
+        if "track" in data and data["track"] is not None and data["track"].call_id != application.call_id:
+            raise ValidationFailed(_("Välj en av utlysningens inriktningar."), details={"field": "track"})
+        if "title" in data and not (data["title"] or "").strip():
+            raise ValidationFailed(_("Ange projektets namn."), details={"field": "title"})
         for field in DRAFT_FIELDS:
             if field in data:
                 setattr(application, field, data[field])
-        if not application.title.strip():
-            raise ValidationFailed(_("Ange projektets namn."))
-        application.save(update_fields=[*[f for f in DRAFT_FIELDS if f in data], "updated_at"])
+        changed = [f for f in DRAFT_FIELDS if f in data]
+        if changed:
+            application.save(update_fields=[*changed, "updated_at"])
         return application
 
 
@@ -207,17 +243,63 @@ def application_request_signature(*, actor: Actor, application: Application) -> 
         return application
 
 
-def budget_line_add(*, actor: Actor, application: Application, category: str, description: str, amount: Decimal) -> BudgetLine:
+def budget_line_rules(*, application: Application, category: str, amount: Decimal | None, year: int | None) -> int | None:
+    """The rules of a budget line, new or changed; returns the year to store.
+
+    The amount is positive and fits the column (12 digits, öre included); the category is
+    one the scheme pays for (GrantScheme.excluded_categories, refused with the rule named);
+    a project over several calendar years puts each line in one of them, a project within
+    one year stores none (it is that year). The ceiling is the budget's, not a line's: a
+    total above it is shown beside the total and in the checklist, and nothing typed is lost.
+    """
     if amount is None or amount <= 0:
         raise ValidationFailed(_("Beloppet måste vara större än noll."), details={"field": "amount"})
+    if amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed(
+            _("Beloppet är för stort eller har för många decimaler: högst %(max)s, med högst två decimaler.")
+            % {"max": money(MAX_AMOUNT)},
+            details={"field": "amount"},
+        )
     if category not in BudgetLine.Category.values:
         raise ValidationFailed(_("Välj ett kostnadsslag."), details={"field": "category"})
+    scheme = application.call.scheme
+    for entry in scheme.excluded_categories or []:
+        if isinstance(entry, dict) and entry.get("category") == category:
+            raise ValidationFailed(
+                _("%(category)s ingår inte i %(scheme)s: %(rule)s")
+                % {"category": BudgetLine.Category(category).label, "scheme": scheme.name, "rule": entry.get("reason", "")},
+                details={"field": "category"},
+            )
+    start, end = application.start_date, application.end_date
+    if not start or not end or end < start:
+        return year
+    years = list(range(start.year, end.year + 1))
+    if len(years) == 1:
+        return None
+    if year is None:
+        raise ValidationFailed(
+            _("Välj vilket år kostnaden gäller: projektet pågår %(first)s–%(last)s.") % {"first": years[0], "last": years[-1]},
+            details={"field": "year"},
+        )
+    if year not in years:
+        raise ValidationFailed(
+            _("Året %(year)s ligger utanför projektperioden %(first)s–%(last)s.")
+            % {"year": year, "first": years[0], "last": years[-1]},
+            details={"field": "year"},
+        )
+    return year
+
+
+def budget_line_add(
+    *, actor: Actor, application: Application, category: str, description: str, amount: Decimal, year: int | None = None
+) -> BudgetLine:
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
         require_draft(application)
+        year = budget_line_rules(application=application, category=category, amount=amount, year=year)
         return BudgetLine.objects.create(
-            application=application, category=category, description=description.strip(), amount=amount
+            application=application, category=category, description=description.strip(), amount=amount, year=year
         )
 
 
@@ -258,50 +340,11 @@ def attachment_add(*, actor: Actor, application: Application, uploaded_file, kin
 
 
 def submission_problems(application: Application) -> list[str | Promise]:
-    """What keeps a draft from being submitted, in words the applicant can act on."""
-    problems: list[str | Promise] = []
-    scheme = application.call.scheme
-    for field, label in [
-        ("purpose", _("Syfte och användning av medlen")),
-        ("need", _("Behov utifrån brottsproblemen")),
-        ("plan", _("Plan med tidsram")),
-        ("evaluation", _("Hur resultaten ska utvärderas")),
-    ]:
-        if not getattr(application, field).strip():
-            problems.append(_("%(field)s är inte ifyllt.") % {"field": label})
-    if not application.start_date or not application.end_date:
-        problems.append(_("Ange projektets start- och slutdatum."))
-    elif application.end_date < application.start_date:
-        problems.append(_("Slutdatum kan inte ligga före startdatum."))
-    elif scheme.max_duration_months:
-        months = (application.end_date.year - application.start_date.year) * 12 + (
-            application.end_date.month - application.start_date.month
-        )
-        if months > scheme.max_duration_months:
-            problems.append(
-                _("Projekttiden får vara högst %(months)s månader.") % {"months": scheme.max_duration_months}
-            )
-    total = application.budget_lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    if total <= 0:
-        problems.append(_("Budgeten saknar kostnader."))
-    elif scheme.ceiling and total > scheme.ceiling:
-        problems.append(
-            _("Sökt belopp %(total)s överstiger stödformens tak på %(ceiling)s.")
-            % {"total": money(total), "ceiling": money(scheme.ceiling)}
-        )
-    if scheme.eligible_legal_forms and application.organisation.legal_form not in scheme.eligible_legal_forms:
-        problems.append(
-            _("%(form)s kan inte söka %(scheme)s.")
-            % {"form": application.organisation.get_legal_form_display(), "scheme": scheme.name}
-        )
-    if place_taken(call=application.call, organisation=application.organisation, exclude=application):
-        problems.append(_place_taken_message(application.call, application.organisation))
-    present = set(application.case.attachments.values_list("kind", flat=True))
-    for kind in scheme.required_attachments:
-        if kind not in present:
-            label = AttachmentKind(kind).label if kind in AttachmentKind.values else kind
-            problems.append(_("Bilaga saknas: %(kind)s.") % {"kind": label})
-    return problems
+    """What keeps a draft from being submitted, in words the applicant can act on: every
+    step's checks (bidrag/steps.py) and the call's rules, as the summary step lists them."""
+    from ..steps import all_problems, facts_for
+
+    return [problem.message for problem in all_problems(facts_for(application))]
 
 
 def application_submit(*, actor: Actor, application: Application, idempotency_key: str = "") -> Application:
@@ -324,7 +367,7 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
         )
     if place_taken(call=call, organisation=application.organisation, exclude=application):
         # Told before the checklist, with the code the unique key's refusal below gives too.
-        raise ValidationFailed(_place_taken_message(call, application.organisation), code=ErrorCode.INVALID)
+        raise ValidationFailed(place_taken_message(call, application.organisation), code=ErrorCode.INVALID)
     problems = submission_problems(application)
     if problems:
         raise ValidationFailed(

@@ -11,11 +11,12 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
-from arenden.errors import NotFound, ValidationFailed
+from arenden.errors import NotFound
 from arenden.journal import journal_append
 from arenden.models import Attachment
 from arenden.services import case_close
@@ -24,18 +25,15 @@ from arenden.storage import StoredUpload, upload_discard
 from ..events import Event
 from ..locks import lock_application
 from ..models import Application, BudgetLine
-from .applications import DRAFT_FIELDS, require_draft
+from .applications import DRAFT_FIELDS, budget_line_rules, require_draft
 from .common import require_member
 
 
 def budget_line_update(
-    *, actor: Actor, application: Application, line_id, category: str, description: str, amount: Decimal
+    *, actor: Actor, application: Application, line_id, category: str, description: str, amount: Decimal,
+    year: int | None = None,
 ) -> BudgetLine:
     """Change a line of the draft's budget, by the rules a new line is added by."""
-    if amount is None or amount <= 0:
-        raise ValidationFailed(_("Beloppet måste vara större än noll."), details={"field": "amount"})
-    if category not in BudgetLine.Category.values:
-        raise ValidationFailed(_("Välj ett kostnadsslag."), details={"field": "category"})
     with transaction.atomic():
         application = lock_application(application.pk)
         require_member(actor, application)
@@ -43,8 +41,9 @@ def budget_line_update(
         line = application.budget_lines.filter(pk=line_id).first()
         if line is None:
             raise NotFound(_("Budgetraden finns inte."))
-        line.category, line.description, line.amount = category, description.strip(), amount
-        line.save(update_fields=["category", "description", "amount"])
+        year = budget_line_rules(application=application, category=category, amount=amount, year=year)
+        line.category, line.description, line.amount, line.year = category, description.strip(), amount, year
+        line.save(update_fields=["category", "description", "amount", "year"])
         return line
 
 
@@ -116,11 +115,14 @@ def application_delete_draft(*, actor: Actor, application: Application) -> Appli
         )
         application.budget_lines.all().delete()
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
-        for field in DRAFT_FIELDS:
-            if field in ("start_date", "end_date"):
-                setattr(application, field, None)
-            elif field != "title":
-                setattr(application, field, "")
+        for name in DRAFT_FIELDS:
+            field = Application._meta.get_field(name)
+            if name == "title" or not isinstance(field, Field):
+                continue
+            if field.null:
+                setattr(application, field.attname, None)
+            else:
+                setattr(application, field.attname, field.get_default())
         application.deleted_at = timezone.now()
         application.deleted_by = actor
         application.signature_requested_at = None

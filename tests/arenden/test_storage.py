@@ -280,18 +280,14 @@ def test_draft_can_be_edited_while_an_upload_of_it_hangs(draft, cast, stalled_s3
         assert stalled_s3.request_seen.wait(5), "the upload never reached the stalled S3"
         application = Application.objects.get(pk=draft.pk)
         form = {
+            "action": "save",
             "title": "Trygg i Stockholm, reviderad",
-            "purpose": application.purpose,
-            "need": application.need,
-            "plan": application.plan,
-            "partners": application.partners,
-            "other_state_grants": application.other_state_grants,
-            "evaluation": application.evaluation,
+            "track": application.track_id,
             "start_date": application.start_date.isoformat(),
             "end_date": application.end_date.isoformat(),
         }
         started = time.monotonic()
-        response = client_for(cast.applicant).post(reverse("bidrag:application_edit", args=[draft.pk]), form)
+        response = client_for(cast.applicant).post(reverse("bidrag:application_step", args=[draft.pk, "projekt"]), form)
         edit_seconds = time.monotonic() - started
         still_uploading = uploader.is_alive()
     finally:

@@ -126,7 +126,8 @@ def _signatories_with_drafts(organisations: list[Organisation], call, tag: str) 
         user.groups.add(applicants)
         demo.signatory_mandate_ensure(organisation=organisation, user=user, registrar=registrar)
         application = services.application_create(
-            actor=user, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}"
+            actor=user, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}",
+            track=call.tracks.order_by("position").first(),
         )
         demo.complete_draft(application=application, actor=user)
         result.append(Signatory(username=user.username, organisation=organisation.name, application_id=application.pk))
@@ -145,7 +146,7 @@ def _prepare(server: WebServer, signatory: Signatory) -> None:
     """Log in and open the edit page (where the upload form is), before the clock starts."""
     browser = Browser(server.base_url)
     browser.log_in(signatory.username, PASSWORD)
-    page = browser.get(reverse("bidrag:application_edit", args=[signatory.application_id]))
+    page = browser.get(reverse("bidrag:application_step", args=[signatory.application_id, "bilagor"]))
     signatory.browser, signatory.edit_token = browser, browser.csrf_token(page)
     browser.close()  # the timed part opens its own connection, as a browser would after a pause
 
@@ -156,7 +157,7 @@ IDEMPOTENCY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 def _upload_and_submit(signatory: Signatory, filler: bytes) -> Outcome:
     browser, app_id = signatory.browser, signatory.application_id
     outcome = Outcome(signatory=signatory, started=time.perf_counter())
-    edit = reverse("bidrag:application_edit", args=[app_id])
+    edit = reverse("bidrag:application_step", args=[app_id, "bilagor"])
     mark = outcome.started
     try:
         status, location, text = browser.post_multipart(

@@ -165,7 +165,7 @@ def test_upload_through_the_view_next_to_raw_put(web_server, draft, cast, seawee
 
     browser = Browser(web_server.base_url)
     browser.log_in(applicant.username, PASSWORD)
-    token = browser.csrf_token(browser.get(reverse("bidrag:application_edit", args=[draft.pk])))
+    token = browser.csrf_token(browser.get(reverse("bidrag:application_step", args=[draft.pk, "bilagor"])))
     if VIEW == "streamed":
         upload_url, answer = f"/test/streamed-upload/{draft.pk}/", 201
     else:

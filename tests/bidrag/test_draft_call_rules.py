@@ -36,8 +36,10 @@ def field_error(html: str, field: str) -> str:
 
 
 def create(user, organisation, call, title="Nytt försök"):
+    track = call.tracks.order_by("position").first()
     return client_for(user).post(
-        reverse("bidrag:application_create"), {"organisation": organisation.pk, "call": call.pk, "title": title}
+        reverse("bidrag:application_create"),
+        {"organisation": organisation.pk, "call": call.pk, "track": track.pk if track else "", "title": title},
     )
 
 
@@ -94,7 +96,9 @@ def test_the_checklist_names_the_calls_one_place_once_another_draft_was_submitte
     assert submission_problems(Application.objects.get(pk=second.pk)) == []
     submit(actor=cast.signatory, application=first)
 
-    page = client_for(cast.applicant).get(reverse("bidrag:application_edit", args=[second.pk])).content.decode()
+    page = client_for(cast.applicant).get(
+        reverse("bidrag:application_step", args=[second.pk, "sammanfattning"])
+    ).content.decode()
 
     checklist = re.search(r'<section id="skicka-in".*?</section>', page, re.S).group()
     assert PLACE_TAKEN in checklist

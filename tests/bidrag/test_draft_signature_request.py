@@ -31,7 +31,10 @@ def client_for(user) -> Client:
 
 
 def edit_page(user, application) -> str:
-    return client_for(user).get(reverse("bidrag:application_edit", args=[application.pk])).content.decode()
+    """The draft's summary step, where the checklist and the way to submit are."""
+    return client_for(user).get(
+        reverse("bidrag:application_step", args=[application.pk, "sammanfattning"])
+    ).content.decode()
 
 
 def request_signature(user, application):

@@ -70,12 +70,14 @@ def test_an_attachment_is_removed_from_the_draft_and_its_object_only_after_the_c
     assert not in_s3(seaweedfs, key)
     event = JournalEvent.objects.get(case=draft.case_id, action=Event.REMOVE_ATTACHMENT)
     assert event.payload["name"] == attachment.original_name and event.payload["sha256"] == attachment.sha256
-    page = client_for(cast.applicant).get(reverse("bidrag:application_edit", args=[draft.pk])).content.decode()
+    page = client_for(cast.applicant).get(
+        reverse("bidrag:application_step", args=[draft.pk, "sammanfattning"])
+    ).content.decode()
     assert "Bilaga saknas: Lägesbild" in page  # the checklist asks for it again
 
 
 def test_the_draft_page_offers_removing_each_attachment_and_the_staff_list_does_not(draft, cast, make_application):
-    page = client_for(cast.applicant).get(reverse("bidrag:application_edit", args=[draft.pk])).content.decode()
+    page = client_for(cast.applicant).get(reverse("bidrag:application_step", args=[draft.pk, "bilagor"])).content.decode()
     for attachment in draft.case.attachments.all():
         assert reverse("bidrag:attachment_remove", args=[draft.pk, attachment.pk]) in page
     submitted = make_application(to=Status.IN_REVIEW, title="Inskickad")
@@ -107,7 +109,7 @@ def test_a_budget_line_is_changed_from_a_form_filled_in_with_it(draft, cast):
     amount = f"{line.amount:.2f}"
     client = client_for(cast.applicant)
     url = reverse("bidrag:budget_line_edit", args=[draft.pk, line.pk])
-    edit_page = client.get(reverse("bidrag:application_edit", args=[draft.pk])).content.decode()
+    edit_page = client.get(reverse("bidrag:application_step", args=[draft.pk, "budget"])).content.decode()
     assert url in edit_page
 
     form = client.get(url).content.decode()
@@ -117,7 +119,7 @@ def test_a_budget_line_is_changed_from_a_form_filled_in_with_it(draft, cast):
     response = client.post(url, {"category": "external", "description": "Extern utvärderare", "amount": "150000"})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("bidrag:application_edit", args=[draft.pk]) + "#budget"
+    assert response["Location"] == reverse("bidrag:application_step", args=[draft.pk, "budget"]) + "#budget"
     line.refresh_from_db()
     assert (line.category, line.description, str(line.amount)) == ("external", "Extern utvärderare", "150000.00")
 

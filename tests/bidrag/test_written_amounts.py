@@ -59,6 +59,6 @@ def test_granting_more_than_requested_is_refused_with_a_formatted_amount(make_ap
 @pytest.mark.django_db
 def test_cost_category_select_asks_in_swedish(client, draft, cast):
     client.force_login(cast.applicant)
-    page = client.get(reverse("bidrag:application_edit", args=[draft.pk])).content.decode()
+    page = client.get(reverse("bidrag:application_step", args=[draft.pk, "budget"])).content.decode()
     assert "Select an option" not in page
     assert "Välj kostnadsslag" in page

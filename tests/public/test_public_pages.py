@@ -190,7 +190,7 @@ def test_start_page_queries_do_not_grow_with_calls_or_granted_projects(client, m
     later = Call.objects.create(scheme=scheme, title="Senare", opens_at=now - timedelta(days=1),
                                 closes_at=now + timedelta(days=5), budget=Decimal("100"))
     for i in range(3):
-        CallTrack.objects.create(call=later, name=f"Spår {i}", ceiling=Decimal(1000 * (i + 1)), position=i)
+        CallTrack.objects.create(call=later, name=f"Spår {i}", ceiling=Decimal(400_000 * (i + 1)), position=i)
         Call.objects.create(scheme=scheme, title=f"Kommande {i}", opens_at=now + timedelta(days=i + 1),
                             closes_at=now + timedelta(days=30), budget=Decimal("100"))
     for organisation in (second, third):

@@ -51,27 +51,32 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
 
     # The applicant creates and fills in a draft.
     response = applicant.post(
-        reverse("bidrag:application_create"), {"organisation": stockholm.pk, "call": call.pk, "title": "Trygga Skärholmen"}
+        reverse("bidrag:application_create"),
+        {"organisation": stockholm.pk, "call": call.pk, "track": call.tracks.order_by("position").first().pk,
+         "title": "Trygga Skärholmen"},
     )
     assert response.status_code == 302
     application = Application.objects.get(title="Trygga Skärholmen")
     assert str(application.pk) in response["Location"]
     year = timezone.localdate().year + 1
-    response = applicant.post(
-        reverse("bidrag:application_edit", args=[application.pk]),
-        {
-            "title": "Trygga Skärholmen",
-            "purpose": "Samordnare för trygghetsarbete",
-            "need": "Ökad otrygghet i centrum",
-            "plan": "Rekrytering, genomförande, uppföljning",
-            "partners": "Polisen",
-            "other_state_grants": "Inga",
-            "evaluation": "Trygghetsmätning",
-            "start_date": f"{year}-01-01",
-            "end_date": f"{year}-12-31",
-        },
-    )
-    assert response.status_code == 302
+    track = application.track
+    for slug, fields in [
+        ("projekt", {"title": "Trygga Skärholmen", "track": track.pk, "start_date": f"{year}-01-01",
+                     "end_date": f"{year}-12-31"}),
+        ("problemanalys", {"need": "Ökad otrygghet i centrum"}),
+        ("mal", {"purpose": "Samordnare för trygghetsarbete", "goals": "Ökad trygghet"}),
+        ("malgrupp", {"target_group": "Boende i centrum"}),
+        ("metod", {"method": "Trygghetsvandringar"}),
+        ("samverkan", {"partners": "Polisen"}),
+        ("tidsplan", {"plan": "Rekrytering, genomförande, uppföljning"}),
+        ("uppfoljning", {"evaluation": "Trygghetsmätning"}),
+        ("andra-bidrag", {"other_state_grants_any": "no"}),
+        ("forsakringar", {"declarations": ["declares_not_existing_activity", "declares_not_statutory_duty",
+                                           "declares_no_other_state_grant"]}),
+    ]:
+        response = applicant.post(reverse("bidrag:application_step", args=[application.pk, slug]),
+                                  {**fields, "action": "continue"})
+        assert response.status_code == 302, (slug, response.content.decode()[:2000])
     for category, amount in [("staff", "250000"), ("material", "50000.50")]:
         response = applicant.post(
             reverse("bidrag:budget_line_add", args=[application.pk]),
