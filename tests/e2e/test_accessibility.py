@@ -6,9 +6,11 @@ Each test opens the page as the person who uses it, checks that the page is the 
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from bidrag.models.application import Status
+from tests.e2e.test_keyboard_and_reflow import assert_no_horizontal_scroll
 
 
 def test_login_page(open_page, assert_accessible):
@@ -40,12 +42,29 @@ def test_application_list(open_page, assert_accessible, users, draft, make_appli
     assert_accessible(page, "application list")
 
 
-def test_application_edit_page_with_errors(open_page, assert_accessible, users, draft, tmp_path):
-    page = open_page(user=users.applicant)
+@pytest.mark.parametrize("width", [1280, 320])
+def test_every_step_of_the_draft(open_page, assert_accessible, users, draft, width):
+    """Each step of the draft form, through the navigator, scanned at desktop width and at
+    320 px, where nothing may scroll sideways (WCAG 1.4.10)."""
+    page = open_page(user=users.applicant, viewport={"width": width, "height": 900})
     page.goto(f"/ansokningar/{draft.pk}/redigera/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(draft.title)
+    expect(page).to_have_url(re.compile(r"/steg/sammanfattning/$"))  # every step is done
+    titles = page.locator(".step-nav a").all_inner_texts()
+    assert len(titles) == 13 and titles[0] == "Projekt" and titles[-1] == "Sammanfattning", titles
+    for title in titles:
+        page.locator(".step-nav").get_by_role("link", name=title, exact=True).click()
+        expect(page.locator('.step-nav a[aria-current="step"]')).to_have_text(title)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(title)
+        expect(page.get_by_text("Utkast – inte en allmän handling förrän den skickas in")).to_be_visible()
+        assert_accessible(page, f"draft step {title} at {width} px")
+        if width == 320:
+            assert_no_horizontal_scroll(page, f"draft step {title}")
+
+
+def test_draft_steps_with_errors(open_page, assert_accessible, users, draft, tmp_path):
+    page = open_page(user=users.applicant)
+    page.goto(f"/ansokningar/{draft.pk}/steg/bilagor/")
     expect(page.get_by_role("table", name="Bilagor")).to_be_visible()
-    assert_accessible(page, "application edit page")
 
     # A rejected upload: the service refuses the file type, the page says so.
     exe = tmp_path / "program.exe"
@@ -53,21 +72,35 @@ def test_application_edit_page_with_errors(open_page, assert_accessible, users, 
     page.locator("#id_kind").select_option("ovrigt")
     page.locator("#id_file").set_input_files(exe)
     page.get_by_role("button", name="Ladda upp").click()
-    expect(page.get_by_role("alert")).to_contain_text("Filtypen .exe tas inte emot")
-    assert_accessible(page, "application edit page after a rejected upload")
+    expect(page.get_by_role("alert").first).to_contain_text("Filtypen .exe tas inte emot")
+    assert_accessible(page, "attachments step after a rejected upload")
 
-    # Field errors with the error summary: an upload without a file, an end before the start.
+    # Field errors with the error summary: an upload without a file.
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.locator("#attachment-error-summary")).to_be_visible()
     expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
-    assert_accessible(page, "application edit page with an invalid upload form")
+    assert_accessible(page, "attachments step with an invalid upload form")
 
+    # A step refused on "Spara och fortsätt": the summary takes the focus, the errors stand
+    # at the fields, what was typed is still there.
+    page.goto(f"/ansokningar/{draft.pk}/steg/projekt/")
+    page.locator("#id_title").fill("")
     page.locator("#id_start_date").fill("2030-06-01")
     page.locator("#id_end_date").fill("2030-01-01")
-    page.get_by_role("button", name="Spara utkast").click()
-    expect(page.locator("#draft-error-summary")).to_be_visible()
+    page.get_by_role("button", name="Spara och fortsätt").click()
+    expect(page.locator("#step-error-summary")).to_be_visible()
+    expect(page.locator(".error-summary")).to_be_focused()
     expect(page.locator("#id_end_date")).to_have_attribute("aria-invalid", "true")
-    assert_accessible(page, "application edit page with an invalid draft form")
+    expect(page.locator("#id_end_date")).to_have_value("2030-01-01")
+    assert_accessible(page, "Projekt step with errors")
+
+    page.goto(f"/ansokningar/{draft.pk}/steg/budget/")
+    page.locator("#id_category").select_option("staff")
+    page.locator("#id_description").fill("Samordnare")
+    page.locator("#id_amount").fill("tusen kronor")
+    page.get_by_role("button", name="Lägg till budgetrad").click()
+    expect(page.locator("#id_amount")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, "budget step with a refused line")
 
 
 def test_granted_application_detail(open_page, assert_accessible, users, make_application):

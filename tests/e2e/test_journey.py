@@ -23,30 +23,49 @@ def test_signatory_submits_and_registrar_registers(open_page, users, stockholm, 
     page.get_by_label("Sökande organisation").select_option(label=str(stockholm))
     page.get_by_label("Utlysning").select_option(label=call.title)
     page.get_by_label("Projektets namn").fill(title)
+    page.get_by_label(re.compile("^Inriktning")).select_option(str(call.tracks.order_by("position").first().pk))
     page.get_by_role("button", name="Skapa utkast").click()
-    expect(page).to_have_url(re.compile(r"/ansokningar/[0-9a-f-]+/redigera/$"))
+    expect(page).to_have_url(re.compile(r"/ansokningar/[0-9a-f-]+/steg/projekt/$"))
     expect(page.get_by_role("status")).to_contain_text("Utkastet är skapat")
+    expect(page.get_by_text("Utkast – inte en allmän handling förrän den skickas in")).to_be_visible()
 
-    # Fills in the project.
-    page.locator("#id_purpose").fill("Anställa en trygghetssamordnare för torget.")
-    page.locator("#id_need").fill("Lägesbilden visar rån och skadegörelse kvällstid.")
-    page.locator("#id_plan").fill("Jan–mar rekrytering, apr–nov genomförande, dec uppföljning.")
-    page.locator("#id_partners").fill("Polisen, fastighetsägare")
-    page.locator("#id_other_state_grants").fill("Inga")
-    page.locator("#id_evaluation").fill("Trygghetsmätning före och efter.")
+    # Walks every step, filling each in, with "Spara och fortsätt".
     year = call.closes_at.year + 1
     page.locator("#id_start_date").fill(f"{year}-01-01")
     page.locator("#id_end_date").fill(f"{year}-12-01")
-    page.get_by_role("button", name="Spara utkast").click()
-    expect(page.get_by_role("status")).to_contain_text("Utkastet är sparat")
+    steps = [
+        ("Problemanalys", {"#id_need": "Lägesbilden visar rån och skadegörelse kvällstid."}),
+        ("Mål", {"#id_purpose": "Anställa en trygghetssamordnare för torget.", "#id_goals": "Färre rån på torget."}),
+        ("Målgrupp", {"#id_target_group": "Unga som rör sig på torget kvällstid."}),
+        ("Metod och åtgärder", {"#id_method": "Trygghetsvandringar och bättre belysning."}),
+        ("Samverkan", {"#id_partners": "Polisen, fastighetsägare"}),
+        ("Tidsplan", {"#id_plan": "Jan–mar rekrytering, apr–nov genomförande, dec uppföljning."}),
+        ("Uppföljning och utvärdering", {"#id_evaluation": "Trygghetsmätning före och efter."}),
+        ("Andra statliga bidrag", {}),
+        ("Försäkringar", {}),
+        ("Budget", {}),
+    ]
+    for heading, fields in steps:
+        page.get_by_role("button", name="Spara och fortsätt").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        for selector, text in fields.items():
+            page.locator(selector).fill(text)
+        if heading == "Andra statliga bidrag":
+            page.get_by_label("Nej").check()
+        if heading == "Försäkringar":
+            for box in page.get_by_role("checkbox").all():
+                box.check()
+    expect(page.locator('.step-nav a[aria-current="step"]')).to_have_text("Budget")
 
     # Adds a budget line.
     page.locator("#id_category").select_option("staff")
     page.locator("#id_description").fill("Trygghetssamordnare 50 %")
-    page.locator("#id_amount").fill("280000")
+    page.locator("#id_amount").fill("280 000")
     page.get_by_role("button", name="Lägg till budgetrad").click()
     expect(page.get_by_role("status")).to_contain_text("Budgetraden är tillagd")
     expect(page.get_by_role("table", name="Projektets kostnader")).to_contain_text("280 000")
+    page.get_by_role("button", name="Fortsätt till Bilagor").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bilagor")
 
     # Uploads the three attachments the scheme requires.
     for kind in ["lagesbild", "atgardsplan", "behorighet"]:
@@ -57,7 +76,10 @@ def test_signatory_submits_and_registrar_registers(open_page, users, stockholm, 
         page.get_by_role("button", name="Ladda upp").click()
         expect(page.get_by_role("status")).to_contain_text("Bilagan är uppladdad")
         expect(page.get_by_role("table", name="Bilagor")).to_contain_text(f"{kind}.pdf")
+    page.get_by_role("button", name="Fortsätt till Sammanfattning").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sammanfattning")
     expect(page.locator("#skicka-in")).to_contain_text("Allt som krävs är ifyllt")
+    expect(page.locator(".step-nav__state--missing")).to_have_count(0)
 
     # Submits.
     page.get_by_role("link", name="Granska och skicka in").click()

@@ -71,7 +71,7 @@ def assert_no_horizontal_scroll(page, name):
 
 def test_edit_page_reflows_at_320_px(open_page, users, draft):
     page = open_page(user=users.applicant, viewport=NARROW)
-    page.goto(f"/ansokningar/{draft.pk}/redigera/")
+    page.goto(f"/ansokningar/{draft.pk}/steg/budget/")
     expect(page.get_by_role("table", name="Projektets kostnader")).to_be_visible()
     assert_no_horizontal_scroll(page, "application edit page")
 
