@@ -26,6 +26,35 @@
       summary.focus();
     }
   });
+  // What was typed in the last pause before leaving the page (a link, reload, closing the
+  // tab) has not reached the autosave yet: send it as the page goes away.
+  var dirty = new WeakSet();
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("hx-post")) {
+      dirty.add(form);
+    }
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (form && form.hasAttribute("hx-post")) {
+      dirty.add(form);
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    dirty.delete(event.detail.elt);
+  });
+  document.addEventListener("submit", function (event) {
+    dirty.delete(event.target);  // the form itself is being saved
+  });
+  window.addEventListener("pagehide", function () {
+    document.querySelectorAll("form[hx-post]").forEach(function (form) {
+      if (dirty.has(form) && navigator.sendBeacon) {
+        navigator.sendBeacon(form.getAttribute("hx-post"), new FormData(form));
+        dirty.delete(form);
+      }
+    });
+  });
   document.addEventListener("htmx:sendError", function (event) {
     var status = document.getElementById("autosave-status");
     if (status && event.detail.elt && event.detail.elt.contains(status)) {

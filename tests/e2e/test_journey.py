@@ -108,3 +108,25 @@ def test_signatory_submits_and_registrar_registers(open_page, users, stockholm, 
     assert application.organisation == stockholm
     assert sorted(application.case.attachments.values_list("kind", flat=True)) == ["atgardsplan", "behorighet", "lagesbild"]
     assert application.requested_amount() == 280000
+
+
+def test_autosave_in_the_browser_saves_while_typing_under_the_csp(open_page, users, draft):
+    """htmx (served from this site) posts the step's fields after a pause in typing; the
+    status line says when it was saved; the CSP has nothing to refuse."""
+    refused = []
+    page = open_page(user=users.applicant)
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(f"/ansokningar/{draft.pk}/steg/malgrupp/")
+    page.locator("#id_target_group").fill("Unga 13–18 år, skrivet utan att trycka Spara.")
+    expect(page.locator("#autosave-status")).to_contain_text(re.compile(r"Sparat kl\. \d\d\.\d\d"))
+    assert Application.objects.get(pk=draft.pk).target_group == "Unga 13–18 år, skrivet utan att trycka Spara."
+    # Typed and straight away off to another step, before the pause: sent as the page goes.
+    page.locator("#id_target_group").fill("Ändrat igen och genast vidare")
+    page.locator(".step-nav").get_by_role("link", name="Metod och åtgärder").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Metod och åtgärder")
+    for _attempt in range(50):
+        if Application.objects.get(pk=draft.pk).target_group == "Ändrat igen och genast vidare":
+            break
+        page.wait_for_timeout(100)
+    assert Application.objects.get(pk=draft.pk).target_group == "Ändrat igen och genast vidare"
+    assert not refused, refused
