@@ -280,9 +280,10 @@ class StepForm(forms.Form):
         if "track" in data:
             data["track"] = self._tracks.get(data["track"]) if data["track"] else None
         declarations = set(data.get("declarations") or [])
-        if (self.validate and "declarations" in self.fields and "declarations" not in self.errors
-                and declarations != set(self.step.declarations)):
-            self.add_error("declarations", _("Kryssa i alla försäkringar."))
+        if "declarations" in self.fields and "declarations" not in self.errors:
+            self._declarations = declarations  # readable, so saved, even when not all are given
+            if self.validate and declarations != set(self.step.declarations):
+                self.add_error("declarations", _("Kryssa i alla försäkringar."))
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("Slutdatum kan inte ligga före startdatum."))
@@ -293,13 +294,14 @@ class StepForm(forms.Form):
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         values = {}
+        declarations = getattr(self, "_declarations", None)
+        if declarations is not None:
+            values.update({code: code in declarations for code in self.step.declarations})
         for name in self.fields:
-            if name in self.errors or name not in self.cleaned_data:
+            if name in self.errors or name not in self.cleaned_data or name == "declarations":
                 continue
             value = self.cleaned_data[name]
-            if name == "declarations":
-                values.update({code: code in (value or []) for code in self.step.declarations})
-            elif name == "title":
+            if name == "title":
                 if value.strip():
                     values[name] = value.strip()
             elif name == "evaluator_has_phd":
