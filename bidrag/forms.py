@@ -1,4 +1,4 @@
-from decimal import Decimal, InvalidOperation
+import re
 
 from django import forms
 from django.conf import settings
@@ -90,6 +90,9 @@ def track_label(track: CallTrack) -> str:
     return str(_("%(name)s (inget beloppstak)") % {"name": track.name})
 
 
+_AMOUNT = re.compile(r"[-\u2212]?\d+(\.\d+)?")
+
+
 class SekAmountField(forms.DecimalField):
     """An amount in kronor as people write it: "25000", "25 000", "25 000,50"; refused in
     words when it is not a number, not above zero, or more than the 12 digits a line holds."""
@@ -110,13 +113,10 @@ class SekAmountField(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str):
             value = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-            value = value.removesuffix("kr").replace(",", ".")
-            if value.count(".") > 1:
+            value = value.removesuffix("kr").replace(",", ".").replace("\u2212", "-")
+            # Digits with at most one decimal point: no "1e5", "Infinity" or "12,345,6".
+            if value and not _AMOUNT.fullmatch(value):
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-            try:
-                Decimal(value or "0")
-            except InvalidOperation:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         return super().to_python(value)
 
     def validate(self, value):
