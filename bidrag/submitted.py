@@ -18,8 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import Application
-from .steps import DECLARATIONS
 from .models.submitted import SubmittedVersion
+from .steps import DECLARATIONS
 
 FORMAT = 2  # bump when the shape of the content changes; old versions keep their own
 # 2: the steps' answers (track, goals, target group, method, evaluator, other state grants'
