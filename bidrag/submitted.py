@@ -56,7 +56,7 @@ def frozen_content(application: Application, *, submitted_at, submitted_by) -> d
             **{name: getattr(application, name) for name in (
                 "purpose", "need", "goals", "target_group", "method", "plan", "partners", "evaluator",
                 "evaluator_has_phd", "other_state_grants_any", "other_state_grants", "evaluation")},
-            "track": application.track.name if application.track_id else None,
+            "track": application.track.name if application.track is not None else None,
             "other_state_grants_amount": (str(application.other_state_grants_amount)
                                           if application.other_state_grants_amount is not None else None),
             "declarations": {name: getattr(application, name) for name in DECLARATIONS},
