@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
@@ -30,9 +31,20 @@ from django.utils import timezone
 from arenden.models import Attachment
 from arenden.services import conflict_barred_user_ids
 
-from .models import Application, BudgetLine, Call, Decision, Membership, Organisation
+from .models import (
+    Application,
+    BudgetLine,
+    Call,
+    Decision,
+    GrantScheme,
+    Invitation,
+    JoinRequest,
+    MandateDecision,
+    Membership,
+    Organisation,
+)
 from .models.application import Status
-from .roles import is_staff_reader
+from .roles import Role, is_staff_reader, user_roles
 
 
 def requested_total_subquery(outer_ref: str = "pk"):
@@ -215,3 +227,127 @@ def calls_of_member(*, actor) -> QuerySet[Call]:
     member = Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=actor.pk)
     applied = Application.objects.filter(Exists(member), call_id=OuterRef("pk"), deleted_at__isnull=True)
     return Call.objects.filter(Exists(applied)).order_by("-opens_at")
+
+
+# --- Organisations, memberships and signing mandates (issue 6).
+
+
+@dataclass(frozen=True)
+class Municipality:
+    kommunkod: str
+    name: str
+    lan: str
+
+
+@cache
+def _municipalities() -> dict[str, Municipality]:
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "kommuner.csv"
+    with path.open(encoding="utf-8") as rows:
+        return {
+            row["organisationsnummer"].replace("-", ""): Municipality(row["kommunkod"], row["kommun"], row["lan"])
+            for row in csv.DictReader(rows)
+        }
+
+
+def municipality_for(orgnr: str) -> Municipality | None:
+    """The municipality (kommun) with this organisationsnummer (ten digits), from kommuner.csv."""
+    return _municipalities().get(orgnr)
+
+
+def schemes_for_legal_form(legal_form: str) -> list[GrantScheme]:
+    """The schemes an organisation of this legal form may apply in (GrantScheme.eligible_legal_forms).
+    Read in Python: a handful of schemes, and SQLite (the quick start) has no JSON containment."""
+    return [s for s in GrantScheme.objects.order_by("name") if legal_form in (s.eligible_legal_forms or [])]
+
+
+def memberships_of(*, actor) -> QuerySet[Membership]:
+    """The actor's own memberships, with their organisations, by organisation name."""
+    if not actor.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user_id=actor.pk).select_related("organisation").order_by("organisation__name")
+
+
+def join_requests_of(*, actor) -> QuerySet[JoinRequest]:
+    if not actor.is_authenticated:
+        return JoinRequest.objects.none()
+    return JoinRequest.objects.filter(user_id=actor.pk, state=JoinRequest.State.PENDING).select_related("organisation")
+
+
+def membership_for_member(*, actor, organisation_id) -> Membership:
+    """The actor's membership of the organisation: a foreign or missing id is the same 404."""
+    if not actor.is_authenticated:
+        raise Http404
+    try:
+        return Membership.objects.select_related("organisation").get(organisation_id=organisation_id, user_id=actor.pk)
+    except (Membership.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def organisation_members(*, actor, organisation_id) -> QuerySet[Membership]:
+    membership_for_member(actor=actor, organisation_id=organisation_id)
+    return (
+        Membership.objects.filter(organisation_id=organisation_id)
+        .select_related("user", "mandate_confirmed_by", "mandate_document")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+def organisation_join_requests(*, actor, organisation_id) -> QuerySet[JoinRequest]:
+    """Pending join requests, for the organisation's firmatecknare with a confirmed mandate only."""
+    if not Membership.objects.filter(Membership.SIGNING, organisation_id=organisation_id, user_id=actor.pk).exists():
+        return JoinRequest.objects.none()
+    return JoinRequest.objects.filter(organisation_id=organisation_id, state=JoinRequest.State.PENDING).select_related("user")
+
+
+def organisation_invitations(*, actor, organisation_id) -> QuerySet[Invitation]:
+    """Open invitations, for the organisation's firmatecknare with a confirmed mandate only."""
+    if not Membership.objects.filter(Membership.SIGNING, organisation_id=organisation_id, user_id=actor.pk).exists():
+        return Invitation.objects.none()
+    return Invitation.objects.filter(
+        organisation_id=organisation_id, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).select_related("invited_by")
+
+
+def mandate_decisions_of(*, actor, organisation_id) -> QuerySet[MandateDecision]:
+    membership_for_member(actor=actor, organisation_id=organisation_id)
+    return MandateDecision.objects.filter(organisation_id=organisation_id).select_related("user", "decided_by").order_by(
+        "-decided_at"
+    )
+
+
+def _is_registrar(actor) -> bool:
+    return actor.is_authenticated and Role.REGISTRAR in user_roles(actor)
+
+
+def mandate_queue(*, actor) -> QuerySet[Membership]:
+    """Requested mandates, oldest first, for Brå's registrar; nobody else sees them."""
+    if not _is_registrar(actor):
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(mandate_state=Membership.Mandate.REQUESTED)
+        .select_related("organisation", "user", "mandate_document")
+        .annotate(registrar_is_member=Exists(Membership.objects.filter(organisation_id=OuterRef("organisation_id"),
+                                                                      user_id=actor.pk)))
+        .order_by("mandate_requested_at", "pk")
+    )
+
+
+def mandate_document_get(*, actor, attachment_id) -> Attachment:
+    """A mandate's proof: for Brå's registrar and the members of its organisation, else 404."""
+    if not actor.is_authenticated:
+        raise Http404
+    holders = Membership.objects.filter(mandate_document_id=OuterRef("pk"))
+    recorded = MandateDecision.objects.filter(document_id=OuterRef("pk"))
+    documents = Attachment.objects.filter(Q(Exists(holders)) | Q(Exists(recorded)))
+    if not _is_registrar(actor):
+        mine = Membership.objects.filter(user_id=actor.pk).values("organisation_id")
+        documents = documents.filter(
+            Q(Exists(holders.filter(organisation_id__in=mine))) | Q(Exists(recorded.filter(organisation_id__in=mine)))
+        )
+    try:
+        return documents.get(pk=attachment_id)
+    except (Attachment.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None

@@ -47,3 +47,26 @@ urlpatterns = [
     path("ansokningar/<uuid:application_id>/inskickad/", submitted_views.submitted_version, name="submitted_version"),
     path("ansokningar/<uuid:application_id>/kvitto.pdf", submitted_views.receipt, name="receipt"),
 ]
+
+# Mina organisationer (issue 6): organisations, invitations, members, signing mandates.
+from . import organisations  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("organisationer/", organisations.organisation_list, name="organisation_list"),
+    path("organisationer/ny/", organisations.organisation_add, name="organisation_add"),
+    path("organisationer/<uuid:organisation_id>/", organisations.organisation_detail, name="organisation_detail"),
+    path("organisationer/<uuid:organisation_id>/behorighet/", organisations.mandate_request, name="mandate_request"),
+    path("organisationer/<uuid:organisation_id>/bjud-in/", organisations.invitation_send, name="invitation_send"),
+    path(
+        "organisationer/<uuid:organisation_id>/begaran/<uuid:request_id>/",
+        organisations.join_request_decide,
+        name="join_request_decide",
+    ),
+    path(
+        "organisationer/<uuid:organisation_id>/medlemmar/<uuid:membership_key>/ta-bort/",
+        organisations.membership_remove,
+        name="membership_remove",
+    ),
+    path("behorighetsbevis/<uuid:attachment_id>/", organisations.mandate_document, name="mandate_document"),
+    path("inbjudan/<str:token>/", organisations.invitation_accept, name="invitation_accept"),
+]

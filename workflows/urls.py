@@ -18,3 +18,11 @@ urlpatterns = [
     path("ansokningar/<uuid:application_id>/skicka-in/", views.submit, name="submit"),
     path("ansokningar/<uuid:application_id>/aterkalla/", views.withdraw, name="withdraw"),
 ]
+
+# Behörigheter att pröva (issue 6): the registrar's confirmation of signing mandates.
+from . import mandate_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("handlaggning/behorigheter/", mandate_views.mandate_queue, name="mandate_queue"),
+    path("handlaggning/behorigheter/<uuid:membership_key>/", mandate_views.mandate_decide, name="mandate_decide"),
+]

@@ -79,3 +79,168 @@ def test_mandate_decisions_are_append_only(draft, cast):
     with pytest.raises(DatabaseError), transaction.atomic():
         MandateDecision.objects.filter(pk=record.pk).delete()
     assert MandateDecision.objects.get(pk=record.pk).reasons == record.reasons
+
+
+# --- Proof, the registrar's page, who may confirm.
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n% delegationsordning\n"
+
+
+def proof(name="delegationsordning.pdf", content=PDF):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+@pytest.fixture
+def member(cast, stockholm):
+    """A sökande of Stockholms stad who will ask to sign for it."""
+    user = type(cast.applicant).objects.create_user("kerstin", first_name="Kerstin", last_name="Kommunjurist",
+                                                   email="kerstin@stockholm.example.se")
+    Membership.objects.create(organisation=stockholm, user=user, role=Membership.Role.APPLICANT)
+    return user
+
+
+def request_mandate(client, user, organisation, upload=None):
+    client.force_login(user)
+    return client.post(reverse("bidrag:mandate_request", args=[organisation.pk]), {"document": upload or proof()})
+
+
+def test_the_proof_is_stored_in_s3_and_the_mandate_waits_for_the_registrar(client, member, stockholm, seaweedfs):
+    response = request_mandate(client, member, stockholm)
+    assert response.status_code == 302
+    membership = Membership.objects.select_related("mandate_document").get(organisation=stockholm, user=member)
+    assert membership.role == Membership.Role.SIGNATORY
+    assert membership.mandate_state == Membership.Mandate.REQUESTED and membership.mandate_requested_at
+    document = membership.mandate_document
+    assert document.content_type == "application/pdf" and document.original_name == "delegationsordning.pdf"
+    stored = seaweedfs.client().get_object(Bucket=seaweedfs.bucket, Key=document.file.name)["Body"].read()
+    assert stored == PDF
+    page = client.get(reverse("bidrag:organisation_detail", args=[stockholm.pk])).content.decode()
+    assert "väntar på Brås registrator" in page
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("protokoll.docx", b"PK\x03\x04", "PDF"),
+    ("protokoll.pdf", b"<html><script>alert(1)</script></html>", "webbsida"),
+])
+def test_a_proof_that_is_no_pdf_is_refused_at_the_field(client, member, stockholm, seaweedfs, name, content, words):
+    response = request_mandate(client, member, stockholm, proof(name, content))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert words in page and 'aria-invalid="true"' in page and "id_document_error" in page
+    membership = Membership.objects.get(organisation=stockholm, user=member)
+    assert membership.mandate_state == Membership.Mandate.MISSING and membership.role == Membership.Role.APPLICANT
+
+
+def test_a_foreign_organisation_answers_404_for_the_proof(client, member, malmo, seaweedfs):
+    assert request_mandate(client, member, malmo).status_code == 404
+
+
+def _requested(client, member, stockholm):
+    request_mandate(client, member, stockholm)
+    return Membership.objects.get(organisation=stockholm, user=member)
+
+
+def test_the_registrar_lists_pending_mandates_oldest_first_and_confirms(client, cast, member, stockholm, malmo, seaweedfs):
+    from django.utils import timezone
+
+    membership = _requested(client, member, stockholm)
+    other = type(cast.applicant).objects.create_user("olle", first_name="Olle", last_name="Ombud")
+    Membership.objects.create(organisation=malmo, user=other)
+    later = _requested(client, other, malmo)
+    Membership.objects.filter(pk=later.pk).update(mandate_requested_at=timezone.now() - timezone.timedelta(days=3))
+    client.force_login(cast.registrar)
+    page = client.get(reverse("workflows:mandate_queue")).content.decode()
+    assert page.index("Olle Ombud") < page.index("Kerstin Kommunjurist")  # oldest first
+    assert reverse("bidrag:mandate_document", args=[membership.mandate_document_id]) in page
+    document = client.get(reverse("bidrag:mandate_document", args=[membership.mandate_document_id]))
+    assert document.status_code == 302 and document["Cache-Control"] == "no-store"
+
+    response = client.post(reverse("workflows:mandate_decide", args=[membership.key]), {"decision": "confirm"})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.mandate_state == Membership.Mandate.CONFIRMED and membership.may_sign
+    assert membership.mandate_confirmed_by == cast.registrar and membership.mandate_confirmed_at
+    record = MandateDecision.objects.get(organisation=stockholm, user=member)
+    assert (record.outcome, record.decided_by, record.document_id) == (
+        MandateDecision.Outcome.CONFIRMED, cast.registrar, membership.mandate_document_id)
+    client.force_login(member)
+    page = client.get(reverse("bidrag:organisation_detail", args=[stockholm.pk])).content.decode()
+    assert "Rut Registrator" in page and "Bekräftad" in page  # who confirmed, on the organisation page
+
+
+def test_a_rejection_needs_reasons_and_is_recorded(client, cast, member, stockholm, seaweedfs):
+    membership = _requested(client, member, stockholm)
+    client.force_login(cast.registrar)
+    url = reverse("workflows:mandate_decide", args=[membership.key])
+    response = client.post(url, {"decision": "reject"})
+    assert response.status_code == 400 and "Ange skälen" in response.content.decode()
+    response = client.post(url, {"decision": "reject", f"{membership.key}-reasons": "Protokollet är inte justerat."})
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.mandate_state == Membership.Mandate.REJECTED and not membership.may_sign
+    record = MandateDecision.objects.get(organisation=stockholm, user=member)
+    assert record.outcome == MandateDecision.Outcome.REJECTED and record.reasons == "Protokollet är inte justerat."
+    client.force_login(member)
+    page = client.get(reverse("bidrag:organisation_detail", args=[stockholm.pk])).content.decode()
+    assert "Protokollet är inte justerat." in page and 'name="document"' in page  # may try again
+
+
+@pytest.mark.parametrize("who", ["officer", "decision_maker", "auditor", "admin", "signatory", "applicant"])
+def test_only_the_registrar_may_confirm(client, cast, member, stockholm, seaweedfs, who):
+    membership = _requested(client, member, stockholm)
+    client.force_login(getattr(cast, who))
+    assert client.get(reverse("workflows:mandate_queue")).status_code == 404
+    response = client.post(reverse("workflows:mandate_decide", args=[membership.key]), {"decision": "confirm"})
+    assert response.status_code == 404
+    from bidrag.services.organisations import mandate_decide
+
+    with pytest.raises(NotAllowed):
+        mandate_decide(actor=getattr(cast, who), membership_key=membership.key, confirm=True)
+    membership.refresh_from_db()
+    assert membership.mandate_state == Membership.Mandate.REQUESTED
+    assert not MandateDecision.objects.filter(organisation=stockholm, user=member).exists()
+
+
+def test_a_registrar_who_is_a_member_of_the_organisation_may_not_confirm(client, cast, member, stockholm, seaweedfs):
+    from arenden.errors import ErrorCode
+    from bidrag.services.organisations import mandate_decide
+
+    membership = _requested(client, member, stockholm)
+    Membership.objects.create(organisation=stockholm, user=cast.registrar)
+    client.force_login(cast.registrar)
+    page = client.get(reverse("workflows:mandate_queue")).content.decode()
+    assert "jäv" in page and reverse("workflows:mandate_decide", args=[membership.key]) not in page
+    response = client.post(reverse("workflows:mandate_decide", args=[membership.key]), {"decision": "confirm"})
+    assert response.status_code == 403
+    with pytest.raises(NotAllowed) as refused:
+        mandate_decide(actor=cast.registrar, membership_key=membership.key, confirm=True)
+    assert refused.value.code == ErrorCode.CONFLICT_OF_INTEREST
+    membership.refresh_from_db()
+    assert membership.mandate_state == Membership.Mandate.REQUESTED
+
+
+def test_a_requested_mandate_gives_no_right_to_submit_until_confirmed(client, cast, member, stockholm, draft, seaweedfs):
+    from bidrag.services.organisations import mandate_decide
+    from workflows import door, policy
+
+    submit = door.find("start", "submit")[1]
+    membership = _requested(client, member, stockholm)
+    assert not policy.may_take(actor=member, application=draft, action=submit)
+    mandate_decide(actor=cast.registrar, membership_key=membership.key, confirm=True)
+    assert policy.may_take(actor=member, application=draft, action=submit)
+
+
+def test_the_proof_is_for_the_registrar_and_the_members_only(client, cast, member, stockholm, seaweedfs):
+    membership = _requested(client, member, stockholm)
+    url = reverse("bidrag:mandate_document", args=[membership.mandate_document_id])
+    outsider = type(cast.applicant).objects.create_user("utomstaende")
+    Membership.objects.create(organisation=stockholm, user=cast.applicant)  # a fellow member
+    for user, status in [(outsider, 404), (cast.officer, 404), (cast.applicant, 302), (member, 302),
+                         (cast.registrar, 302)]:
+        client.force_login(user)
+        assert client.get(url).status_code == status, user
+    # nor through the application attachment download
+    client.force_login(outsider)
+    assert client.get(reverse("bidrag:attachment_download", args=[membership.mandate_document_id])).status_code == 404

@@ -1,0 +1,355 @@
+"""Organisations, memberships, invitations and signing mandates (issue 6).
+
+Joining an organisation gives no rights anyone else holds. The rule:
+
+1. An organisationsnummer nobody has registered: the organisation is created (a
+   municipality's name and kommunkod from bidrag/data/kommuner.csv, never typed) and the
+   person is its first member, as sökande.
+2. A registered organisation without members (the 290 municipalities are seeded so): the
+   person becomes its first member, as sökande. There is nothing in it yet to see.
+3. A registered organisation with members: the person's membership is a join request
+   (JoinRequest) that one of the organisation's firmatecknare/ombud with a confirmed mandate
+   approves (as sökande) or declines; they are mailed. Or they invite the person by e-mail.
+
+Nobody becomes a firmatecknare by joining or by being invited: signing rights come only
+with a mandate proven by a document (delegation extract, board minutes) and confirmed by
+Brå's registrar, who is no member of the organisation (jäv). An e-ID proves the person,
+never the mandate.
+"""
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from arenden.actors import Actor
+from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
+from arenden.models import Case
+from arenden.services import case_create
+from arenden.storage import attachment_record, upload_discard, upload_store
+from notifications.services import outbox_enqueue
+
+from ..models import Invitation, JoinRequest, MandateDecision, Membership, Organisation
+from ..models.application import AttachmentKind
+from ..models.mandates import token_hash
+from ..orgnr import normalise_orgnr
+from ..roles import Role, user_roles
+from ..selectors import municipality_for
+
+INVITATION_DAYS = getattr(settings, "ORGANISATION_INVITATION_DAYS", 7)
+NEVER_WRITE = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _lock_organisation(organisation_id) -> Organisation:
+    try:
+        return Organisation.objects.select_for_update(of=("self",)).get(pk=organisation_id)
+    except Organisation.DoesNotExist:
+        raise NotFound(_("Organisationen finns inte.")) from None
+
+
+def _signing(organisation_id):
+    return Membership.objects.filter(Membership.SIGNING, organisation_id=organisation_id)
+
+
+def _require_signing(actor, organisation_id) -> None:
+    if not _signing(organisation_id).filter(user=actor).exists():
+        raise NotAllowed(_("Endast organisationens firmatecknare eller ombud med bekräftad behörighet får göra detta."))
+
+
+def _signatory_emails(organisation_id) -> list[str]:
+    return list(_signing(organisation_id).exclude(user__email="").values_list("user__email", flat=True))
+
+
+def organisation_add(*, actor: Actor, orgnr: str, name: str = "") -> Membership | JoinRequest:
+    """Create or join the organisation with this organisationsnummer, by the rule above.
+
+    Returns the new Membership (created, or joined as first member) or the JoinRequest.
+    """
+    try:
+        digits = normalise_orgnr(orgnr)
+    except ValidationError as error:
+        raise ValidationFailed(error.messages[0], details={"field": "orgnr"}) from None
+    municipality = municipality_for(digits)
+    try:
+        with transaction.atomic():
+            existing = Organisation.objects.select_for_update(of=("self",)).filter(orgnr=digits).first()
+            if existing is None:
+                if municipality is not None:
+                    name, kommunkod = municipality.name, municipality.kommunkod
+                else:
+                    name, kommunkod = name.strip(), ""
+                if not name:
+                    raise ValidationFailed(_("Ange organisationens namn."), details={"field": "name"})
+                organisation = Organisation.objects.create(orgnr=digits, name=name[:200], kommunkod=kommunkod)
+                return Membership.objects.create(organisation=organisation, user=actor, role=Membership.Role.APPLICANT)
+            if Membership.objects.filter(organisation=existing, user=actor).exists():
+                raise ValidationFailed(
+                    _("Du är redan medlem i %(name)s.") % {"name": existing.name}, details={"field": "orgnr"}
+                )
+            if municipality is not None and not existing.kommunkod:
+                existing.kommunkod = municipality.kommunkod
+                existing.save(update_fields=["kommunkod"])
+            if not Membership.objects.filter(organisation=existing).exists():
+                return Membership.objects.create(organisation=existing, user=actor, role=Membership.Role.APPLICANT)
+            pending = JoinRequest.objects.filter(organisation=existing, user=actor, state=JoinRequest.State.PENDING)
+            if (request := pending.first()) is not None:
+                return request
+            request = JoinRequest.objects.create(organisation=existing, user=actor)
+            outbox_enqueue(
+                kind="join_requested",
+                reference=f"organisation:{existing.pk}",
+                recipients=_signatory_emails(existing.pk),
+                subject=f"{_name(actor)} vill bli medlem i {existing.name}",
+                body=(
+                    f"{_name(actor)} har bett att få bli medlem i {existing.name} i Bidragsportalen, som sökande.\n"
+                    "Godkänn eller avböj under Mina organisationer.\n"
+                ),
+            )
+            return request
+    except IntegrityError:
+        # Someone registered the same organisationsnummer at the same moment.
+        raise TransitionNotAllowed(_("Organisationen registrerades samtidigt av någon annan. Försök igen.")) from None
+
+
+def join_request_decide(*, actor: Actor, organisation: Organisation, request_id, approve: bool) -> JoinRequest:
+    """A firmatecknare/ombud with a confirmed mandate lets the person in (as sökande), or not."""
+    with transaction.atomic():
+        organisation = _lock_organisation(organisation.pk)
+        try:
+            request = JoinRequest.objects.select_for_update(of=("self",)).select_related("user").get(
+                pk=request_id, organisation=organisation
+            )
+        except (JoinRequest.DoesNotExist, ValidationError, ValueError):
+            raise NotFound(_("Begäran finns inte.")) from None
+        _require_signing(actor, organisation.pk)
+        if request.state != JoinRequest.State.PENDING:
+            raise TransitionNotAllowed(_("Begäran är redan avgjord."))
+        request.state = JoinRequest.State.APPROVED if approve else JoinRequest.State.DECLINED
+        request.decided_by, request.decided_at = actor, timezone.now()
+        request.save(update_fields=["state", "decided_by", "decided_at"])
+        if approve:
+            Membership.objects.get_or_create(
+                organisation=organisation, user=request.user, defaults={"role": Membership.Role.APPLICANT}
+            )
+        outbox_enqueue(
+            kind="join_decided",
+            reference=f"organisation:{organisation.pk}",
+            recipients=[request.user.email],
+            subject=f"Din begäran om medlemskap i {organisation.name}",
+            body=(
+                f"Du är nu medlem i {organisation.name} i Bidragsportalen, som sökande.\n" if approve
+                else f"{_name(actor)} avböjde din begäran om medlemskap i {organisation.name}.\n"
+            ),
+        )
+        return request
+
+
+def invitation_send(
+    *, actor: Actor, organisation: Organisation, email: str, role: str, accept_url: Callable[[str], str]
+) -> Invitation:
+    """Invite a person by e-mail. The link's token is single-use and expires; only its hash
+    is stored. `accept_url(token)` gives the absolute address of the acceptance page."""
+    if role not in Membership.Role.values:
+        raise ValidationFailed(_("Välj en roll."), details={"field": "role"})
+    email = email.strip()
+    with transaction.atomic():
+        organisation = _lock_organisation(organisation.pk)
+        _require_signing(actor, organisation.pk)
+        token = secrets.token_urlsafe(32)
+        expires = timezone.now() + timedelta(days=INVITATION_DAYS)
+        invitation = Invitation.objects.create(
+            organisation=organisation, email=email, role=role, token_hash=token_hash(token), invited_by=actor,
+            expires_at=expires,
+        )
+        label = Membership.Role(role).label
+        outbox_enqueue(
+            kind="invitation",
+            reference=f"organisation:{organisation.pk}",
+            recipients=[email],
+            subject=f"Inbjudan till {organisation.name} i Bidragsportalen",
+            body=(
+                f"{_name(actor)} bjuder in dig till {organisation.name} i Brås Bidragsportalen som {label}.\n\n"
+                f"Logga in och ta emot inbjudan här (länken gäller en gång, i {INVITATION_DAYS} dagar):\n"
+                f"{accept_url(token)}\n\n"
+                "Som firmatecknare eller ombud skickar du sedan in ett bevis om din behörighet "
+                "(delegationsordning eller protokoll), som Brå bekräftar innan du kan skriva under.\n"
+            ),
+        )
+        return invitation
+
+
+def invitation_for_token(*, token: str) -> Invitation:
+    """The invitation a link names, or NotFound: one with a tampered or unknown token."""
+    invitation = Invitation.objects.select_related("organisation").filter(token_hash=token_hash(token)).first()
+    if invitation is None:
+        raise NotFound(_("Inbjudan finns inte. Kontrollera att du har använt hela länken i e-postmeddelandet."))
+    return invitation
+
+
+def invitation_problem(*, actor: Actor, invitation: Invitation):
+    """Why `actor` cannot accept `invitation` now, in words, or None."""
+    if invitation.accepted_at is not None:
+        return _("Inbjudan har redan använts. Varje inbjudan gäller en gång; be om en ny.")
+    if invitation.revoked_at is not None:
+        return _("Inbjudan har återkallats.")
+    if invitation.expires_at <= timezone.now():
+        return _("Inbjudan har gått ut. Be firmatecknaren om en ny.")
+    if actor.email and actor.email.casefold() != invitation.email.casefold():
+        return _("Inbjudan gäller en annan e-postadress än den ditt konto har. Logga in med rätt konto.")
+    return None
+
+
+def invitation_accept(*, actor: Actor, token: str) -> Membership:
+    """Accept while logged in: the membership is made (or given the invited role), the
+    invitation spent. An account without an e-mail address (an e-ID gives none) takes the
+    invitation's, whose mailbox the link went to."""
+    with transaction.atomic():
+        found = invitation_for_token(token=token)
+        invitation = Invitation.objects.select_for_update(of=("self",)).get(pk=found.pk)
+        problem = invitation_problem(actor=actor, invitation=invitation)
+        if problem is not None:
+            raise TransitionNotAllowed(problem)
+        now = timezone.now()
+        invitation.accepted_by, invitation.accepted_at = actor, now
+        invitation.save(update_fields=["accepted_by", "accepted_at"])
+        if not actor.email:
+            actor.email = invitation.email
+            actor.save(update_fields=["email"])
+        _lock_organisation(invitation.organisation_id)
+        membership, created = Membership.objects.get_or_create(
+            organisation_id=invitation.organisation_id, user=actor, defaults={"role": invitation.role}
+        )
+        if not created and invitation.role == Membership.Role.SIGNATORY and membership.role != invitation.role:
+            membership.role = Membership.Role.SIGNATORY  # the mandate is still to be proven
+            membership.save(update_fields=["role"])
+        JoinRequest.objects.filter(
+            organisation_id=invitation.organisation_id, user=actor, state=JoinRequest.State.PENDING
+        ).update(state=JoinRequest.State.APPROVED, decided_by=invitation.invited_by, decided_at=now)
+        return membership
+
+
+def membership_remove(*, actor: Actor, organisation: Organisation, membership_key) -> None:
+    """A firmatecknare/ombud with a confirmed mandate removes a member; anyone may leave.
+    The last one with a confirmed mandate cannot remove themselves: the organisation would
+    have nobody left to let others in."""
+    with transaction.atomic():
+        organisation = _lock_organisation(organisation.pk)
+        try:
+            target = Membership.objects.get(key=membership_key, organisation=organisation)
+        except (Membership.DoesNotExist, ValidationError, ValueError):
+            raise NotFound(_("Medlemmen finns inte.")) from None
+        if target.user_id != actor.pk:
+            _require_signing(actor, organisation.pk)
+        elif target.may_sign and not _signing(organisation.pk).exclude(pk=target.pk).exists():
+            raise TransitionNotAllowed(
+                _("Du är organisationens enda firmatecknare med bekräftad behörighet och kan inte ta bort dig själv. "
+                  "Låt någon annan få sin behörighet bekräftad först.")
+            )
+        target.delete()
+
+
+def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) -> Membership:
+    """A member asks to sign for the organisation, with the proof attached (a PDF: the
+    delegation extract or board minutes). The file is stored before any row is locked."""
+    membership = Membership.objects.filter(organisation_id=organisation.pk, user=actor).first()
+    if membership is None:
+        raise NotFound(_("Organisationen finns inte."))
+    _require_may_request(membership)
+    if not (uploaded_file.name or "").lower().endswith(".pdf"):
+        raise ValidationFailed(
+            _("Beviset ska vara en PDF (utdrag ur delegationsordningen eller protokoll)."),
+            code=ErrorCode.UPLOAD_REJECTED, details={"field": "document"},
+        )
+    case = case_create(actor=actor, title=f"Behörighet att teckna {organisation.name}"[:300],
+                       counterpart=organisation.name)
+    try:
+        stored = upload_store(case_id=case.pk, uploaded_file=uploaded_file)
+    except BaseException:
+        Case.objects.filter(pk=case.pk).delete()  # nothing was stored for it
+        raise
+    try:
+        with transaction.atomic():
+            locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
+            _require_may_request(locked)
+            document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
+            locked.role = Membership.Role.SIGNATORY
+            locked.mandate_state = Membership.Mandate.REQUESTED
+            locked.mandate_document = document
+            locked.mandate_requested_at = timezone.now()
+            locked.mandate_confirmed_by = locked.mandate_confirmed_at = None
+            locked.save(update_fields=["role", "mandate_state", "mandate_document", "mandate_requested_at",
+                                       "mandate_confirmed_by", "mandate_confirmed_at"])
+            return locked
+    except BaseException:
+        upload_discard(stored)
+        raise
+
+
+def _require_may_request(membership: Membership) -> None:
+    if membership.mandate_state == Membership.Mandate.CONFIRMED:
+        raise TransitionNotAllowed(_("Din behörighet att teckna organisationen är redan bekräftad."))
+    if membership.mandate_state == Membership.Mandate.REQUESTED:
+        raise TransitionNotAllowed(_("Din begäran väntar redan på Brås registrator."))
+
+
+def _require_registrar(actor) -> None:
+    roles = user_roles(actor)
+    if actor.is_superuser or roles & NEVER_WRITE or Role.REGISTRAR not in roles:
+        raise NotAllowed(_("Endast Brås registrator prövar behörigheter."))
+
+
+def mandate_decide(*, actor: Actor, membership_key, confirm: bool, reasons: str = "") -> MandateDecision:
+    """Brå's registrar confirms or rejects a requested mandate; recorded append-only with who
+    and when. A registrar who is a member of the organisation may not rule on it (jäv)."""
+    _require_registrar(actor)
+    reasons = reasons.strip()
+    if not confirm and not reasons:
+        raise ValidationFailed(_("Ange skälen till att behörigheten inte bekräftas."), details={"field": "reasons"})
+    with transaction.atomic():
+        try:
+            membership = Membership.objects.select_for_update(of=("self",)).get(key=membership_key)
+        except (Membership.DoesNotExist, ValidationError, ValueError):
+            raise NotFound(_("Begäran finns inte.")) from None
+        if Membership.objects.filter(organisation_id=membership.organisation_id, user=actor).exists():
+            raise NotAllowed(
+                _("Du är medlem i organisationen och får inte pröva dess behörigheter (jäv, FL 16 §)."),
+                code=ErrorCode.CONFLICT_OF_INTEREST,
+            )
+        if membership.mandate_state != Membership.Mandate.REQUESTED:
+            raise TransitionNotAllowed(_("Begäran är redan prövad."))
+        now = timezone.now()
+        if confirm:
+            membership.mandate_state = Membership.Mandate.CONFIRMED
+            membership.mandate_confirmed_by, membership.mandate_confirmed_at = actor, now
+        else:
+            membership.mandate_state = Membership.Mandate.REJECTED
+        membership.save(update_fields=["mandate_state", "mandate_confirmed_by", "mandate_confirmed_at"])
+        decision = MandateDecision.objects.create(
+            organisation_id=membership.organisation_id, user_id=membership.user_id,
+            document_id=membership.mandate_document_id,
+            outcome=MandateDecision.Outcome.CONFIRMED if confirm else MandateDecision.Outcome.REJECTED,
+            reasons=reasons, decided_by=actor, decided_at=now,
+        )
+        organisation = membership.organisation
+        outbox_enqueue(
+            kind="mandate_decided",
+            reference=f"organisation:{organisation.pk}",
+            recipients=[membership.user.email],
+            subject=f"Din behörighet att teckna {organisation.name}",
+            body=(
+                f"Brå har bekräftat din behörighet att teckna {organisation.name}. Du kan nu skriva under "
+                "och skicka in ansökningar och rapporter.\n" if confirm
+                else f"Brå kunde inte bekräfta din behörighet att teckna {organisation.name}.\nSkäl: {reasons}\n"
+                "Du kan skicka in ett nytt bevis under Mina organisationer.\n"
+            ),
+        )
+        return decision
