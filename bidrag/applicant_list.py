@@ -6,9 +6,11 @@ municipalities may see 100 000), so the page costs the same whatever the total.
 """
 
 import uuid
+from datetime import datetime
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -34,45 +36,57 @@ class ListFilter(forms.Form):
         call_field.choices = [("", _("Alla"))] + [(str(c.pk), c.title) for c in calls]
 
 
-def _page_number(request) -> int:
+def _cursor(value: str) -> tuple[datetime, uuid.UUID] | None:
+    """"<created_at ISO>_<uuid>": the last row of the page before; anything else is no cursor."""
+    when, _sep, pk = value.rpartition("_")
     try:
-        return max(1, min(int(request.GET.get("sida", "1")), 100_000))
+        return datetime.fromisoformat(when), uuid.UUID(pk)
     except ValueError:
-        return 1
+        return None
+
+
+def _cursor_of(application) -> str:
+    return f"{application.created_at.isoformat()}_{application.pk}"
+
+
+def _as_uuid(value):
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required
 @require_GET
 def application_list(request):
+    """Pages follow each other by the last row seen (keyset), never by OFFSET: the hundredth
+    page costs what the first one does."""
     organisations = list(selectors.organisations_for(actor=request.user).only("id", "name"))
     form = ListFilter(request.GET or None, organisations=organisations,
                       calls=selectors.calls_of_member(actor=request.user).only("id", "title"))
     chosen = form.cleaned_data if form.is_valid() else {}
-
-    def as_uuid(value):
-        try:
-            return uuid.UUID(value) if value else None
-        except ValueError:
-            return None
-
     applications = selectors.member_applications(
         actor=request.user,
-        organisation_id=as_uuid(chosen.get("organisation")),
-        call_id=as_uuid(chosen.get("call")),
+        organisation_id=_as_uuid(chosen.get("organisation")),
+        call_id=_as_uuid(chosen.get("call")),
         status=chosen.get("status", ""),
     )
-    number = _page_number(request)
-    rows = list(applications[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+    after = _cursor(request.GET.get("efter", ""))
+    if after is not None:
+        created_at, pk = after
+        applications = applications.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
+    rows = list(applications[: PAGE_SIZE + 1])
+    shown = rows[:PAGE_SIZE]
     return render(
         request,
         "bidrag/application_list.html",
         {
-            "applications": rows[:PAGE_SIZE],
-            "page_number": number,
-            "has_next": len(rows) > PAGE_SIZE,
+            "applications": shown,
+            "later_page": after is not None,
+            "next_cursor": _cursor_of(shown[-1]) if len(rows) > PAGE_SIZE else "",
             "filter_form": form,
             "filtered": any(chosen.values()),
-            "show_filter": len(organisations) > 1 or number > 1 or len(rows) > PAGE_SIZE or any(chosen.values()),
+            "show_filter": len(organisations) > 1 or after is not None or len(rows) > PAGE_SIZE or any(chosen.values()),
             "calls": selectors.open_calls(),
             "can_create": bool(organisations),
         },

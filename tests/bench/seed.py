@@ -246,8 +246,14 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
             _clone(tapp, subst=subst, shift=shift, id=app_id, case_id=case_id, organisation_id=organisation.pk,
                    status=Status.SUBMITTED, exclusive_key=None)
         )
-        assert len(t.budget_lines) == 1, "the seed gives each application one budget line, like demo.complete_draft"
-        lines.append(_clone(t.budget_lines[0], subst=subst, shift=shift, id=uuid.uuid4(), application_id=app_id, amount=amount))
+        # The template's lines in the same proportions, the last one taking what rounding leaves.
+        template_total = sum(b.amount for b in t.budget_lines)
+        shares = [(b.amount * amount / template_total).quantize(Decimal("1")) for b in t.budget_lines[:-1]]
+        shares.append(amount - sum(shares, Decimal("0")))
+        lines.extend(
+            _clone(b, subst=subst, shift=shift, id=uuid.uuid4(), application_id=app_id, amount=share)
+            for b, share in zip(t.budget_lines, shares, strict=True)
+        )
         attachments.extend(
             _clone(a, subst=subst, shift=shift, id=uuid.uuid4(), case_id=case_id) for a in t.attachments
         )
