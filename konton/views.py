@@ -8,6 +8,7 @@ import hmac
 import io
 import logging
 import time
+from urllib.parse import urlsplit
 
 import django_otp
 import qrcode
@@ -77,6 +78,21 @@ class LoginView(auth_views.LoginView):
             "eid_login_enabled": oidc.configured(),
         }
 
+    def render_to_response(self, context, **response_kwargs):
+        return broker_may_receive_forms(super().render_to_response(context, **response_kwargs))
+
+
+def broker_may_receive_forms(response: HttpResponse) -> HttpResponse:
+    """The e-ID button posts to eid_start, which redirects to the broker: browsers hold that
+    redirect to the page's CSP form-action, so a page with the button lets the broker's
+    origin receive it (and only that page; every other page keeps form-action 'self')."""
+    if oidc.configured():
+        issuer = urlsplit(str(settings.OIDC_ISSUER))
+        policy: dict[str, list[str]] = {name: list(values) for name, values in settings.SECURE_CSP.items()}
+        policy["form-action"] = [*policy.get("form-action", []), f"{issuer.scheme}://{issuer.netloc}"]
+        response._csp_config = policy  # type: ignore[attr-defined]  # read by Django's CSP middleware
+    return response
+
 
 # -- e-ID (OpenID Connect) ------------------------------------------------------------
 
@@ -88,7 +104,9 @@ def _redirect_uri(request: HttpRequest) -> str:
 def _refused(request: HttpRequest, error: OIDCLoginError) -> HttpResponse:
     logger.warning("e-ID login refused: %s", error)
     status = 503 if error.code == LoginError.PROVIDER_UNAVAILABLE else 400
-    return render(request, "konton/eid_error.html", {"message": error.message, "code": error.code}, status=status)
+    return broker_may_receive_forms(
+        render(request, "konton/eid_error.html", {"message": error.message, "code": error.code}, status=status)
+    )
 
 
 @require_POST

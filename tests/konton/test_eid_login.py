@@ -240,3 +240,16 @@ def test_oidc_jwks_prints_the_public_key_the_broker_has(eid):
     [key] = json.loads(out.getvalue())["keys"]
     assert key["kid"] == eid.provider.public_jwk["kid"] and key["n"] == eid.provider.public_jwk["n"]
     assert "d" not in key and "p" not in key
+
+
+def test_the_login_page_lets_its_e_id_button_reach_the_broker_and_no_other_page_does(client, eid):
+    """Browsers hold a form's redirect to the page's CSP form-action: with only 'self' the
+    e-ID button's redirect to the broker was blocked in Chromium (found by the whole-journey
+    browser test). Only the login page names the broker."""
+    issuer = urlsplit(eid.provider.issuer)
+    broker = f"{issuer.scheme}://{issuer.netloc}"
+    login_csp = client.get(reverse("login"))["Content-Security-Policy"]
+    form_action = next(d for d in login_csp.split(";") if d.strip().startswith("form-action"))
+    assert broker in form_action and "'self'" in form_action
+    other_csp = client.get(reverse("accessibility"))["Content-Security-Policy"]
+    assert broker not in other_csp
