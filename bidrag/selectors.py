@@ -79,7 +79,7 @@ def awaits_signature_of(actor):
     """True for a draft whose signature a sökande asked for, where `actor` is a firmatecknare of
     its organisation (the SUBMIT action's party, workflows/flows.py): one expression per row."""
     signatory = Membership.objects.filter(
-        organisation_id=OuterRef("organisation_id"), user_id=actor.pk, role=Membership.Role.SIGNATORY
+        Membership.SIGNING, organisation_id=OuterRef("organisation_id"), user_id=actor.pk
     )
     return ExpressionWrapper(
         Q(status=Application.Status.DRAFT, signature_requested_at__isnull=False) & Q(Exists(signatory)),
@@ -134,9 +134,8 @@ def organisations_for(*, actor) -> QuerySet[Organisation]:
 
 
 def is_signatory(*, actor, application: Application) -> bool:
-    return Membership.objects.filter(
-        organisation_id=application.organisation_id, user=actor, role=Membership.Role.SIGNATORY
-    ).exists()
+    """A firmatecknare whose mandate Brå's registrar has confirmed (as the door's policy counts them)."""
+    return Membership.objects.filter(Membership.SIGNING, organisation_id=application.organisation_id, user=actor).exists()
 
 
 def is_member(*, actor, application: Application) -> bool:

@@ -203,7 +203,7 @@ def application_request_signature(*, actor: Actor, application: Application) -> 
             )
         organisation = application.organisation
         signatories = list(
-            Membership.objects.filter(organisation=organisation, role=Membership.Role.SIGNATORY)
+            Membership.objects.filter(Membership.SIGNING, organisation=organisation)
             .exclude(user__email="")
             .select_related("user")
             .order_by("user__last_name", "user__first_name", "user__username")

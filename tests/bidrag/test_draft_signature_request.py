@@ -69,7 +69,10 @@ def test_the_hand_over_is_recorded_journaled_and_mailed_to_the_signatories_only(
     second_signatory = type(cast.applicant).objects.create_user(
         "firmatecknare2", first_name="Filippa", last_name="Firmatecknare", email="filippa@stockholm.example.se"
     )
-    Membership.objects.create(organisation=stockholm, user=second_signatory, role=Membership.Role.SIGNATORY)
+    demo.signatory_mandate_ensure(organisation=stockholm, user=second_signatory, registrar=cast.registrar)
+    # A firmatecknare whose mandate Brå has not confirmed is not asked: the door would refuse them.
+    unconfirmed = type(cast.applicant).objects.create_user("obekraftad", email="obekraftad@stockholm.example.se")
+    Membership.objects.create(organisation=stockholm, user=unconfirmed, role=Membership.Role.SIGNATORY)
 
     response = request_signature(cast.applicant, draft)
 
