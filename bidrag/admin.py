@@ -9,9 +9,14 @@ from .models import Application, Call, CallTrack, Decision, GrantScheme, Members
 
 
 class MembershipInline(admin.TabularInline):
+    """Members are seen here; a signing mandate is confirmed only by a registrar on the
+    staff page (recorded append-only, with jäv checked), never by editing a field here."""
+
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "role", "mandate_state", "mandate_confirmed_by", "mandate_confirmed_at"]
+    readonly_fields = ["role", "mandate_state", "mandate_confirmed_by", "mandate_confirmed_at"]
 
 
 @admin.register(Organisation)

@@ -223,6 +223,8 @@ OUTBOX_RETRY_SECONDS = int(env("OUTBOX_RETRY_SECONDS", "60"))
 DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT") or "{year}-{serial:05d}"
 # Where applicants turn with questions (shown on every status page beside the diarienummer).
 BIDRAG_CONTACT_EMAIL = env("BIDRAG_CONTACT_EMAIL", "bidrag@bra.se")
+# An invitation to an organisation can be accepted for this many days.
+ORGANISATION_INVITATION_DAYS = int(env("ORGANISATION_INVITATION_DAYS", "7"))
 # The final report is due this many months after the project's end date (Brå's standard condition).
 BIDRAG_REPORT_DUE_MONTHS = int(env("BIDRAG_REPORT_DUE_MONTHS", "3"))
 

@@ -41,7 +41,7 @@ from ..orgnr import normalise_orgnr
 from ..roles import Role, user_roles
 from ..selectors import municipality_for
 
-INVITATION_DAYS = getattr(settings, "ORGANISATION_INVITATION_DAYS", 7)
+INVITATION_DAYS = settings.ORGANISATION_INVITATION_DAYS
 NEVER_WRITE = frozenset({Role.AUDITOR, Role.ADMINISTRATOR})
 
 
