@@ -6,6 +6,8 @@ what the view already fetched.
 
 from django import template
 from django.conf import settings
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from arenden import formatting
 from arenden.services import ALLOWED_TYPES
@@ -145,3 +147,16 @@ def attachment_extensions():
 def attachment_accept():
     """Value for the file input's accept attribute."""
     return ",".join(sorted(ALLOWED_TYPES))
+
+
+@register.simple_tag
+def select_options(field):
+    """A choice field's <option> elements, built in Python: a person who represents 290
+    municipalities gets 290 of them, which the template engine renders ten times slower."""
+    current = "" if field.value() is None else str(field.value())
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if str(value) == current else "", label)
+         for value, label in field.field.choices),
+    )
