@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.forms.utils import ErrorDict
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from arenden.formatting import money
@@ -113,7 +114,11 @@ class SekAmountField(forms.DecimalField):
     def to_python(self, value):
         if isinstance(value, str):
             value = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-            value = value.removesuffix("kr").replace(",", ".").replace("\u2212", "-")
+            value = value.removesuffix("kr").removeprefix("SEK").replace("\u2212", "-")
+            # Swedish writes the decimal sign as a comma ("25 000,50"); English groups
+            # thousands with it ("25,000.50", as arenden.formatting.money writes SEK).
+            english = (get_language() or "sv").startswith("en")
+            value = value.replace(",", "") if english else value.replace(",", ".")
             # Digits with at most one decimal point: no "1e5", "Infinity" or "12,345,6".
             if value and not _AMOUNT.fullmatch(value):
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")

@@ -168,3 +168,28 @@ def test_the_budget_step_goes_on_when_the_budget_keeps_the_rules(draft, cast):
     response = client_for(cast.applicant).post(budget_step(draft), {"action": "continue"})
     assert response.status_code == 302
     assert response["Location"] == reverse("bidrag:application_step", args=[draft.pk, "bilagor"])
+
+
+@pytest.mark.parametrize(("language", "typed", "amount"), [
+    ("sv", "25 000,50", "25000.50"), ("sv", "25000", "25000"),
+    ("en", "25,000.50", "25000.50"), ("en", "SEK 25,000", "25000"), ("en", "25000", "25000"),
+])
+def test_an_amount_reads_as_its_language_writes_it(language, typed, amount):
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from bidrag.forms import SekAmountField
+
+    with translation.override(language):
+        assert SekAmountField().clean(typed) == Decimal(amount)
+
+
+def test_a_swedish_comma_with_three_decimals_is_refused_not_read_as_kronor():
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from bidrag.forms import SekAmountField
+
+    with translation.override("sv"), pytest.raises(ValidationError):
+        SekAmountField().clean("25,000")  # not 25 kr without a word
