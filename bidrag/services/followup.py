@@ -214,10 +214,7 @@ def report_submit(
         actual_costs=actual_costs, financial_report=financial_report,
     )
     transition(actor=actor, application=application, event=Event.SUBMIT_REPORT, payload=payload)
-    diarise(
-        actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
-        description="Slutrapport med ekonomisk redovisning", attachment=report.financial_report,
-    )
+    _report_diarise(actor, application, report, "Slutrapport med ekonomisk redovisning")
     return report
 
 
@@ -236,11 +233,13 @@ def report_submit_interim(
         actual_costs=actual_costs, financial_report=financial_report,
     )
     record(actor=actor, application=application, event=Event.SUBMIT_INTERIM_REPORT, payload=payload)
-    diarise(
-        actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
-        description="Delrapport med ekonomisk redovisning", attachment=report.financial_report,
-    )
+    _report_diarise(actor, application, report, "Delrapport med ekonomisk redovisning")
     return report
+
+
+def _report_diarise(actor, application, report: Report, description: str) -> None:
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+            description=description, attachment=report.financial_report)
 
 
 def _open_report(application) -> Report:

@@ -10,6 +10,8 @@ from bidrag.models import Application
 from bidrag.models.application import Status
 from workflows import demo
 
+from .drafting import fill_steps
+
 
 def test_signatory_submits_and_registrar_registers(open_page, users, stockholm, call, tmp_path):
     demo.signatory_mandate_ensure(organisation=stockholm, user=users.signatory, registrar=users.registrar)
@@ -31,31 +33,7 @@ def test_signatory_submits_and_registrar_registers(open_page, users, stockholm, 
 
     # Walks every step, filling each in, with "Spara och fortsätt".
     year = call.closes_at.year + 1
-    page.locator("#id_start_date").fill(f"{year}-01-01")
-    page.locator("#id_end_date").fill(f"{year}-12-01")
-    steps = [
-        ("Problemanalys", {"#id_need": "Lägesbilden visar rån och skadegörelse kvällstid."}),
-        ("Mål", {"#id_purpose": "Anställa en trygghetssamordnare för torget.", "#id_goals": "Färre rån på torget."}),
-        ("Målgrupp", {"#id_target_group": "Unga som rör sig på torget kvällstid."}),
-        ("Metod och åtgärder", {"#id_method": "Trygghetsvandringar och bättre belysning."}),
-        ("Samverkan", {"#id_partners": "Polisen, fastighetsägare"}),
-        ("Tidsplan", {"#id_plan": "Jan–mar rekrytering, apr–nov genomförande, dec uppföljning."}),
-        ("Uppföljning och utvärdering", {"#id_evaluation": "Trygghetsmätning före och efter."}),
-        ("Andra statliga bidrag", {}),
-        ("Försäkringar", {}),
-        ("Budget", {}),
-    ]
-    for heading, fields in steps:
-        page.get_by_role("button", name="Spara och fortsätt").click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
-        for selector, text in fields.items():
-            page.locator(selector).fill(text)
-        if heading == "Andra statliga bidrag":
-            page.get_by_label("Nej").check()
-        if heading == "Försäkringar":
-            for box in page.get_by_role("checkbox").all():
-                box.check()
-    expect(page.locator('.step-nav a[aria-current="step"]')).to_have_text("Budget")
+    fill_steps(page, start=f"{year}-01-01", end=f"{year}-12-01")
 
     # Adds a budget line.
     page.locator("#id_category").select_option("staff")
