@@ -110,34 +110,22 @@ def journal_append(
         actor_id, actor_label, actor_roles = actor_snapshot(actor)
         occurred_at = timezone.now()
         clean_payload = normalise_payload(payload)
-        digest = event_digest(
-            case_id=case_id,
-            seq=seq,
-            occurred_at=occurred_at,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            actor_roles=actor_roles,
-            action=action_name,
-            from_state=from_state,
-            to_state=to_state,
-            payload=clean_payload,
-            prev_hash=prev_hash,
-        )
+        fields = {
+            "case_id": case_id,
+            "seq": seq,
+            "occurred_at": occurred_at,
+            "actor_id": actor_id,
+            "actor_label": actor_label,
+            "actor_roles": actor_roles,
+            "action": action_name,
+            "from_state": from_state,
+            "to_state": to_state,
+            "payload": clean_payload,
+            "prev_hash": prev_hash,
+        }
+        digest = event_digest(**fields)
         cursor.execute(statements.move_head, [seq, digest, case_id])
-        event = JournalEvent(
-            case_id=case_id,
-            seq=seq,
-            occurred_at=occurred_at,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            actor_roles=actor_roles,
-            action=action_name,
-            from_state=from_state,
-            to_state=to_state,
-            payload=clean_payload,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+        event = JournalEvent(**fields, hash=digest)
         cursor.execute(
             statements.insert,
             [

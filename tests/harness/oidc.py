@@ -36,7 +36,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from .ports import LOOPBACK, free_port
+from .ports import LOOPBACK, free_port, terminate
 from .seaweedfs import _die_with_parent
 
 PROVIDER_DIR = Path(__file__).with_name("oidc")
@@ -203,14 +203,7 @@ class OIDCProvider:
 
     def _terminate(self, timeout: float = 10.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process, timeout)
 
     def stop(self) -> None:
         self._terminate()

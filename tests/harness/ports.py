@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
 
 LOOPBACK = "127.0.0.1"
 
@@ -56,3 +57,15 @@ def free_ports(count: int, *, with_offset: int | None = None) -> list[int]:
     finally:
         for sock in held:
             sock.close()
+
+
+def terminate(process, timeout: float = 10.0) -> None:
+    """Stop a server the harness started, by its PID: politely, then for good."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ports import LOOPBACK, free_ports
+from .ports import LOOPBACK, free_ports, terminate
 
 DEFAULT_ACCESS_KEY = "harness-access-key"
 DEFAULT_SECRET_KEY = "harness-secret-key-not-for-production"
@@ -256,14 +256,7 @@ class SeaweedFS:
 
     def _terminate(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        terminate(process, timeout)
 
     def stop(self) -> None:
         self._terminate()
