@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from bidrag.services.organisations import mandate_decide
 from bidrag.models import Application, Membership, Organisation, Proposal, Report
 from bidrag.models.application import Status
+from bidrag.services.organisations import mandate_decide
 from konton.models import EIdentity
 from tests.domain import perform
 from tests.harness.oidc import OIDCProvider
