@@ -8,6 +8,7 @@ import hmac
 import io
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import django_otp
@@ -88,7 +89,8 @@ def broker_may_receive_forms(response: HttpResponse) -> HttpResponse:
     origin receive it (and only that page; every other page keeps form-action 'self')."""
     if oidc.configured():
         issuer = urlsplit(str(settings.OIDC_ISSUER))
-        policy: dict[str, list[str]] = {name: list(values) for name, values in settings.SECURE_CSP.items()}
+        configured: dict[str, Any] = settings.SECURE_CSP
+        policy: dict[str, list[str]] = {name: list(values) for name, values in configured.items()}
         policy["form-action"] = [*policy.get("form-action", []), f"{issuer.scheme}://{issuer.netloc}"]
         response._csp_config = policy  # type: ignore[attr-defined]  # read by Django's CSP middleware
     return response
