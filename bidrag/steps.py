@@ -134,7 +134,7 @@ SCHEME_B = (
          required=("evaluator",),
          labels={"evaluator": _("Utvärderare: namn och lärosäte eller organisation"),
                  "partners": _("Övriga samverkansparter")},
-         help={"evaluator_has_phd": _("Krävs för inriktningen med disputerad utvärderare (högst 750 000 kr). "
+         help={"evaluator_has_phd": _("Krävs för inriktningen med disputerad utvärderare, som har det högre taket. "
                                       "Bifoga intyg om utvärderarens kompetens.")}),
     Step("tidsplan", _("Tidsplan"), fields=("plan",), required=("plan",), labels={"plan": _("Tidsplan")}),
     Step("uppfoljning", _("Uppföljning och spridning"), fields=("evaluation",), required=("evaluation",),
