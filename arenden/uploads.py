@@ -24,6 +24,7 @@ import functools
 import logging
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -80,18 +81,20 @@ class _Body:
 
 
 _buffers = threading.local()
-# Parts go to S3 from here while the request thread goes on reading the body into the
-# other buffer: receiving and sending overlap, as they do in one raw PUT.
-_senders = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-part")
+# Parts go to S3 from here while the request thread goes on reading the body into another
+# buffer: receiving and sending overlap, and two parts travel at once (one PUT of a part
+# is slower than reading one from the request).
+IN_FLIGHT = 2
+_senders = ThreadPoolExecutor(max_workers=4 * IN_FLIGHT, thread_name_prefix="s3-part")
 
 
-def _part_buffers(size: int) -> tuple[bytearray, bytearray]:
-    """This thread's two part buffers, made once and reused by every upload it serves: one
-    is filled while the other is sent, and the process's memory stays as it is from one
-    upload to the next, whatever their size."""
+def _part_buffers(size: int) -> list[bytearray]:
+    """This thread's part buffers (IN_FLIGHT being sent, one filling), made once and reused
+    by every upload it serves: the process's memory stays as it is from one upload to the
+    next, whatever their size."""
     buffers = getattr(_buffers, "parts", None)
     if buffers is None or len(buffers[0]) != size:
-        buffers = _buffers.parts = (bytearray(size), bytearray(size))
+        buffers = _buffers.parts = [bytearray(size) for _ in range(IN_FLIGHT + 1)]
     return buffers
 
 
@@ -103,7 +106,7 @@ def part_buffer_release() -> None:
 class S3Writer:
     """One object written in parts of ``part_size`` as its bytes come: a single PUT if it
     fits in one part, else an S3 multipart upload whose parts are sent in the background
-    while the next one fills (two buffers, each reused; at most one part in flight)."""
+    while the next one fills (IN_FLIGHT + 1 buffers, each reused; IN_FLIGHT parts at once)."""
 
     def __init__(self, storage, key: str, content_type: str, part_size: int):
         from storages.utils import clean_name
@@ -117,12 +120,12 @@ class S3Writer:
             self._params["ACL"] = storage.default_acl
         self._part_size = part_size
         self._buffer: bytearray | None = None
-        self._spare: bytearray | None = None
+        self._free: list[bytearray] = []
         self._small = bytearray()
         self._filled = 0
         self._upload_id: str | None = None
         self._parts: list[dict] = []
-        self._in_flight: Future | None = None
+        self._in_flight: deque[tuple[Future, bytearray]] = deque()
 
     def write(self, data: bytes) -> None:
         if self._buffer is None and self._filled + len(data) <= SMALL_BYTES:
@@ -134,7 +137,7 @@ class S3Writer:
         view = memoryview(data)
         while view:
             if self._buffer is None:
-                self._buffer, self._spare = _part_buffers(self._part_size)
+                self._buffer, *self._free = _part_buffers(self._part_size)
                 self._buffer[: self._filled] = self._small
                 self._small = bytearray()
             elif self._filled == self._part_size:
@@ -148,16 +151,19 @@ class S3Writer:
         return _Body(memoryview(self._small if self._buffer is None else self._buffer)[: self._filled])
 
     def _send_part(self, *, wait: bool = False) -> None:
-        """Hand the full buffer to a sender and go on filling the other one."""
-        self._settle()  # the other buffer is free again, and any failure is told here
+        """Hand the full buffer to a sender and go on filling a free one."""
         with _unavailable_on_failure("upload", self.key):
             if self._upload_id is None:
                 created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._name, **self._params)
                 self._upload_id = created["UploadId"]
         number = len(self._parts) + 1
         self._parts.append({"PartNumber": number})
-        self._in_flight = _senders.submit(self._upload_part, number, self._body())
-        self._buffer, self._spare = self._spare, self._buffer
+        sent = self._buffer
+        assert sent is not None
+        self._in_flight.append((_senders.submit(self._upload_part, number, self._body()), sent))
+        if not self._free:
+            self._settle(one=True)  # the oldest part's buffer is free again; a failure is told here
+        self._buffer = self._free.pop()
         self._filled = 0
         if wait:
             self._settle()
@@ -169,11 +175,21 @@ class S3Writer:
             )
         self._parts[number - 1]["ETag"] = sent["ETag"]
 
-    def _settle(self) -> None:
-        """Wait for the part in flight; its failure (StorageUnavailable) is raised here."""
-        future, self._in_flight = self._in_flight, None
-        if future is not None:
-            future.result()
+    def _settle(self, *, one: bool = False) -> None:
+        """Wait for the parts in flight (the oldest only, with `one`); their buffers are free
+        again and a failure (StorageUnavailable) is raised here, after all have stopped."""
+        failure = None
+        while self._in_flight:
+            future, buffer = self._in_flight.popleft()
+            try:
+                future.result()
+            except BaseException as exc:  # the others still read their buffers: wait for them too
+                failure = failure or exc
+            self._free.append(buffer)
+            if one and failure is None:
+                break
+        if failure is not None:
+            raise failure
 
     def close(self) -> None:
         """Send what is left and make the object whole."""
@@ -191,7 +207,7 @@ class S3Writer:
                 )
             self._upload_id = None
         finally:
-            self._buffer, self._spare, self._small = None, None, bytearray()
+            self._buffer, self._free, self._small = None, [], bytearray()
 
     def abort(self) -> None:
         """Drop what was sent; best effort (S3 lifecycle rules clear what this cannot)."""
@@ -199,7 +215,7 @@ class S3Writer:
             self._settle()  # a part still being sent reads from a buffer: let it finish first
         except Exception:
             logger.info("part of %s failed while its upload was aborted", self.key, exc_info=True)
-        self._buffer, self._spare, self._small = None, None, bytearray()
+        self._buffer, self._free, self._small = None, [], bytearray()
         upload_id, self._upload_id = self._upload_id, None
         if upload_id is None:
             return
