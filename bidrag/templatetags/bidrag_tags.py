@@ -160,3 +160,16 @@ def select_options(field):
         ((value, mark_safe(" selected") if str(value) == current else "", label)
          for value, label in field.field.choices),
     )
+
+
+@register.filter
+def per_year(budget_lines):
+    """[(year, total)] of a budget whose lines name their year (a project over several
+    calendar years); [] otherwise. Reads the lines the view fetched, no query."""
+    lines = list(budget_lines or [])
+    if not any(getattr(line, "year", None) for line in lines):
+        return []
+    totals: dict = {}
+    for line in lines:
+        totals[line.year] = totals.get(line.year, 0) + line.amount
+    return sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or 0))

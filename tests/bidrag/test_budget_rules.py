@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bidrag.models import Application, BudgetLine
+from bidrag.models.application import Status
 from bidrag.services.applications import submission_problems
 from workflows import demo
 
@@ -193,3 +194,16 @@ def test_a_swedish_comma_with_three_decimals_is_refused_not_read_as_kronor():
 
     with translation.override("sv"), pytest.raises(ValidationError):
         SekAmountField().clean("25,000")  # not 25 kr without a word
+
+
+def test_the_case_page_totals_a_two_year_budget_per_year(make_application, cast, client):
+    application = make_application(to=Status.SUBMITTED)
+    lines = list(application.budget_lines.order_by("-amount"))
+    BudgetLine.objects.filter(pk=lines[0].pk).update(year=2027)
+    BudgetLine.objects.filter(pk=lines[1].pk).update(year=2028)
+    client.force_login(cast.officer)
+    page = client.get(reverse("workflows:case_detail", args=[application.pk])).content.decode()
+    assert "Summa 2027" in page and "Summa 2028" in page
+    client.force_login(cast.applicant)
+    page = client.get(reverse("workflows:application_detail", args=[application.pk])).content.decode()
+    assert "Summa 2027" in page and "Summa 2028" in page
