@@ -212,6 +212,18 @@ def join_request_decide(request, organisation_id, request_id):
 
 @login_required
 @require_POST
+def invitation_revoke(request, organisation_id, invitation_id):
+    membership = selectors.membership_for_member(actor=request.user, organisation_id=organisation_id)
+    return _act(
+        request, organisation_id,
+        lambda: services.invitation_revoke(actor=request.user, organisation=membership.organisation,
+                                           invitation_id=invitation_id),
+        _("Inbjudan är återkallad. Länken fungerar inte längre."), "#medlemmar",
+    )
+
+
+@login_required
+@require_POST
 def membership_remove(request, organisation_id, membership_key):
     membership = selectors.membership_for_member(actor=request.user, organisation_id=organisation_id)
     if membership.key == membership_key:

@@ -67,6 +67,11 @@ urlpatterns += [
         organisations.membership_remove,
         name="membership_remove",
     ),
+    path(
+        "organisationer/<uuid:organisation_id>/inbjudningar/<uuid:invitation_id>/aterkalla/",
+        organisations.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("behorighetsbevis/<uuid:attachment_id>/", organisations.mandate_document, name="mandate_document"),
     path("inbjudan/<str:token>/", organisations.invitation_accept, name="invitation_accept"),
 ]

@@ -187,6 +187,25 @@ def invitation_send(
         return invitation
 
 
+def invitation_revoke(*, actor: Actor, organisation: Organisation, invitation_id) -> Invitation:
+    """A confirmed firmatecknare takes back an invitation not yet accepted: its link stops
+    working. Another organisation's invitation, or none, is NotFound."""
+    with transaction.atomic():
+        _lock_organisation(organisation.pk)
+        _require_signing(actor, organisation.pk)
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .filter(pk=invitation_id, organisation_id=organisation.pk).first()
+        )
+        if invitation is None:
+            raise NotFound(_("Inbjudan finns inte."))
+        if invitation.accepted_at is not None or invitation.revoked_at is not None:
+            raise TransitionNotAllowed(_("Inbjudan är redan använd eller återkallad."))
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        return invitation
+
+
 def invitation_for_token(*, token: str) -> Invitation:
     """The invitation a link names, or NotFound: one with a tampered or unknown token."""
     invitation = Invitation.objects.select_related("organisation").filter(token_hash=token_hash(token)).first()

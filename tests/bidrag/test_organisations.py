@@ -160,6 +160,25 @@ def test_an_invitation_mails_a_single_use_link_and_stores_only_its_hash(client, 
     assert not Membership.objects.filter(user=second).exists()
 
 
+def test_a_firmatecknare_revokes_an_invitation_and_its_link_stops_working(client, cast, draft, person, stockholm):
+    _response, token = invite(client, cast, stockholm)
+    invitation = Invitation.objects.get(organisation=stockholm)
+    page = client.get(reverse("bidrag:organisation_detail", args=[stockholm.pk])).content.decode()
+    revoke = reverse("bidrag:invitation_revoke", args=[stockholm.pk, invitation.pk])
+    assert revoke in page
+    client.force_login(cast.applicant)  # a sökande may not
+    assert client.post(revoke).status_code == 403
+    client.force_login(cast.signatory)
+    assert client.post(revoke).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert client.post(revoke).status_code == 409  # already revoked
+    client.force_login(person)
+    response = client.post(reverse("bidrag:invitation_accept", args=[token]))
+    assert response.status_code == 409 and "återkallats" in response.content.decode()
+    assert not Membership.objects.filter(organisation=stockholm, user=person).exists()
+
+
 def test_an_expired_invitation_is_refused(client, cast, draft, person, stockholm):
     _response, token = invite(client, cast, stockholm)
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))

@@ -8,14 +8,16 @@ parameter names.
 """
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from arenden.models import Attachment, JournalEvent
 from bidrag.models import Application, Membership
 from bidrag.models.application import Status
-from bidrag.models.mandates import JoinRequest
+from bidrag.models.mandates import Invitation, JoinRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,7 @@ OBJECTS = {
     "organisation_id": lambda world: world["organisation"].pk,
     "request_id": lambda world: world["join_request"].pk,
     "membership_key": lambda world: world["membership"].key,
+    "invitation_id": lambda world: world["invitation"].pk,
 }
 # Other parameters, filled with a valid value so only the id decides.
 VALUES = {"slug": "projekt", "node": "await_supplement", "action": "receive_supplement", "token": "x" * 43}
@@ -64,6 +67,9 @@ def world(make_application, malmo, cast):
     asker = type(cast.applicant).objects.create_user("fragande")
     return {
         "join_request": JoinRequest.objects.create(organisation=malmo, user=asker),
+        "invitation": Invitation.objects.create(
+            organisation=malmo, email="ny@malmo.example.se", role=Membership.Role.APPLICANT, token_hash="0" * 64,
+            invited_by=cast.signatory, expires_at=timezone.now() + timedelta(days=7)),
         "membership": Membership.objects.get(organisation=malmo, user=cast.applicant),
         "application": application,
         "attachment": Attachment.objects.filter(case=application.case_id).first(),
