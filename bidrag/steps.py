@@ -77,6 +77,16 @@ _PROJECT_HELP = {
     "end_date": _("Till exempel 2027-12-31."),
 }
 
+# Both schemes ask the same about other state grants (DOMAIN.md: purpose and amount).
+OTHER_STATE_GRANTS = Step(
+    "andra-bidrag", _("Andra statliga bidrag"),
+    fields=("other_state_grants_any", "other_state_grants", "other_state_grants_amount"),
+    labels={"other_state_grants": _("Syfte med det andra bidraget"),
+            "other_state_grants_amount": _("Belopp (kr)")},
+    help={"other_state_grants": _("Fylls i om ni svarat ja: vilket bidrag, från vem, och vad det gäller."),
+          "other_state_grants_amount": _("Fylls i om ni svarat ja. Hela kronor, till exempel 50000.")},
+)
+
 SCHEME_A = (
     Step("projekt", _("Projekt"), fields=("title", "track", "start_date", "end_date"), help=_PROJECT_HELP,
          intro=_("Projektets namn, inriktning och period. Bidrag beslutas per kalenderår.")),
@@ -101,12 +111,7 @@ SCHEME_A = (
          help={"plan": _("Vad som görs när, inom projektperioden.")}),
     Step("uppfoljning", _("Uppföljning och utvärdering"), fields=("evaluation",), required=("evaluation",),
          labels={"evaluation": _("Hur resultaten ska följas upp och utvärderas")}),
-    Step("andra-bidrag", _("Andra statliga bidrag"),
-         fields=("other_state_grants_any", "other_state_grants", "other_state_grants_amount"),
-         labels={"other_state_grants": _("Syfte med det andra bidraget"),
-                 "other_state_grants_amount": _("Belopp (kr)")},
-         help={"other_state_grants": _("Fylls i om ni svarat ja: vilket bidrag, från vem, och vad det gäller."),
-               "other_state_grants_amount": _("Fylls i om ni svarat ja. Hela kronor, till exempel 50000.")}),
+    OTHER_STATE_GRANTS,
     Step("forsakringar", _("Försäkringar"), fields=("declarations",),
          declarations=("declares_not_existing_activity", "declares_not_statutory_duty",
                        "declares_no_other_state_grant"),
@@ -139,12 +144,7 @@ SCHEME_B = (
     Step("tidsplan", _("Tidsplan"), fields=("plan",), required=("plan",), labels={"plan": _("Tidsplan")}),
     Step("uppfoljning", _("Uppföljning och spridning"), fields=("evaluation",), required=("evaluation",),
          labels={"evaluation": _("Hur resultaten ska följas upp och spridas")}),
-    Step("andra-bidrag", _("Andra statliga bidrag"),
-         fields=("other_state_grants_any", "other_state_grants", "other_state_grants_amount"),
-         labels={"other_state_grants": _("Syfte med det andra bidraget"),
-                 "other_state_grants_amount": _("Belopp (kr)")},
-         help={"other_state_grants": _("Fylls i om ni svarat ja: vilket bidrag, från vem, och vad det gäller."),
-               "other_state_grants_amount": _("Fylls i om ni svarat ja. Hela kronor, till exempel 50000.")}),
+    OTHER_STATE_GRANTS,
     Step("forsakringar", _("Försäkringar"), fields=("declarations",),
          declarations=("declares_no_excluded_costs", "declares_one_application", "declares_report_published"),
          intro=_("Stödet får inte användas till löpande kostnader, kapitalinvesteringar, större inköp eller resor "

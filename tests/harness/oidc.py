@@ -36,7 +36,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from .ports import LOOPBACK, free_port, terminate
+from .ports import LOOPBACK, free_port, log_tail, terminate
 from .seaweedfs import _die_with_parent
 
 PROVIDER_DIR = Path(__file__).with_name("oidc")
@@ -195,11 +195,7 @@ class OIDCProvider:
         raise OIDCProviderError(self._failure(f"discovery did not answer within {self.startup_timeout:.0f} s ({last!r})"))
 
     def _failure(self, reason: str) -> str:
-        try:
-            tail = self.log_path.read_text(errors="replace").splitlines()[-25:]
-        except OSError:
-            tail = []
-        return f"OpenID Connect provider failed to start: {reason}. Last lines of {self.log_path}:\n" + "\n".join(tail)
+        return f"OpenID Connect provider failed to start: {reason}. Last lines of {self.log_path}:\n" + log_tail(self.log_path)
 
     def _terminate(self, timeout: float = 10.0) -> None:
         process, self.process = self.process, None

@@ -69,3 +69,11 @@ def terminate(process, timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def log_tail(path, lines: int = 25) -> str:
+    """The last lines of a server's log, for the message when it fails to start."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ports import LOOPBACK, free_ports, terminate
+from .ports import LOOPBACK, free_ports, log_tail, terminate
 
 DEFAULT_ACCESS_KEY = "harness-access-key"
 DEFAULT_SECRET_KEY = "harness-secret-key-not-for-production"
@@ -232,11 +232,7 @@ class SeaweedFS:
         raise SeaweedFSError(self._failure(f"S3 did not answer within {self.startup_timeout:.0f} s ({last_error!r})"))
 
     def _failure(self, reason: str) -> str:
-        try:
-            tail = self.log_path.read_text(errors="replace").splitlines()[-25:]
-        except OSError:
-            tail = []
-        return f"SeaweedFS failed to start: {reason}. Last lines of {self.log_path}:\n" + "\n".join(tail)
+        return f"SeaweedFS failed to start: {reason}. Last lines of {self.log_path}:\n" + log_tail(self.log_path)
 
     def _remove_stale_sockets(self) -> None:
         for path in Path("/tmp").glob("seaweedfs-*.sock"):
