@@ -12,14 +12,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .personnummer import personnummer_normalise, validate_personnummer
+from .personnummer import is_samordningsnummer, personnummer_normalise, validate_personnummer
 
 
 class EIdentity(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="eidentity", verbose_name=_("användare")
     )
-    # Twelve digits, YYYYMMDDNNNN (samordningsnummer too), validated with python-stdnum.
+    # Twelve digits, YYYYMMDDNNNN; a samordningsnummer's day is 61-91 (konton/personnummer.py).
     personnummer = models.CharField(_("personnummer"), max_length=13, unique=True, validators=[validate_personnummer])
     issuer = models.CharField(_("utfärdare"), max_length=255, help_text=_("Den e-legitimationstjänst som senast intygade personen."))
     # Kept for reference and support only; never used to find the person.
@@ -35,6 +35,11 @@ class EIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.personnummer[:8]}-****"
+
+    @property
+    def is_samordningsnummer(self) -> bool:
+        """A coordination number (day of birth + 60), read from the digits themselves."""
+        return len(self.personnummer) == 12 and self.personnummer.isdigit() and is_samordningsnummer(self.personnummer)
 
     def clean(self) -> None:
         if self.personnummer:

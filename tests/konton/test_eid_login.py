@@ -184,6 +184,28 @@ def test_an_invalid_personnummer_is_refused(client, eid):
     assert logged_in_user_id(client) is None and not User.objects.filter(username__startswith="eid-").exists()
 
 
+def test_a_samordningsnummer_logs_in_as_a_person_of_its_own(client, eid):
+    """A coordination number (day of birth + 60) is a person's number as much as a
+    personnummer is: the broker releases it in the same claim."""
+    response = eid.login(client, personnummer="199001612382", given_name="Amir", family_name="Haddad")
+    assert response.status_code == 302, response.content[:800]
+    identity = EIdentity.objects.select_related("user").get()
+    assert identity.personnummer == "199001612382" and identity.is_samordningsnummer
+    assert int(logged_in_user_id(client)) == identity.user.pk
+    assert (identity.user.first_name, identity.user.last_name) == ("Amir", "Haddad")
+    # Not the same person as the personnummer with day 01.
+    client.logout()
+    eid.login(client, personnummer="199001012385")
+    assert EIdentity.objects.count() == 2
+    assert not EIdentity.objects.get(personnummer="199001012385").is_samordningsnummer
+
+
+def test_an_invalid_samordningsnummer_is_refused(client, eid):
+    # Day 92 is 32 January once 60 is taken off.
+    refused(eid.login(client, personnummer="199001921239"), "Personnumret från e-legitimationstjänsten är inte giltigt")
+    assert logged_in_user_id(client) is None and not EIdentity.objects.exists()
+
+
 def test_cancelling_at_the_provider(client, eid):
     callback = eid.provider.login(eid.start(client), personnummer=PNR, consent=False)
     assert "error=access_denied" in callback
