@@ -9,7 +9,12 @@ the provider's published keys; the checks the profile asks for are ours, in
 and an ``acr`` we asked for.
 
 The person is read from ``personalIdentityNumber`` (``https://id.oidc.se/claim/...``);
-``sub`` is opaque and may be pairwise, and is never the person key.
+``sub`` is opaque and may be pairwise, and is never the person key. The profile lets a
+provider release the person's claims through the userinfo endpoint instead of the ID
+token: when the ID token has no personnummer, ``userinfo_complete`` asks userinfo with
+the access token (JSON, or a JWT signed by the provider), checks that the answer is about
+the ID token's ``sub`` and takes the person from it. Every request to the provider is
+made before the person's rows are locked (``services.eidentity_login``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 PNR_CLAIMS = ("https://id.oidc.se/claim/personalIdentityNumber", "personalIdentityNumber")
+# What the userinfo answer may add to the ID token's claims: the person, nothing else.
+IDENTITY_CLAIMS = (*PNR_CLAIMS, "given_name", "family_name")
 SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 _CACHE_PREFIX = "konton:oidc:"
 
@@ -57,6 +64,7 @@ class LoginError(StrEnum):
     WRONG_ISSUER = "wrong_issuer"
     EXPIRED = "expired"
     ACR_TOO_LOW = "acr_too_low"
+    USERINFO_INVALID = "userinfo_invalid"
     NO_PERSONNUMMER = "no_personnummer"
     INVALID_PERSONNUMMER = "invalid_personnummer"
     ACCOUNT_DISABLED = "account_disabled"
@@ -76,6 +84,7 @@ MESSAGES = {
     LoginError.WRONG_ISSUER: _("Intyget kom inte från den e-legitimationstjänst vi anlitar."),
     LoginError.EXPIRED: _("Intyget från e-legitimationstjänsten var för gammalt eller för långlivat."),
     LoginError.ACR_TOO_LOW: _("Inloggningen gjordes med för låg tillitsnivå. Använd BankID eller Freja eID+."),
+    LoginError.USERINFO_INVALID: _("Uppgifterna om dig från e-legitimationstjänsten kunde inte kontrolleras."),
     LoginError.NO_PERSONNUMMER: _("E-legitimationstjänsten lämnade inget personnummer."),
     LoginError.INVALID_PERSONNUMMER: _("Personnumret från e-legitimationstjänsten är inte giltigt."),
     LoginError.ACCOUNT_DISABLED: _("Kontot är avstängt. Kontakta Brå."),
@@ -280,6 +289,70 @@ def id_token_validate(id_token: str, *, nonce: str, now: float | None = None) ->
     if settings.OIDC_ACR_VALUES and claims.get("acr") not in settings.OIDC_ACR_VALUES:
         raise OIDCLoginError(LoginError.ACR_TOO_LOW, f"acr {claims.get('acr')!r}")
     return claims
+
+
+def userinfo_complete(claims: dict, token: dict) -> dict:
+    """The ID token's (validated) claims, with the person's claims from the userinfo
+    endpoint when the ID token has no personnummer.
+
+    Only IDENTITY_CLAIMS are taken from userinfo and only where the ID token has none;
+    the answer must be about the ID token's ``sub`` (OpenID Connect Core 5.3.2).
+    """
+    if personnummer_claim(claims):
+        return claims
+    endpoint = metadata().get("userinfo_endpoint")
+    if not endpoint or not token.get("access_token"):
+        raise OIDCLoginError(LoginError.NO_PERSONNUMMER, "not in the ID token, and no userinfo endpoint or access token")
+    info = _userinfo(str(endpoint), token)
+    if not isinstance(info.get("sub"), str) or not _equal(info["sub"], str(claims["sub"])):
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, "userinfo is about another sub than the ID token")
+    completed = dict(claims)
+    for name in IDENTITY_CLAIMS:
+        if not completed.get(name) and info.get(name):
+            completed[name] = info[name]
+    return completed
+
+
+def _userinfo(endpoint: str, token: dict) -> dict:
+    """The userinfo answer, asked with the access token as a bearer token (Authlib)."""
+    session = OAuth2Session(
+        client_id=settings.OIDC_CLIENT_ID, token=token, default_timeout=settings.OIDC_HTTP_TIMEOUT
+    )
+    try:
+        response = session.get(endpoint, headers={"Accept": "application/json, application/jwt"})
+    except OAuthError as exc:  # no usable access token (expired, unknown type)
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, f"{exc.error}: {exc.description}") from exc
+    except requests.RequestException as exc:
+        raise OIDCLoginError(LoginError.PROVIDER_UNAVAILABLE, f"userinfo: {exc}") from exc
+    if response.status_code >= 500:
+        raise OIDCLoginError(LoginError.PROVIDER_UNAVAILABLE, f"userinfo answered {response.status_code}")
+    if response.status_code != 200:
+        challenge = response.headers.get("WWW-Authenticate", "")
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, f"userinfo answered {response.status_code} {challenge}")
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type == "application/jwt":
+        return _signed_userinfo(response.text.strip())
+    try:
+        info = response.json()
+    except ValueError as exc:
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, f"userinfo is not JSON ({content_type})") from exc
+    if not isinstance(info, dict):
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, "userinfo is not a JSON object")
+    return info
+
+
+def _signed_userinfo(text: str) -> dict:
+    """A signed userinfo answer: the provider's signature, its issuer, us as audience."""
+    try:
+        info = _decode(text)
+    except OIDCLoginError as exc:
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, exc.detail) from exc
+    if info.get("iss") != settings.OIDC_ISSUER:
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, f"signed userinfo: iss {info.get('iss')!r}")
+    audience = info.get("aud")
+    if settings.OIDC_CLIENT_ID not in (audience if isinstance(audience, list) else [audience]):
+        raise OIDCLoginError(LoginError.USERINFO_INVALID, f"signed userinfo: aud {audience!r}")
+    return info
 
 
 def personnummer_claim(claims: dict) -> str | None:

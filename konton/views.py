@@ -150,6 +150,8 @@ def eid_callback(request: HttpRequest) -> HttpResponse:
         if not token.get("id_token"):
             raise OIDCLoginError(LoginError.ID_TOKEN_INVALID, "no id_token in the token response")
         claims = oidc.id_token_validate(token["id_token"], nonce=pending["nonce"])
+        # Any request to the provider (userinfo) before eidentity_login locks a row.
+        claims = oidc.userinfo_complete(claims, token)
         user = eidentity_login(
             claims=claims, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
         )

@@ -16,8 +16,15 @@ Driving a login without a browser::
     # -> the URL the provider redirects the browser to (our callback, with code and state)
 
 ``events()`` is what the provider saw (``grant.success`` with ``client_auth_method``,
-``grant.error``, ...); ``tamper(aud=..., nonce=..., lifetime=..., iss=...)`` makes it
-re-sign the next ID token with those claims changed (a misbehaving broker).
+``grant.error``, ``userinfo``, ...); ``tamper(aud=..., nonce=..., lifetime=..., iss=...)``
+makes it re-sign the next ID token with those claims changed (a misbehaving broker), and
+``tamper(userinfo_sub=...)`` makes the next userinfo answer name another subject.
+
+Besides ``CLIENT_ID`` two more clients with the same key and redirect URIs are registered,
+for a broker that releases the person (personnummer, names) only through the userinfo
+endpoint, as the Swedish profile allows: ``USERINFO_CLIENT_ID`` (userinfo answers JSON)
+and ``SIGNED_USERINFO_CLIENT_ID`` (userinfo answers a JWT signed by the provider). Point
+the relying party at one with ``django_settings(client_id=...)``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,13 @@ from .seaweedfs import _die_with_parent
 
 PROVIDER_DIR = Path(__file__).with_name("oidc")
 CLIENT_ID = "bidragsportalen"
+USERINFO_CLIENT_ID = "bidragsportalen-userinfo"
+SIGNED_USERINFO_CLIENT_ID = "bidragsportalen-userinfo-jwt"
+# Registered beside the main client: the person's claims only from userinfo.
+USERINFO_CLIENTS = {
+    USERINFO_CLIENT_ID: {"identity_claims_in": "userinfo"},
+    SIGNED_USERINFO_CLIENT_ID: {"identity_claims_in": "userinfo", "userinfo_signed_response_alg": "RS256"},
+}
 REDIRECT_URIS = ("http://testserver/logga-in/e-legitimation/retur/",)
 
 
@@ -113,11 +127,12 @@ class OIDCProvider:
         assert self.directory is not None
         return self.directory / "provider.log"
 
-    def django_settings(self) -> dict:
-        """The settings that point Bidragsportalen's relying party at this provider."""
+    def django_settings(self, *, client_id: str | None = None) -> dict:
+        """The settings that point Bidragsportalen's relying party at this provider (as
+        ``client_id``: by default the main client, else one of USERINFO_CLIENTS)."""
         return {
             "OIDC_ISSUER": self.issuer,
-            "OIDC_CLIENT_ID": self.client_id,
+            "OIDC_CLIENT_ID": client_id or self.client_id,
             "OIDC_PRIVATE_KEY": str(self.private_key_path),
             "OIDC_REDIRECT_URI": "",
         }
@@ -147,10 +162,12 @@ class OIDCProvider:
                             "port": self.port,
                             "clients": [
                                 {
-                                    "client_id": self.client_id,
+                                    "client_id": client_id,
                                     "redirect_uris": list(self.redirect_uris),
                                     "jwks": {"keys": [self.public_jwk]},
+                                    **metadata,
                                 }
+                                for client_id, metadata in [(self.client_id, {}), *USERINFO_CLIENTS.items()]
                             ],
                         }
                     )
@@ -214,7 +231,8 @@ class OIDCProvider:
 
     def tamper(self, **changes) -> None:
         """The next ID token from the token endpoint comes re-signed with these claims
-        changed; ``tamper()`` with none resets."""
+        changed (``userinfo_sub``: the next userinfo answer names that subject);
+        ``tamper()`` with none resets."""
         requests.post(f"{self.issuer}/__test__/tamper", json=changes, timeout=5).raise_for_status()
 
     def login(

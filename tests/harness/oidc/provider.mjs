@@ -6,6 +6,11 @@
 //   * the person comes in https://id.oidc.se/claim/personalIdentityNumber, never as
 //     `sub`: subjects are pairwise (a hash per client), as a broker does it;
 //   * ID tokens live 5 minutes and carry acr (the assurance level) and auth_time.
+//   * the profile also lets a provider release the person's claims (personnummer and
+//     names) through the userinfo endpoint only: a client registered with the extra
+//     metadata `identity_claims_in: "userinfo"` gets an ID token without them and must
+//     ask userinfo with its access token; with `userinfo_signed_response_alg` the
+//     userinfo answer is a JWT signed by the provider.
 //
 // Started by tests/harness/oidc.py: `node provider.mjs CONFIG.json`, where the JSON file
 // holds {issuer, port, clients: [...]}. Listens on 127.0.0.1 only. Prints one line
@@ -21,7 +26,9 @@
 //   POST /__test__/tamper   JSON {aud, nonce, lifetime, iss}: the next ID token the
 //                           token endpoint returns is re-signed, with the provider's own
 //                           key, with these claims changed (a misbehaving or mixed-up
-//                           broker); the one after that is normal again. {} resets.
+//                           broker); the one after that is normal again. With
+//                           {userinfo_sub}: the next userinfo answer names that subject
+//                           instead. {} resets both.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -48,6 +55,8 @@ const signingJwk = { ...(await exportJWK(privateKey)), kid: 'broker-1', alg: 'RS
 const events = [];
 const accounts = new Map(); // personnummer -> { given_name, family_name }
 let tamper = null;
+let tamperUserinfo = null;
+const IDENTITY_CLAIMS = [PNR_CLAIM, 'given_name', 'family_name', 'name'];
 const pairwiseSalt = randomBytes(16).toString('hex');
 
 const provider = new Provider(issuer, {
@@ -62,6 +71,14 @@ const provider = new Provider(issuer, {
     ...client,
   })),
   clientAuthMethods: ['private_key_jwt', 'client_secret_post', 'client_secret_basic'],
+  extraClientMetadata: {
+    properties: ['identity_claims_in'],
+    validator(ctx, key, value) {
+      if (key === 'identity_claims_in' && value !== undefined && !['id_token', 'userinfo'].includes(value)) {
+        throw new Error('identity_claims_in is "id_token" or "userinfo"');
+      }
+    },
+  },
   jwks: { keys: [signingJwk] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   pkce: { required: () => true },
@@ -80,7 +97,7 @@ const provider = new Provider(issuer, {
   },
   // The Swedish profile delivers the identity claims in the ID token.
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, jwtUserinfo: { enabled: true } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   ttl: {
     IdToken: 300, AccessToken: 300, AuthorizationCode: 60, Interaction: 600, Session: 600, Grant: 600,
@@ -89,14 +106,19 @@ const provider = new Provider(issuer, {
     const person = accounts.get(id) ?? { given_name: 'Test', family_name: 'Testsson' };
     return {
       accountId: id,
-      async claims() {
-        return {
+      async claims(use) {
+        const claims = {
           sub: id,
           [PNR_CLAIM]: id,
           given_name: person.given_name,
           family_name: person.family_name,
           name: `${person.given_name} ${person.family_name}`,
         };
+        // A client that gets the person from userinfo only: nothing of them in the ID token.
+        if (use === 'id_token' && ctx?.oidc?.client?.identity_claims_in === 'userinfo') {
+          for (const name of IDENTITY_CLAIMS) delete claims[name];
+        }
+        return claims;
       },
     };
   },
@@ -120,6 +142,42 @@ provider.on('grant.success', (ctx) => record('grant.success', ctx, {
 provider.on('grant.error', (ctx, err) => record('grant.error', ctx, { error: err.error, error_description: err.error_description }));
 provider.on('authorization.error', (ctx, err) => record('authorization.error', ctx, { error: err.error, error_description: err.error_description }));
 provider.on('server_error', (ctx, err) => record('server_error', ctx, { error: String(err) }));
+
+// Which claims each ID token from the token endpoint carried (names only, never values).
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path !== '/token' || ctx.status !== 200 || !ctx.body?.id_token) return;
+  record('id_token.issued', ctx, { claims: Object.keys(decodeJwt(ctx.body.id_token)).sort() });
+});
+
+// What the userinfo endpoint was asked and answered (the relying party's calls to it).
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path !== '/me') return;
+  record('userinfo', ctx, {
+    method: ctx.method,
+    status: ctx.status,
+    authorization_scheme: (ctx.get('authorization') || '').split(' ')[0] || null,
+    content_type: ctx.response.type || null,
+  });
+});
+
+// A mixed-up broker, on request: the next userinfo answer is about another subject
+// (re-signed with the provider's own key when it is a JWT).
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path !== '/me' || ctx.status !== 200 || !tamperUserinfo) return;
+  const change = tamperUserinfo;
+  tamperUserinfo = null;
+  if (typeof ctx.body === 'string') {
+    const claims = { ...decodeJwt(ctx.body), sub: change.sub };
+    ctx.body = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: signingJwk.kid }).sign(privateKey);
+    ctx.type = 'application/jwt; charset=utf-8';
+  } else {
+    ctx.body = { ...ctx.body, sub: change.sub };
+  }
+  record('userinfo.tampered', ctx, { changed: ['sub'] });
+});
 
 // A misbehaving broker, on request: re-sign the next ID token with changed claims.
 provider.use(async (ctx, next) => {
@@ -226,8 +284,9 @@ async function testEndpoints(req, res, url) {
   if (url.pathname === '/__test__/tamper' && req.method === 'POST') {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
-    const changes = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const { userinfo_sub: userinfoSub, ...changes } = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
     tamper = Object.keys(changes).length ? changes : null; // {} resets
+    tamperUserinfo = userinfoSub !== undefined ? { sub: userinfoSub } : null;
     res.statusCode = 204;
     res.end();
     return true;
