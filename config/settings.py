@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # staff's single-use backup codes (konton)
     "axes",
     "django_htmx",
     "viewflow",

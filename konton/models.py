@@ -73,3 +73,36 @@ class LoginRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.at:%Y-%m-%d %H:%M} ({self.get_method_display()})"
+
+
+class SecondFactorEventKind(models.TextChoices):
+    BACKUP_CODES_CREATED = "backup_codes_created", _("reservkoder skapade")
+    BACKUP_CODE_USED = "backup_code_used", _("reservkod använd")
+    DEVICES_RESET = "devices_reset", _("tvåstegsverifiering återställd")
+
+
+class SecondFactorEvent(models.Model):
+    """What happened to a staff member's second factor beyond giving an app's code: a new
+    set of backup codes, a backup code used, all devices reset by an administrator.
+    Written by konton.services only; read-only in the admin."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="second_factor_events", verbose_name=_("användare")
+    )
+    at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("händelse"), max_length=32, choices=SecondFactorEventKind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("utförd av"),
+        help_text=_("Den som gjorde det: användaren själv, eller administratören som återställde."),
+    )
+    codes_left = models.PositiveSmallIntegerField(_("oanvända reservkoder efteråt"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("adress"), null=True, blank=True)
+    detail = models.CharField(_("uppgifter"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("händelse i tvåstegsverifieringen")
+        verbose_name_plural = _("händelser i tvåstegsverifieringen")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.at:%Y-%m-%d %H:%M} ({self.get_kind_display()})"

@@ -1,16 +1,22 @@
-"""Writes of the accounts app: the person behind an e-ID login, and the login record."""
+"""Writes of the accounts app: the person behind an e-ID login, the login record, and
+the staff's second factor beyond the app (backup codes, an administrator's reset)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from arenden.actors import Actor
+from bidrag.roles import Role, has_role
 
-from .models import EIdentity, LoginMethod, LoginRecord
+from .models import EIdentity, LoginMethod, LoginRecord, SecondFactorEvent, SecondFactorEventKind
 from .oidc import LoginError, OIDCLoginError, personnummer_claim
 from .personnummer import personnummer_normalise
 
@@ -77,3 +83,81 @@ def login_record_create(
         user=user, method=method, issuer=issuer, acr=acr, auth_time=auth_time,
         ip_address=ip_address, user_agent=user_agent[:255],
     )
+
+
+# -- the staff's second factor: backup codes and an administrator's reset --------------
+
+logger = logging.getLogger("konton.otp")
+
+BACKUP_CODE_COUNT = 10
+
+
+class NotAnAdministrator(Exception):
+    """Only an active administrator may reset someone's second factor."""
+
+
+def is_administrator(user: Actor) -> bool:
+    return bool(user.is_active and (user.is_superuser or has_role(user, Role.ADMINISTRATOR)))
+
+
+@transaction.atomic
+def backup_codes_create(*, user: Actor, ip_address: str | None) -> list[str]:
+    """A new set of single-use backup codes for the user; the old set stops working.
+
+    The codes are returned to be shown once. They are django-otp's static tokens (eight
+    characters, a-z and 2-7), on the user's one StaticDevice, which is kept so that a
+    session it verified stays verified.
+    """
+    device = StaticDevice.objects.select_for_update().filter(user=user).order_by("pk").first()
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=gettext("Reservkoder"), confirmed=True)
+    device.token_set.all().delete()
+    codes: list[str] = []
+    while len(codes) < BACKUP_CODE_COUNT:
+        token = StaticToken.random_token()
+        if token not in codes:
+            codes.append(token)
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=token) for token in codes])
+    device.throttle_reset(commit=False)
+    device.save()
+    SecondFactorEvent.objects.create(
+        user=user, by=user, kind=SecondFactorEventKind.BACKUP_CODES_CREATED, codes_left=len(codes), ip_address=ip_address
+    )
+    logger.info("backup codes created for %s (%d)", user.get_username(), len(codes))
+    return codes
+
+
+def backup_codes_left(user: Actor) -> int:
+    return StaticToken.objects.filter(device__user=user).count()
+
+
+def backup_code_used_record(*, user: Actor, device: StaticDevice, ip_address: str | None) -> SecondFactorEvent:
+    """After django-otp accepted (and deleted) one of the user's backup codes."""
+    left = device.token_set.count()
+    event = SecondFactorEvent.objects.create(
+        user=user, by=user, kind=SecondFactorEventKind.BACKUP_CODE_USED, codes_left=left, ip_address=ip_address
+    )
+    logger.warning("backup code used by %s from %s; %d left", user.get_username(), ip_address or "-", left)
+    return event
+
+
+@transaction.atomic
+def second_factor_reset(*, user: Actor, by: Actor, ip_address: str | None = None) -> list[str]:
+    """Remove every second-factor device of the user (apps and backup codes), for someone
+    who lost them: at their next login they set up a new app, as the first time. Sessions
+    verified by a removed device are no longer verified. Recorded with who did it.
+    Returns the removed devices' descriptions."""
+    if not is_administrator(by):
+        raise NotAnAdministrator(by.get_username())
+    removed = []
+    for device in devices_for_user(user, confirmed=None):
+        removed.append(f"{device.name} ({type(device).__name__})")
+        device.delete()
+    SecondFactorEvent.objects.create(
+        user=user, by=by, kind=SecondFactorEventKind.DEVICES_RESET, ip_address=ip_address,
+        detail=("; ".join(removed) or "-")[:255],
+    )
+    logger.warning(
+        "second factor reset for %s by %s: %d device(s) removed", user.get_username(), by.get_username(), len(removed)
+    )
+    return removed

@@ -1,5 +1,5 @@
 """Login pages: password (staff and demo, behind PASSWORD_LOGIN_ENABLED), Swedish e-ID over
-OpenID Connect, and the staff's second factor (TOTP)."""
+OpenID Connect, and the staff's second factor (TOTP, and single-use backup codes)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import hmac
 import io
 import logging
 import time
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, cast
+from urllib.parse import urlencode, urlsplit
 
 import django_otp
 import qrcode
@@ -19,7 +19,9 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,19 +29,31 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_otp.models import ThrottlingMixin
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from arenden.actors import Actor
+
 from . import oidc
-from .forms import TokenForm
+from .forms import BackupCodeForm, TokenForm
 from .models import LoginMethod
 from .oidc import LoginError, OIDCLoginError
-from .services import eidentity_login, login_record_create
+from .services import (
+    backup_code_used_record,
+    backup_codes_create,
+    backup_codes_left,
+    eidentity_login,
+    login_record_create,
+)
 from .staff import needs_second_factor
 from .throttle import client_ip
 
 logger = logging.getLogger("konton.oidc")
 
 SESSION_KEY = "konton_oidc_login"
+# A new set of backup codes, kept in the session from its making until its one showing.
+BACKUP_CODES_SESSION_KEY = "konton_new_backup_codes"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
@@ -168,6 +182,13 @@ def _done(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_next(request, request.GET.get("next") or request.POST.get("next")) or settings.LOGIN_REDIRECT_URL)
 
 
+def _with_next(request: HttpRequest, url_name: str) -> str:
+    """The page, keeping where the person was going."""
+    url = reverse(url_name)
+    target = _safe_next(request, request.GET.get("next") or request.POST.get("next"))
+    return f"{url}?{urlencode({'next': target})}" if target else url
+
+
 def _confirmed_device(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
@@ -179,7 +200,7 @@ def _qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _throttled(device: TOTPDevice) -> str | None:
+def _throttled(device: ThrottlingMixin) -> str | None:
     allowed, data = device.verify_is_allowed()
     if allowed:
         return None
@@ -223,7 +244,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     Someone who already has a confirmed device is sent to give its code: adding another
     device takes an administrator, so a stolen password alone cannot enrol a new one.
     """
-    user = request.user
+    user = cast(Actor, request.user)
     if not needs_second_factor(user):
         return _done(request)
     if _confirmed_device(user) is not None:
@@ -241,8 +262,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 django_otp.login(request, device)
+                request.session[BACKUP_CODES_SESSION_KEY] = backup_codes_create(user=user, ip_address=client_ip(request))
                 messages.success(request, _("Tvåstegsverifieringen är klar. Nästa gång frågar vi efter en kod från appen."))
-                return _done(request)
+                return redirect(_with_next(request, "konton:backup_codes"))
             problem = _("Koden stämmer inte. Skriv den kod som appen visar just nu.")
         form.add_error("token", problem)
     key = base64.b32encode(device.bin_key).decode()
@@ -253,6 +275,70 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             "form": form,
             "qr": _qr_data_uri(device.config_url),
             "key_groups": [key[i : i + 4] for i in range(0, len(key), 4)],
+            "next": _safe_next(request, request.GET.get("next")),
+        },
+    )
+
+
+def _backup_code_use(request: HttpRequest, device: StaticDevice, code: str) -> str | None:
+    """None once the code is accepted (and spent), its use recorded in the same
+    transaction and the session verified by it; else what to tell the person."""
+    user = cast(Actor, request.user)
+    with transaction.atomic():
+        verified = django_otp.verify_token(user, device.persistent_id, code)
+        if verified is not None:
+            backup_code_used_record(user=user, device=verified, ip_address=client_ip(request))
+    if verified is None:
+        return _("Reservkoden stämmer inte, eller har redan använts.")
+    django_otp.login(request, verified)
+    return None
+
+
+@login_required
+@never_cache
+def otp_backup(request: HttpRequest) -> HttpResponse:
+    """The second factor from a backup code instead of the app: single use (django-otp
+    deletes the code it accepts, with the device row locked), throttled as the app's
+    codes are, and each use recorded."""
+    user = request.user
+    if not needs_second_factor(user) or user.is_verified():  # type: ignore[union-attr]
+        return _done(request)
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first()
+    form = BackupCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        problem: str | None
+        if device is None or not device.token_set.exists():
+            problem = _("Du har inga reservkoder. Kontakta en administratör, som kan återställa tvåstegsverifieringen så att du kan lägga till appen på nytt.")
+        else:
+            problem = _throttled(device) or _backup_code_use(request, device, form.cleaned_data["code"])
+            if problem is None:
+                return redirect(_with_next(request, "konton:backup_codes"))
+        form.add_error("code", problem)
+    return render(request, "konton/otp_backup.html", {"form": form, "next": _safe_next(request, request.GET.get("next"))})
+
+
+@login_required
+@never_cache
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """A staff member's backup codes: a new set is shown once, right after it is made
+    (when the app is set up, or here: a new set ends the old one). Only in a session that
+    has given the second factor, so that a password alone can never make codes."""
+    user = cast(Actor, request.user)
+    if not needs_second_factor(user):
+        return _done(request)
+    if not user.is_verified():  # type: ignore[attr-defined]  # django_otp's OTPMiddleware
+        return redirect_to_login(request.get_full_path(), reverse("konton:otp_verify"))
+    if request.method == "POST":
+        request.session[BACKUP_CODES_SESSION_KEY] = backup_codes_create(user=user, ip_address=client_ip(request))
+        return redirect(_with_next(request, "konton:backup_codes"))
+    new = request.session.pop(BACKUP_CODES_SESSION_KEY, None) or []
+    return render(
+        request,
+        "konton/backup_codes.html",
+        {
+            "codes": [(code[:4], code[4:]) for code in new],
+            "left": backup_codes_left(user),
+            "by_backup_code": isinstance(getattr(user, "otp_device", None), StaticDevice),
             "next": _safe_next(request, request.GET.get("next")),
         },
     )

@@ -1,5 +1,6 @@
 """axe-core (WCAG 2.1 A and AA) on the login pages: e-ID, a refused e-ID login, the
-lockout page, and the staff's two-step pages in their normal and error states."""
+lockout page, and the staff's two-step pages (app, backup codes) in their normal and
+error states."""
 
 from django.conf import settings as django_settings
 from django_otp.oath import totp
@@ -44,6 +45,10 @@ def test_two_step_pages(open_page, assert_accessible, users, settings):
     device = TOTPDevice.objects.get(user=users.officer)
     page.get_by_label("Engångskod").fill(f"{totp(device.bin_key):06d}")
     page.get_by_role("button", name="Aktivera tvåstegsverifiering").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reservkoder")
+    expect(page.locator(".backup-code")).to_have_count(10)
+    assert_accessible(page, "backup codes shown once")
+    page.get_by_role("link", name="Fortsätt").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Handläggning")
 
     other = open_page(user=users.officer)
@@ -54,3 +59,11 @@ def test_two_step_pages(open_page, assert_accessible, users, settings):
     other.get_by_role("button", name="Verifiera").click()
     expect(other.locator(".error-summary")).to_contain_text("siffror")
     assert_accessible(other, "two-step code page with an error")
+
+    other.get_by_role("link", name="Använd en reservkod").click()
+    expect(other.get_by_role("heading", level=1)).to_have_text("Logga in med en reservkod")
+    assert_accessible(other, "backup code page")
+    other.get_by_label("Reservkod").fill("fel")
+    other.get_by_role("button", name="Verifiera").click()
+    expect(other.locator(".error-summary")).to_contain_text("åtta tecken")
+    assert_accessible(other, "backup code page with an error")
