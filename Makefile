@@ -36,7 +36,7 @@ node-packages:
 
 # Lint (ruff, configured in pyproject.toml) and types (mypy with django-stubs) on every
 # services and selectors module; `make test` fails on any finding.
-TYPED := arenden/services.py arenden/storage.py arenden/uploads.py arenden/formatting.py bidrag/services bidrag/selectors.py \
+TYPED := arenden/services.py arenden/storage.py arenden/uploads.py arenden/formatting.py arenden/keyset.py bidrag/services bidrag/selectors.py \
 	bidrag/submitted.py bidrag/applicant_list.py workflows/selectors.py workflows/timeline.py notifications/services.py \
 	konton/oidc.py konton/services.py konton/staff.py konton/throttle.py konton/views.py
 lint: install

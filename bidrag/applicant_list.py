@@ -1,19 +1,19 @@
 """The applicant's list of applications ("Mina ansökningar"): filtered and paged.
 
-A page is read as LIMIT size+1 from the (created_at, id) index: no count over every
-application of every organisation the person represents (a consultant for many
-municipalities may see 100 000), so the page costs the same whatever the total.
+A page is read by keyset (arenden.keyset) as LIMIT size+1 from the (created_at, id) index:
+no count over every application of every organisation the person represents (a consultant
+for many municipalities may see 100 000), so the page costs the same whatever the total.
 """
 
 import uuid
-from datetime import datetime
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+
+from arenden.keyset import keyset_page
 
 from . import selectors
 from .models.application import Status
@@ -34,19 +34,6 @@ class ListFilter(forms.Form):
         assert isinstance(organisation_field, forms.ChoiceField) and isinstance(call_field, forms.ChoiceField)
         organisation_field.choices = [("", _("Alla"))] + [(str(o.pk), o.name) for o in organisations]
         call_field.choices = [("", _("Alla"))] + [(str(c.pk), c.title) for c in calls]
-
-
-def _cursor(value: str) -> tuple[datetime, uuid.UUID] | None:
-    """"<created_at ISO>_<uuid>": the last row of the page before; anything else is no cursor."""
-    when, _sep, pk = value.rpartition("_")
-    try:
-        return datetime.fromisoformat(when), uuid.UUID(pk)
-    except ValueError:
-        return None
-
-
-def _cursor_of(application) -> str:
-    return f"{application.created_at.isoformat()}_{application.pk}"
 
 
 def _as_uuid(value):
@@ -71,22 +58,16 @@ def application_list(request):
         call_id=_as_uuid(chosen.get("call")),
         status=chosen.get("status", ""),
     )
-    after = _cursor(request.GET.get("efter", ""))
-    if after is not None:
-        created_at, pk = after
-        applications = applications.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
-    rows = list(applications[: PAGE_SIZE + 1])
-    shown = rows[:PAGE_SIZE]
+    page = keyset_page(applications, ordering=selectors.MEMBER_LIST_ORDER, params=request.GET, size=PAGE_SIZE)
     return render(
         request,
         "bidrag/application_list.html",
         {
-            "applications": shown,
-            "later_page": after is not None,
-            "next_cursor": _cursor_of(shown[-1]) if len(rows) > PAGE_SIZE else "",
+            "applications": page.rows,
+            "page": page,
             "filter_form": form,
             "filtered": any(chosen.values()),
-            "show_filter": len(organisations) > 1 or after is not None or len(rows) > PAGE_SIZE or any(chosen.values()),
+            "show_filter": len(organisations) > 1 or page.has_other_pages or any(chosen.values()),
             "calls": selectors.open_calls(),
             "can_create": bool(organisations),
         },

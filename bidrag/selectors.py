@@ -197,6 +197,10 @@ def granted_projects(*, call_ids: Iterable[uuid.UUID], at: datetime | None = Non
     return [GrantedProject(call_id, organisation, title, amount) for call_id, organisation, title, amount in rows]
 
 
+# The applicant's list, newest first, from the index application_newest_first (keyset).
+MEMBER_LIST_ORDER = ("-created_at", "-id")
+
+
 def member_applications(*, actor, organisation_id=None, call_id=None, status: str = "") -> QuerySet[Application]:
     """The applications of the organisations `actor` represents, newest first, filtered.
 
@@ -217,7 +221,7 @@ def member_applications(*, actor, organisation_id=None, call_id=None, status: st
     return (
         applications.select_related("case", "call", "organisation")
         .annotate(requested_total=requested_total_subquery(), awaits_my_signature=awaits_signature_of(actor))
-        .order_by("-created_at", "-id")
+        .order_by(*MEMBER_LIST_ORDER)
     )
 
 

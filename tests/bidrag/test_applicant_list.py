@@ -57,6 +57,23 @@ def test_pages_of_25_newest_first_each_following_the_last_row_seen(client, cast,
     assert rows(client.get(URL, {"efter": "nonsense"}).content.decode())[:1] == [made[-1].title]  # page 1
 
 
+def test_back_a_page_and_to_the_end_by_keyset(client, cast, call, stockholm):
+    made = drafts(cast, call, stockholm, 27)
+    newest_first = [a.title for a in reversed(made)]
+    client.force_login(cast.applicant)
+    first = client.get(URL).content.decode()
+    assert 'rel="prev"' not in first
+    second = client.get(URL + html.unescape(re.search(r'href="([^"]+)" rel="next"', first).group(1))).content.decode()
+    back_link = html.unescape(re.search(r'href="([^"]+)" rel="prev"', second).group(1))
+    assert "fore=" in back_link
+    assert rows(client.get(URL + back_link).content.decode()) == newest_first[:25]
+    # the end of the list: the oldest 25, read from the other end of the index
+    last_link = html.unescape(re.search(r'href="([^"]+)" rel="last"', first).group(1))
+    last = client.get(URL + last_link).content.decode()
+    assert rows(last) == newest_first[-25:]
+    assert 'rel="next"' not in last and 'rel="last"' not in last and 'rel="first"' in last
+
+
 def test_filters_by_organisation_and_status(client, cast, call, stockholm, malmo, make_application):
     drafts(cast, call, stockholm, 2, prefix="Stockholm")
     drafts(cast, call, malmo, 1, prefix="Malmö")
