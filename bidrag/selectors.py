@@ -63,16 +63,22 @@ def requested_total_subquery(outer_ref: str = "pk"):
 
 def applications_visible_to(actor) -> QuerySet[Application]:
     """Staff read every application once it was submitted (it has a diarienummer), whatever
-    became of it after; drafts, withdrawn ones too, stay with the organisation's members."""
+    became of it after; drafts, withdrawn ones too, stay with the organisation's members.
+
+    Membership is a semi-join (EXISTS), never a join: joined, every member of the
+    organisation repeated the row, and the DISTINCT that undid it sorted every column of
+    every visible row before the first page could be read (268 MB on disk at 100 000).
+    """
     if not actor.is_authenticated:
         return Application.objects.none()
-    member_of = Q(organisation__memberships__user=actor)
+    member_of = Q(Exists(Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=actor.pk)))
     if is_staff_reader(actor):
-        visible = member_of | Q(case__diarienummer__isnull=False)
+        # The cheap test first: for a submitted case the membership is never looked up.
+        visible = Q(case__diarienummer__isnull=False) | member_of
     else:
         visible = member_of
     # A deleted draft is gone for everyone: its id answers like a missing one.
-    return Application.objects.filter(visible, deleted_at__isnull=True).distinct()
+    return Application.objects.filter(visible, deleted_at__isnull=True)
 
 
 def awaits_signature_of(actor):
@@ -93,6 +99,45 @@ def application_list(*, actor) -> QuerySet[Application]:
         .select_related("case", "call", "call__scheme", "organisation")
         .annotate(requested_total=requested_total_subquery(), awaits_my_signature=awaits_signature_of(actor))
         .order_by("-created_at")
+    )
+
+
+# The all-cases page's order, newest first; the index application_newest_first serves it
+# from either end (the first page and the last one), and the tie-breaker makes it a keyset.
+CASE_LIST_ORDER = ("-created_at", "-id")
+
+
+def staff_cases(*, actor, status: str = "", query: str = "") -> QuerySet[Application]:
+    """Every submitted case, for staff readers (the all-cases page), filtered by status and
+    searched by diarienummer, organisation or project title; unordered (the page orders)."""
+    if not is_staff_reader(actor):
+        return Application.objects.none()
+    cases = applications_visible_to(actor).filter(case__diarienummer__isnull=False)
+    if status:
+        cases = cases.filter(status=status)
+    if query:
+        cases = cases.filter(pk__in=_matching(query))
+    return cases.order_by()
+
+
+def _matching(query: str) -> QuerySet:
+    """The ids of applications whose diarienummer, organisation name or title contains
+    `query`, as one subquery: a union of three searches, each answered by its own trigram
+    index (migration 0016). One OR across three joined tables can use none of them."""
+    by_number = Application.objects.filter(case__diarienummer__icontains=query)
+    by_organisation = Application.objects.filter(organisation__name__icontains=query)
+    by_title = Application.objects.filter(title__icontains=query)
+    return by_number.order_by().values("pk").union(
+        by_organisation.order_by().values("pk"), by_title.order_by().values("pk")
+    )
+
+
+def staff_case_rows(cases: QuerySet[Application]) -> QuerySet[Application]:
+    """What the all-cases page shows of each row; the requested amount is a subquery the
+    database runs only for the rows of the page (the plan reads the page from the index
+    and stops), never for every match."""
+    return cases.select_related("case", "call", "call__scheme", "organisation").annotate(
+        requested_total=requested_total_subquery()
     )
 
 

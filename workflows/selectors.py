@@ -1,9 +1,10 @@
 """Reads for queues and case pages, scoped to the acting user."""
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from arenden.keyset import count_up_to
 from arenden.models import ConflictOfInterest
 from bidrag.locks import ACTIVE_TASK
 from bidrag.models.application import WITHDRAWABLE
@@ -22,23 +23,43 @@ def queue_roles(*, actor) -> list[Role]:
     return [role for role in QUEUE_ROLES if role in roles]
 
 
-def queue_tasks(*, actor, role: Role) -> QuerySet[Task]:
-    """Open human tasks of one of the actor's role queues, oldest first, with all the page shows."""
+# The queue's order, oldest first; the partial index workflows_open_human_tasks
+# (migration 0002) serves it per permission from either end, the id breaking ties.
+QUEUE_ORDER = ("created", "pk")
+
+
+def _open_tasks(*, actor, role: Role) -> QuerySet[Task]:
+    """Open human tasks of one of the actor's role queues, without what the page shows."""
     if role not in queue_roles(actor=actor):
         return Task.objects.none()
     permissions = [f"bidrag.{codename}" for codename in ROLE_PERMISSIONS[role]]
+    # One permission per queue: an equality, so the index's order (created, id) is the page's.
+    by_permission = Q(owner_permission=permissions[0]) if len(permissions) == 1 else Q(owner_permission__in=permissions)
+    # FL 16 §: a case on which the actor has declared jäv (not ruled away) is not in their
+    # queue. Correlated on the task's own process_id, so the anti-join needs no join of
+    # tasks to applications: the actor's few declarations against the queue's index.
+    barred = ConflictOfInterest.objects.filter(
+        user=actor, case__application__process=OuterRef("process_id")
+    ).exclude(ruling__upheld=False)
+    return Task.objects.filter(
+        by_permission, flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED]
+    ).exclude(Exists(barred))
+
+
+def queue_tasks(*, actor, role: Role) -> QuerySet[Task]:
+    """Open human tasks of one of the actor's role queues, oldest first, with all the page shows."""
     app = "process__applicationprocess__application"
-    # FL 16 §: a case on which the actor has declared jäv (not ruled away) is not in their queue.
-    barred = ConflictOfInterest.objects.filter(case_id=OuterRef(f"{app}__case_id"), user=actor).exclude(
-        ruling__upheld=False
-    )
     return (
-        Task.objects.filter(flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED], owner_permission__in=permissions)
-        .exclude(Exists(barred))
+        _open_tasks(actor=actor, role=role)
         .select_related("owner", f"{app}__case", f"{app}__organisation", f"{app}__call")
         .annotate(requested_total=requested_total_subquery(f"{app}__pk"))
-        .order_by("created", "pk")
+        .order_by(*QUEUE_ORDER)
     )
+
+
+def queue_count(*, actor, role: Role, limit: int) -> int:
+    """How many tasks the queue holds, counted no further than limit + 1 (count_up_to)."""
+    return count_up_to(_open_tasks(actor=actor, role=role), limit)
 
 
 def task_application(task):

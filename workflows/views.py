@@ -6,8 +6,6 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from arenden.errors import ServiceError
 from arenden.http import report_error
+from arenden.keyset import count_up_to, keyset_page
 from bidrag import selectors as bidrag_selectors
 from bidrag.models.application import Status
 from bidrag.roles import Role, is_staff_reader, user_roles
@@ -26,6 +25,9 @@ from .forms import ConflictRulingForm
 from .timeline import applicant_timeline
 
 PAGE_SIZES = (25, 100)
+# A list's heading counts its rows up to this many, then says "more than": the count
+# costs the same at 100 000 rows as at 1 000.
+COUNT_LIMIT = 1000
 
 
 def _staff_application(request, application_id):
@@ -52,30 +54,36 @@ def queue(request):
     requested = request.GET.get("ko")
     role = next((r for r in roles if r.value == requested), roles[0])
     per_page = _page_size(request)
-    paginator = Paginator(selectors.queue_tasks(actor=request.user, role=role), per_page)
-    page = paginator.get_page(request.GET.get("sida"))
+    page = keyset_page(selectors.queue_tasks(actor=request.user, role=role), ordering=selectors.QUEUE_ORDER,
+                       params=request.GET, size=per_page)
     rows = [{"task": task, "application": selectors.task_application(task)} for task in page]
+    total = selectors.queue_count(actor=request.user, role=role, limit=COUNT_LIMIT)
     return render(
         request,
         "workflows/queue.html",
-        {"roles": roles, "role": role, "page": page, "rows": rows, "per_page": per_page, "page_sizes": PAGE_SIZES},
+        {"roles": roles, "role": role, "page": page, "rows": rows, "per_page": per_page, "page_sizes": PAGE_SIZES,
+         **_total(total)},
     )
+
+
+def _total(counted: int) -> dict:
+    """A list's total for its heading: exact up to COUNT_LIMIT, else "more than COUNT_LIMIT"."""
+    return {"total": min(counted, COUNT_LIMIT), "total_capped": counted > COUNT_LIMIT}
 
 
 @login_required
 def case_list(request):
-    """Every submitted case, for staff readers (the auditor's way in): filter and search."""
+    """Every submitted case, for staff readers (the auditor's way in): filter and search.
+    Pages by keyset (arenden.keyset), so the last page costs what the first does."""
     if not is_staff_reader(request.user):
         raise Http404
     status = request.GET.get("status", "")
     query = request.GET.get("q", "").strip()
-    cases = bidrag_selectors.application_list(actor=request.user).filter(case__diarienummer__isnull=False)
-    if status in Status.values:
-        cases = cases.filter(status=status)
-    if query:
-        cases = cases.filter(Q(case__diarienummer__icontains=query) | Q(organisation__name__icontains=query) | Q(title__icontains=query))
+    cases = bidrag_selectors.staff_cases(actor=request.user, status=status if status in Status.values else "",
+                                         query=query)
     per_page = _page_size(request)
-    page = Paginator(cases, per_page).get_page(request.GET.get("sida"))
+    page = keyset_page(bidrag_selectors.staff_case_rows(cases), ordering=bidrag_selectors.CASE_LIST_ORDER,
+                       params=request.GET, size=per_page)
     return render(
         request,
         "workflows/case_list.html",
@@ -86,6 +94,7 @@ def case_list(request):
             "statuses": [s for s in Status if s != Status.DRAFT],
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
+            **_total(count_up_to(cases, COUNT_LIMIT)),
         },
     )
 

@@ -136,8 +136,13 @@ class Application(ConcurrentTransitionMixin, models.Model):
             ("manage_payments", "Attestera och betala ut"),
             ("audit_application", "Granska allt (revision)"),
         ]
-        # Lists come newest first: the applicant's list reads its page from this index.
-        indexes = [models.Index(fields=["-created_at", "-id"], name="application_newest_first")]
+        # Lists come newest first: the applicant's list and the all-cases page read their
+        # pages from these indexes (keyset, either end), the second one filtered by status.
+        # The staff search's trigram indexes are PostgreSQL's own: migration 0016.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="application_newest_first"),
+            models.Index(fields=["status", "-created_at", "-id"], name="application_status_newest"),
+        ]
 
     def __str__(self):
         return self.title
