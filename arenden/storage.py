@@ -113,6 +113,12 @@ class StoredUpload:
     sha256: str
 
 
+class TooLarge(ValidationFailed):
+    """A file over ATTACHMENT_MAX_BYTES (413 Content Too Large)."""
+
+    http_status = 413
+
+
 def _rejected(message) -> ValidationFailed:
     return ValidationFailed(message, code=ErrorCode.UPLOAD_REJECTED)
 
@@ -197,9 +203,10 @@ class UploadInspector:
         return self.size > self.limit
 
     def too_large_error(self, size: int) -> ValidationFailed:
-        return _rejected(
+        return TooLarge(
             _("Filen är för stor (%(size)s). Största tillåtna storlek är %(limit)s.")
-            % {"size": megabytes(size), "limit": megabytes(self.limit)}
+            % {"size": megabytes(size), "limit": megabytes(self.limit)},
+            code=ErrorCode.UPLOAD_REJECTED,
         )
 
     def feed(self, chunk: bytes) -> None:

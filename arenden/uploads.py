@@ -16,24 +16,37 @@ the stored object or raises the refusal. Whatever the view did not hand over (a 
 error, a refusal under the lock, a CSRF failure, an exception) is removed when it returns.
 
 Storage other than S3 (the quick start's local files) keeps Django's handlers.
+
+``store_request_body`` is the other way in, the one the page's script takes: the request
+body is the file itself (``Content-Length`` its exact size, the name and kind in headers),
+so it goes on to S3 as one PUT of that length while it arrives, judged and hashed on the
+way, without the multipart upload's extra requests or its wait for a first full part.
+
+Both ways sign S3 requests without hashing the body (UNSIGNED-PAYLOAD, as botocore already
+does for streamed bodies over HTTPS): the body is hashed once, by UploadInspector, for the
+attachment's SHA-256, and TLS protects it on the way in production.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from .errors import ServiceError, ValidationFailed
+from .errors import ErrorCode, ServiceError, ValidationFailed
 from .storage import (
     PREFIX,
     StoredUpload,
@@ -103,21 +116,56 @@ def part_buffer_release() -> None:
     _buffers.__dict__.pop("parts", None)
 
 
+_clients_lock = threading.Lock()
+_clients: dict[tuple, object] = {}
+
+
+def upload_client(storage):
+    """An S3 client like the storage's own that sends bodies unsigned (UNSIGNED-PAYLOAD):
+    botocore would otherwise hash every body once more for the signature over plain HTTP,
+    and cannot hash a body that is still arriving at all. Made once per storage settings
+    (a client takes tens of milliseconds to build and is safe to share between threads)."""
+    from botocore.config import Config
+
+    config = storage.client_config
+    identity = (storage.endpoint_url, storage.region_name, storage.access_key, storage.bucket_name, id(config))
+    client = _clients.get(identity)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(identity)
+            if client is None:
+                s3 = {**(getattr(config, "s3", None) or {}), "payload_signing_enabled": False}
+                client = storage._create_session().client(
+                    "s3",
+                    region_name=storage.region_name,
+                    use_ssl=storage.use_ssl,
+                    endpoint_url=storage.endpoint_url,
+                    config=config.merge(Config(s3=s3)),
+                    verify=storage.verify,
+                )
+                _clients[identity] = client
+    return client
+
+
+def _object_target(storage, key: str, content_type: str) -> tuple[str, str, dict]:
+    """(bucket, object name, PUT parameters) of a new attachment object at ``key``."""
+    from storages.utils import clean_name
+
+    params = {**storage.get_object_parameters(key), "ContentType": content_type}
+    if storage.default_acl:
+        params["ACL"] = storage.default_acl
+    return storage.bucket_name, storage._normalize_name(clean_name(key)), params
+
+
 class S3Writer:
     """One object written in parts of ``part_size`` as its bytes come: a single PUT if it
     fits in one part, else an S3 multipart upload whose parts are sent in the background
     while the next one fills (IN_FLIGHT + 1 buffers, each reused; IN_FLIGHT parts at once)."""
 
     def __init__(self, storage, key: str, content_type: str, part_size: int):
-        from storages.utils import clean_name
-
         self.key = key
-        self._client = storage.connection.meta.client
-        self._bucket = storage.bucket_name
-        self._name = storage._normalize_name(clean_name(key))
-        self._params = {**storage.get_object_parameters(key), "ContentType": content_type}
-        if storage.default_acl:
-            self._params["ACL"] = storage.default_acl
+        self._client = upload_client(storage)
+        self._bucket, self._name, self._params = _object_target(storage, key, content_type)
         self._part_size = part_size
         self._buffer: bytearray | None = None
         self._free: list[bytearray] = []
@@ -347,3 +395,216 @@ def streamed_uploads(*, case_id: Callable[..., object]):
         return csrf_exempt(wrapper)
 
     return decorate
+
+
+# -- the page's script: the request body is the file ------------------------------------
+
+
+class LengthRequired(ServiceError):
+    """A body of unknown length (411): it cannot go on to S3 as it arrives."""
+
+    http_status = 411
+
+
+class _ClientGone(Exception):
+    """The body ended before its Content-Length (the person closed the page, the line broke)."""
+
+
+class RequestBody:
+    """The request body as the body of botocore's PUT: ``length`` bytes read from the client
+    in CHUNK_BYTES steps, each judged and hashed by the inspector before any of it is handed
+    on, and the last step only after the inspector's final checks (``finish()``), so a file
+    refused at its end is never a whole object. botocore reads it in small pieces: they are
+    views of the step just received, never copies. It cannot be rewound once read: a failed
+    PUT is not retried with half a body (the person tries again)."""
+
+    def __init__(self, stream, length: int, inspector: UploadInspector):
+        self._stream = stream
+        self._length = length
+        self._inspector = inspector
+        self._chunk = memoryview(b"")
+        self._received = 0
+        self._served = 0
+        self.error: ServiceError | None = None
+        self.client_gone = False
+
+    def __len__(self) -> int:
+        return self._length
+
+    @property
+    def received(self) -> int:
+        return self._received
+
+    def _next_chunk(self) -> None:
+        want = min(CHUNK_BYTES, self._length - self._received)
+        pieces, got = [], 0
+        while got < want:  # a read may return less than asked before the body ends
+            piece = self._stream.read(want - got)
+            if not piece:
+                self.client_gone = True
+                raise _ClientGone(f"body ended after {self._received + got} of {self._length} bytes")
+            pieces.append(piece)
+            got += len(piece)
+        chunk = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        try:
+            self._inspector.feed(chunk)
+            self._received += len(chunk)
+            if self._received == self._length:
+                self._inspector.finish()
+        except ServiceError as refused:
+            self.error = refused
+            raise
+        self._chunk = memoryview(chunk)
+
+    def read(self, size: int = -1) -> memoryview | bytes:
+        if not self._chunk:
+            if self._received == self._length:
+                return b""
+            self._next_chunk()
+        take = len(self._chunk) if size is None or size < 0 else min(size, len(self._chunk))
+        data, self._chunk = self._chunk[:take], self._chunk[take:]
+        self._served += take
+        return data
+
+    def tell(self) -> int:
+        return self._served
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) == (0, 0) and self._served == 0:
+            return 0
+        raise io.UnsupportedOperation("a request body cannot be read twice")
+
+    def drain(self) -> None:
+        """Read what the client still sends of a refused file, so it gets its answer."""
+        try:
+            while self._received < self._length:
+                piece = self._stream.read(min(CHUNK_BYTES, self._length - self._received))
+                if not piece:
+                    return
+                self._received += len(piece)
+        except OSError:
+            return
+
+
+def drain_request_body(request) -> None:
+    """Read and drop a body that is not taken, so the client, which may still be sending,
+    gets the answer; one over the attachment limit is left unread (the server closes the
+    connection after answering: the page's script checks the size before it sends)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if length > settings.ATTACHMENT_MAX_BYTES:
+        return
+    try:
+        while request.read(CHUNK_BYTES):
+            pass
+    except OSError:
+        return
+
+
+def _declared_length(request) -> int:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        length = -1
+    if length < 0:
+        raise LengthRequired(
+            _("Filens storlek saknas i förfrågan. Ladda upp filen med formuläret på sidan.")
+        )
+    return length
+
+
+def store_request_body(request, *, case_id, name: str) -> UploadedFile:
+    """Put the file that is the request body into storage as it arrives: one PUT of the
+    body's exact length (``Content-Length``) under ``cases/<case_id>/<uuid>``, checked and
+    hashed on the way. Touches no database row. Returns a StreamedUpload for upload_store,
+    holding the stored object or the refusal; use it through ``request_body_upload``,
+    which removes an object the view does not hand over.
+
+    The name and the size are judged before a byte of the body is read: a file over the
+    limit is refused from its Content-Length alone. Storage other than S3 (the quick
+    start) gets the body through a temporary file, checked by upload_store as usual.
+    """
+    length = _declared_length(request)
+    try:
+        inspector = UploadInspector(name)
+    except ValidationFailed as refused:
+        drain_request_body(request)
+        # The refused name itself may be no file name at all ("", ".."): the message says why.
+        return StreamedUpload(name="namnlos", size=length, content_type="", error=refused)
+    if length > inspector.limit:
+        return StreamedUpload(name=inspector.name, size=length, content_type=inspector.content_type,
+                              error=inspector.too_large_error(length))
+    if length == 0:
+        return StreamedUpload(name=inspector.name, size=0, content_type=inspector.content_type,
+                              error=ValidationFailed(_("Filen är tom."), code=ErrorCode.UPLOAD_REJECTED))
+    if not is_s3(default_storage):
+        return _spooled(request, inspector, length)
+
+    key = f"{PREFIX}/{case_id}/{uuid.uuid4()}"
+    body = RequestBody(request, length, inspector)
+    bucket, object_name, params = _object_target(default_storage, key, inspector.content_type)
+    error: ServiceError | None = None
+    try:
+        with _unavailable_on_failure("upload", key):
+            upload_client(default_storage).put_object(
+                Bucket=bucket, Key=object_name, Body=body, ContentLength=length, **params
+            )
+    except Exception as failed:
+        # The inspector's refusal, raised from within botocore's send, comes back as it is
+        # or wrapped; a client that went away is no storage failure.
+        if body.error is not None:
+            error = body.error
+        elif body.client_gone:
+            error = ValidationFailed(
+                _("Filen kom inte fram hela. Försök igen."), code=ErrorCode.UPLOAD_REJECTED
+            )
+        elif isinstance(failed, ServiceError):
+            error = failed
+        else:
+            raise
+        body.drain()
+        return StreamedUpload(name=inspector.name, size=max(length, body.received),
+                              content_type=inspector.content_type, error=error)
+    stored = StoredUpload(
+        key=key,
+        original_name=inspector.name,
+        content_type=inspector.content_type,
+        size=inspector.size,
+        sha256=inspector.digest.hexdigest(),
+    )
+    return StreamedUpload(name=inspector.name, size=length, content_type=inspector.content_type, stored=stored)
+
+
+def _spooled(request, inspector: UploadInspector, length: int) -> UploadedFile:
+    """The quick start's local storage: the body into a temporary file for upload_store."""
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    spooled = TemporaryUploadedFile(inspector.name, inspector.content_type, length, None)
+    remaining = length
+    while remaining:
+        piece = request.read(min(CHUNK_BYTES, remaining))
+        if not piece:
+            spooled.close()
+            return StreamedUpload(name=inspector.name, size=length, content_type=inspector.content_type,
+                                  error=ValidationFailed(_("Filen kom inte fram hela. Försök igen."),
+                                                         code=ErrorCode.UPLOAD_REJECTED))
+        spooled.write(piece)
+        remaining -= len(piece)
+    spooled.seek(0)
+    return spooled  # an UploadedFile at hand: upload_store checks it as any other
+
+
+@contextmanager
+def request_body_upload(request, *, case_id, name: str) -> Iterator[UploadedFile]:
+    """``store_request_body`` for a view: whatever the view does not hand over to
+    upload_store (a refusal under the lock, an exception) is removed when the block ends."""
+    upload = store_request_body(request, case_id=case_id, name=name)
+    try:
+        yield upload
+    finally:
+        if isinstance(upload, StreamedUpload) and upload.stored is not None and not upload.claimed:
+            upload_discard(upload.stored)
+        elif not isinstance(upload, StreamedUpload):
+            upload.close()

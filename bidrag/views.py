@@ -4,11 +4,13 @@ Views that move an application between states live in workflows.views.
 """
 
 import uuid
+from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from arenden.errors import NotFound, ServiceError
 from arenden.http import report_error
-from arenden.uploads import streamed_uploads
+from arenden.uploads import drain_request_body, request_body_upload, streamed_uploads
 
 from . import selectors, services
 from .draft_views import _organisation_form, render_step, step_url, summary_slug
@@ -296,6 +298,8 @@ def attachment_upload(request, application_id):
     back = _edit_url(application, "bilagor")
     if request.method == "GET":
         return HttpResponseRedirect(back)
+    if request.content_type not in _FORM_TYPES:
+        return _attachment_upload_body(request, application, back)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _back_with_errors(request, application, name="attachment", form=form, url=back)
@@ -311,6 +315,43 @@ def attachment_upload(request, application_id):
         return _back_with_errors(request, application, name="attachment", form=form, error=error, field="file", url=back)
     messages.success(request, _("Bilagan är uppladdad."))
     return HttpResponseRedirect(back)
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _upload_answer(status: int, *, errors: dict | None = None, next_url: str | None = None) -> JsonResponse:
+    """What the page's upload script reads: where to go next, or the messages per field."""
+    answer: dict = {"ok": status < 400}
+    if next_url:
+        answer["next"] = next_url
+    if errors:
+        answer["errors"] = {field: [str(m) for m in messages_] for field, messages_ in errors.items()}
+    return JsonResponse(answer, status=status)
+
+
+def _attachment_upload_body(request, application, back):
+    """The file as the request body (the page's script, with a progress bar): the kind and
+    the file's name in the X-Upload-Kind and X-Upload-Name headers (percent-encoded UTF-8),
+    the body straight on to S3 as it arrives (arenden.uploads.store_request_body). The
+    answer is JSON: 201 and the step to show, or the messages at their fields."""
+    kind_field = AttachmentForm.base_fields["kind"]
+    try:
+        kind = kind_field.clean(request.headers.get("X-Upload-Kind", ""))
+        name = unquote(request.headers.get("X-Upload-Name", ""), errors="strict")
+    except ValidationError as invalid:
+        drain_request_body(request)
+        return _upload_answer(400, errors={"kind": invalid.messages})
+    except UnicodeDecodeError:
+        drain_request_body(request)
+        return _upload_answer(400, errors={"file": [_("Filens namn kunde inte läsas. Byt namn på filen och försök igen.")]})
+    try:
+        with request_body_upload(request, case_id=application.case_id, name=name) as upload:
+            services.attachment_add(actor=request.user, application=application, uploaded_file=upload, kind=kind)
+    except ServiceError as error:
+        return _upload_answer(error.http_status, errors={"file" if error.http_status != 409 else "__all__": [error.message]})
+    messages.success(request, _("Bilagan är uppladdad."))
+    return _upload_answer(201, next_url=back)
 
 
 @login_required

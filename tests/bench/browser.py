@@ -39,13 +39,15 @@ class Browser:
             self.conn.close()
             self.conn = None
 
-    def request(self, method: str, path: str, *, body: bytes | None = None, content_type: str | None = None):
-        headers = {"Accept-Language": "sv", "Accept": "text/html"}
+    def request(self, method: str, path: str, *, body: bytes | None = None, content_type: str | None = None,
+                headers: dict[str, str] | None = None):
+        extra, headers = headers or {}, {"Accept-Language": "sv", "Accept": "text/html"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if method == "POST":
             headers["Origin"] = self.origin  # as a browser sends it; Django checks it against the host
             headers["Content-Type"] = content_type or "application/x-www-form-urlencoded"
+        headers.update(extra)
         conn = self._connection()
         try:
             conn.request(method, path, body=body, headers=headers)

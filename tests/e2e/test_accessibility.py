@@ -75,7 +75,13 @@ def test_draft_steps_with_errors(open_page, assert_accessible, users, draft, tmp
     expect(page.get_by_role("alert").first).to_contain_text("Filtypen .exe tas inte emot")
     assert_accessible(page, "attachments step after a rejected upload")
 
-    # Field errors with the error summary: an upload without a file.
+    # The refusal came to the upload script: the page stayed, the message stands at the
+    # file field, tied to it.
+    expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_file_error")).to_contain_text("Filtypen .exe tas inte emot")
+
+    # Field errors with the error summary: an upload without a file (the form is posted).
+    page.locator("#id_file").set_input_files([])
     page.get_by_role("button", name="Ladda upp").click()
     expect(page.locator("#attachment-error-summary")).to_be_visible()
     expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
