@@ -1,7 +1,8 @@
-"""The application as it was sent, and its receipt (kvitto) as PDF.
+"""The application as it was sent, its receipt (kvitto) and its decision letters as PDF.
 
-Both read the frozen SubmittedVersion, never the live rows. Members of the applicant
-organisation and staff who may read the case see them; anyone else gets 404.
+The first two read the frozen SubmittedVersion, the letters their Decision (which the
+database keeps unchanged), never the live rows. Members of the applicant organisation and
+staff who may read the case see them; anyone else gets 404.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import selectors
+from .letters import decision_letter_pdf
 from .models.submitted import SubmittedVersion
 from .submitted import receipt_pdf
 
@@ -37,5 +39,23 @@ def receipt(request, application_id):
     response = HttpResponse(receipt_pdf(version), content_type="application/pdf")
     number = (version.application.case.diarienummer or "").replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="mottagningskvitto-{number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def decision_letter(request, application_id, decision_id):
+    application = selectors.application_get(actor=request.user, application_id=application_id)
+    try:
+        decision = application.decisions.select_related(
+            "application__case", "application__organisation", "application__call__scheme",
+            "decided_by", "presented_by", "corrects",
+        ).get(pk=decision_id)
+    except (application.decisions.model.DoesNotExist, ValueError):
+        raise Http404 from None
+    response = HttpResponse(decision_letter_pdf(decision), content_type="application/pdf")
+    number = (application.case.diarienummer or "").replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="beslut-{number}-{decision.decided_at:%Y-%m-%d}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -72,6 +72,11 @@ urlpatterns += [
         organisations.invitation_revoke,
         name="invitation_revoke",
     ),
+    path(
+        "organisationer/begaran/<uuid:join_request_id>/behorighet/",
+        organisations.join_mandate_request,
+        name="join_mandate_request",
+    ),
     path("behorighetsbevis/<uuid:attachment_id>/", organisations.mandate_document, name="mandate_document"),
     path("inbjudan/<str:token>/", organisations.invitation_accept, name="invitation_accept"),
 ]

@@ -12,6 +12,7 @@ from arenden.formatting import day, money
 from arenden.models import DiariumEntry
 
 from ..events import Event
+from ..letters import appeal_notice
 from ..models import Decision, Proposal
 from ..models.application import Status
 from .common import diarise, notify_applicant, record, require_door, transition
@@ -35,13 +36,6 @@ KIND_OUTCOMES: dict[str, set[str]] = {
     Proposal.Kind.REPAYMENT: {Proposal.Outcome.REPAYMENT},
     Proposal.Kind.WAIVER: {Proposal.Outcome.WAIVER},
 }
-
-APPEAL_NOTICE = (
-    "Förordningen anger att beslutet inte får överklagas. Om ni ändå vill överklaga, skriv till Brå "
-    "inom tre veckor från att ni fick del av beslutet och ange diarienumret; Brå registrerar "
-    "överklagandet och lämnar det vidare till domstol för prövning."
-)
-
 
 def open_proposal(application, kind: str | None = None) -> Proposal | None:
     proposals = application.proposals.filter(is_open=True)
@@ -144,7 +138,7 @@ def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: s
             f"fattat beslut i ärendet ”{application.title}”: {decision.get_outcome_display()}.\n"
             f"{amount_line}{conditions_line}Skäl: {decision.reasons}\n\n"
             f"Beslutet har fattats av {actor.get_full_name() or actor.get_username()} efter föredragning av "
-            f"{proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username()}.\n\n{APPEAL_NOTICE}"
+            f"{proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username()}.\n\n{appeal_notice('sv')}"
         ),
     )
     return decision

@@ -173,3 +173,11 @@ def per_year(budget_lines):
     for line in lines:
         totals[line.year] = totals.get(line.year, 0) + line.amount
     return sorted(totals.items(), key=lambda item: (item[0] is None, item[0] or 0))
+
+
+@register.simple_tag
+def appeal_notice():
+    """How to appeal a decision, in the page's language (bidrag.letters)."""
+    from bidrag.letters import appeal_notice as notice
+
+    return notice()

@@ -28,6 +28,7 @@ OBJECTS = {
     "line_id": lambda world: world["line"].pk,
     "organisation_id": lambda world: world["organisation"].pk,
     "request_id": lambda world: world["join_request"].pk,
+    "join_request_id": lambda world: world["join_request"].pk,
     "membership_key": lambda world: world["membership"].key,
     "invitation_id": lambda world: world["invitation"].pk,
 }
