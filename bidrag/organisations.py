@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from arenden.errors import NotFound, ServiceError
+from arenden.errors import NotFound, ServiceError, TransitionNotAllowed
 from arenden.http import report_error
 
 from . import selectors
@@ -72,12 +72,49 @@ def _error_at(form, error: ServiceError, fallback: str) -> None:
     form.add_error(field if field in form.fields else None, str(error.message))
 
 
-@login_required
-def organisation_list(request):
+def _list(request, *, status=200, failed_id=None, failed_form=None):
+    join_requests = [
+        {"request": join_request,
+         "mandate_form": failed_form if failed_id == join_request.pk else MandateForm(prefix=str(join_request.pk))}
+        for join_request in services.join_requests_pending_of(actor=request.user)
+    ]
     return render(request, "bidrag/organisation_list.html", {
         "memberships": selectors.memberships_of(actor=request.user),
-        "join_requests": selectors.join_requests_of(actor=request.user),
-    })
+        "join_requests": join_requests,
+        "Mandate": Membership.Mandate,
+    }, status=status)
+
+
+@login_required
+def organisation_list(request):
+    return _list(request)
+
+
+@login_required
+@require_POST
+def join_mandate_request(request, join_request_id):
+    """The proof of a mandate, attached to one's own pending join request (for Brå's registrar)."""
+    try:
+        join_request = services.join_request_of(actor=request.user, join_request_id=join_request_id)
+    except NotFound:
+        raise Http404 from None
+    form = MandateForm(request.POST, request.FILES, prefix=str(join_request.pk))
+    if not form.is_valid():
+        return _list(request, status=400, failed_id=join_request.pk, failed_form=form)
+    try:
+        services.join_mandate_request(actor=request.user, join_request_id=join_request.pk,
+                                      uploaded_file=form.cleaned_data["document"])
+    except NotFound:
+        raise Http404 from None
+    except TransitionNotAllowed as error:  # decided, or a proof already waiting: no form to show it at
+        report_error(request, error)
+        return _list(request, status=error.http_status)
+    except ServiceError as error:
+        _error_at(form, error, "document")
+        return _list(request, status=error.http_status, failed_id=join_request.pk, failed_form=form)
+    messages.success(request, _("Beviset är inskickat. Brås registrator prövar din behörighet att teckna "
+                                "%(name)s.") % {"name": join_request.organisation.name})
+    return HttpResponseRedirect(reverse("bidrag:organisation_list") + f"#begaran-{join_request.pk}")
 
 
 def _lookup(digits: str) -> dict:
@@ -112,9 +149,15 @@ def organisation_add(request):
         _error_at(form, error, "orgnr")
         return render(request, "bidrag/organisation_add.html", context, status=error.http_status)
     if isinstance(result, JoinRequest):
-        messages.success(request, _("Din begäran om medlemskap i %(name)s är skickad till organisationens "
-                                    "firmatecknare.") % {"name": result.organisation.name})
-        return redirect("bidrag:organisation_list")
+        pending = services.join_requests_pending_of(actor=request.user).filter(pk=result.pk, has_signatory=True)
+        if pending.exists():
+            messages.success(request, _("Din begäran om medlemskap i %(name)s är skickad till organisationens "
+                                        "firmatecknare.") % {"name": result.organisation.name})
+        else:
+            messages.success(request, _("Din begäran om medlemskap i %(name)s är registrerad, men ingen där kan "
+                                        "godkänna den ännu. Får du teckna organisationen kan du skicka in ett "
+                                        "bevis till Brå nedan.") % {"name": result.organisation.name})
+        return HttpResponseRedirect(reverse("bidrag:organisation_list") + f"#begaran-{result.pk}")
     messages.success(request, _("Du är medlem i %(name)s som sökande.") % {"name": result.organisation.name})
     return redirect("bidrag:organisation_detail", result.organisation_id)
 
@@ -245,10 +288,17 @@ def membership_remove(request, organisation_id, membership_key):
 
 @login_required
 def mandate_document(request, attachment_id):
-    """The proof of a mandate: for Brå's registrar and the organisation's members."""
+    """The proof of a mandate: for Brå's registrar and the organisation's members, and the
+    proof attached to a join request for the person who asked."""
     from urllib.parse import quote
 
-    document = selectors.mandate_document_get(actor=request.user, attachment_id=attachment_id)
+    try:
+        document = selectors.mandate_document_get(actor=request.user, attachment_id=attachment_id)
+    except Http404:
+        try:  # a proof attached to a join request, not yet ruled on
+            document = services.join_mandate_document_get(actor=request.user, attachment_id=attachment_id)
+        except NotFound:
+            raise Http404 from None
     storage = document.file.storage
     if hasattr(storage, "bucket_name"):  # S3: a short-lived link, as for every attachment
         response = HttpResponseRedirect(storage.url(document.file.name, parameters={

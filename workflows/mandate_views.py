@@ -1,6 +1,9 @@
 """Behörigheter att pröva: Brå's registrar confirms or rejects the signing mandates
-applicants have proven with a document, oldest first. Thin: the rules (registrar only, no
-member of the organisation: jäv) are in bidrag.services.organisations.mandate_decide."""
+applicants have proven with a document, oldest first: members' mandate requests and the
+proofs attached to join requests (a person not yet a member, who says they may sign for the
+organisation), in one list. Thin: the rules (registrar only, no member of the organisation
+and not the one who asked: jäv) are in bidrag.services.organisations.mandate_decide and
+join_mandate_decide."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,10 +26,17 @@ def _registrar_only(request) -> None:
 
 
 def _page(request, *, status=200, failed_key=None, failed_form=None):
+    def form_for(key):
+        return failed_form if failed_key == key else RejectForm(prefix=str(key))
+
     rows = [
-        {"membership": m, "reject_form": failed_form if failed_key == m.key else RejectForm(prefix=str(m.key))}
+        {"membership": m, "key": m.key, "requested_at": m.mandate_requested_at, "reject_form": form_for(m.key)}
         for m in bidrag_selectors.mandate_queue(actor=request.user)
+    ] + [
+        {"join_request": r, "key": r.pk, "requested_at": r.mandate_requested_at, "reject_form": form_for(r.pk)}
+        for r in organisation_services.join_mandate_queue(actor=request.user)
     ]
+    rows.sort(key=lambda row: row["requested_at"])  # oldest first, whichever kind
     return render(request, "workflows/mandates.html", {"rows": rows}, status=status)
 
 
@@ -36,23 +46,36 @@ def mandate_queue(request):
     return _page(request)
 
 
-@login_required
-@require_POST
-def mandate_decide(request, membership_key):
-    _registrar_only(request)
+def _decide(request, key, decide, *, confirmed: str, rejected: str):
     confirm = request.POST.get("decision") == "confirm"
-    form = RejectForm(request.POST, prefix=str(membership_key))
+    form = RejectForm(request.POST, prefix=str(key))
     if not confirm and not form.is_valid():
-        return _page(request, status=400, failed_key=membership_key, failed_form=form)
+        return _page(request, status=400, failed_key=key, failed_form=form)
     try:
-        organisation_services.mandate_decide(
-            actor=request.user, membership_key=membership_key, confirm=confirm,
-            reasons="" if confirm else form.cleaned_data["reasons"],
-        )
+        decide(confirm=confirm, reasons="" if confirm else form.cleaned_data["reasons"])
     except NotFound:
         raise Http404 from None
     except ServiceError as error:
         report_error(request, error)
         return _page(request, status=error.http_status)
-    messages.success(request, _("Behörigheten är bekräftad.") if confirm else _("Behörigheten är avslagen."))
+    messages.success(request, confirmed if confirm else rejected)
     return redirect("workflows:mandate_queue")
+
+
+@login_required
+@require_POST
+def mandate_decide(request, membership_key):
+    _registrar_only(request)
+    return _decide(request, membership_key, lambda **ruling: organisation_services.mandate_decide(
+        actor=request.user, membership_key=membership_key, **ruling),
+        confirmed=_("Behörigheten är bekräftad."), rejected=_("Behörigheten är avslagen."))
+
+
+@login_required
+@require_POST
+def join_mandate_decide(request, join_request_id):
+    _registrar_only(request)
+    return _decide(request, join_request_id, lambda **ruling: organisation_services.join_mandate_decide(
+        actor=request.user, join_request_id=join_request_id, **ruling),
+        confirmed=_("Behörigheten är bekräftad. Personen är nu medlem i organisationen som firmatecknare."),
+        rejected=_("Behörigheten är avslagen. Begäran om medlemskap väntar kvar på organisationens firmatecknare."))

@@ -25,4 +25,9 @@ from . import mandate_views  # noqa: E402 - kept with its paths
 urlpatterns += [
     path("handlaggning/behorigheter/", mandate_views.mandate_queue, name="mandate_queue"),
     path("handlaggning/behorigheter/<uuid:membership_key>/", mandate_views.mandate_decide, name="mandate_decide"),
+    path(
+        "handlaggning/behorigheter/begaran/<uuid:join_request_id>/",
+        mandate_views.join_mandate_decide,
+        name="join_mandate_decide",
+    ),
 ]

@@ -54,7 +54,16 @@ class MandateDecision(models.Model):
 
 class JoinRequest(models.Model):
     """A person asks to join an organisation that already has members; one of its
-    firmatecknare with a confirmed mandate approves (member as sökande) or declines."""
+    firmatecknare with a confirmed mandate approves (member as sökande) or declines.
+
+    The person may also attach proof that they may sign for the organisation (the
+    `mandate_*` fields, as on Membership): Brå's registrar then decides it, as any mandate.
+    Confirmed, the person is admitted as firmatecknare with a confirmed mandate (the request
+    approved, decided by the registrar); rejected, the request still waits for the
+    organisation's firmatecknare. This is the way in for a real firmatecknare when nobody in
+    the organisation holds a confirmed mandate yet. The ruling is a MandateDecision naming
+    the same document.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending", _("Väntar")
@@ -70,6 +79,14 @@ class JoinRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(_("avgjord"), null=True, blank=True)
+    mandate_state = models.CharField(
+        _("behörighet att teckna"), max_length=20, choices=Membership.Mandate.choices, default=Membership.Mandate.MISSING
+    )
+    mandate_document = models.ForeignKey(
+        "arenden.Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("bevis om behörighet"),
+    )
+    mandate_requested_at = models.DateTimeField(_("behörighet begärd"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("begäran om medlemskap")
@@ -78,6 +95,19 @@ class JoinRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "user"], condition=models.Q(state="pending"), name="join_request_one_pending"
+            ),
+            # A mandate asked for names its proof and when it came in.
+            models.CheckConstraint(
+                condition=models.Q(mandate_state="none")
+                | models.Q(mandate_document__isnull=False, mandate_requested_at__isnull=False),
+                name="join_request_mandate_has_proof",
+            ),
+        ]
+        indexes = [
+            # The registrar's queue: pending requests whose proof waits, oldest first.
+            models.Index(
+                fields=["mandate_requested_at"], condition=models.Q(state="pending", mandate_state="requested"),
+                name="join_request_proof_queue",
             ),
         ]
 

@@ -10,6 +10,10 @@ Joining an organisation gives no rights anyone else holds. The rule:
 3. A registered organisation with members: the person's membership is a join request
    (JoinRequest) that one of the organisation's firmatecknare/ombud with a confirmed mandate
    approves (as sökande) or declines; they are mailed. Or they invite the person by e-mail.
+   Or the person attaches proof that they may sign for it, and Brå's registrar decides that
+   (join_mandate_request, join_mandate_decide): confirmed, the person is in as firmatecknare
+   with a confirmed mandate. Without it an organisation whose members include nobody with a
+   confirmed mandate could never let anyone in, its real firmatecknare included.
 
 Nobody becomes a firmatecknare by joining or by being invited: signing rights come only
 with a mandate proven by a document (delegation extract, board minutes) and confirmed by
@@ -24,12 +28,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
-from arenden.models import Case
+from arenden.models import Attachment, Case
 from arenden.services import case_create
 from arenden.storage import attachment_record, upload_discard, upload_store
 from notifications.services import outbox_enqueue
@@ -136,21 +141,50 @@ def join_request_decide(*, actor: Actor, organisation: Organisation, request_id,
         request.state = JoinRequest.State.APPROVED if approve else JoinRequest.State.DECLINED
         request.decided_by, request.decided_at = actor, timezone.now()
         request.save(update_fields=["state", "decided_by", "decided_at"])
+        carried = False
         if approve:
-            Membership.objects.get_or_create(
+            membership, _created = Membership.objects.get_or_create(
                 organisation=organisation, user=request.user, defaults={"role": Membership.Role.APPLICANT}
             )
+            carried = _proof_carry(membership=membership, request=request)
+        if approve:
+            body = f"Du är nu medlem i {organisation.name} i Bidragsportalen, som sökande.\n"
+            if carried:
+                body += "Ditt bevis om behörighet att teckna organisationen väntar på Brås registrator.\n"
+        else:
+            body = f"{_name(actor)} avböjde din begäran om medlemskap i {organisation.name}.\n"
+            if request.mandate_state == Membership.Mandate.REQUESTED:
+                body += "Brå prövar därför inte det bevis om behörighet du skickade in med begäran.\n"
         outbox_enqueue(
             kind="join_decided",
             reference=f"organisation:{organisation.pk}",
             recipients=[request.user.email],
             subject=f"Din begäran om medlemskap i {organisation.name}",
-            body=(
-                f"Du är nu medlem i {organisation.name} i Bidragsportalen, som sökande.\n" if approve
-                else f"{_name(actor)} avböjde din begäran om medlemskap i {organisation.name}.\n"
-            ),
+            body=body,
         )
         return request
+
+
+def _proof_carry(*, membership: Membership, request: JoinRequest) -> bool:
+    """A join request let in by the organisation while its proof waits for Brå: the proof
+    waits on as the new member's mandate request (in the caller's transaction). Whether it did."""
+    if request.mandate_state != Membership.Mandate.REQUESTED:
+        return False
+    locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
+    if locked.mandate_state not in (Membership.Mandate.MISSING, Membership.Mandate.REJECTED):
+        return False
+    _mandate_from(request, locked)
+    return True
+
+
+def _mandate_from(request: JoinRequest, membership: Membership, *, confirmed_by=None, at=None) -> None:
+    """The membership's mandate is the join request's proof: waiting for Brå, or confirmed."""
+    membership.role = Membership.Role.SIGNATORY
+    membership.mandate_state = Membership.Mandate.CONFIRMED if confirmed_by else Membership.Mandate.REQUESTED
+    membership.mandate_document_id = request.mandate_document_id
+    membership.mandate_requested_at = request.mandate_requested_at
+    membership.mandate_confirmed_by, membership.mandate_confirmed_at = confirmed_by, at
+    membership.save()
 
 
 def invitation_send(
@@ -250,9 +284,14 @@ def invitation_accept(*, actor: Actor, token: str) -> Membership:
         if not created and invitation.role == Membership.Role.SIGNATORY and membership.role != invitation.role:
             membership.role = Membership.Role.SIGNATORY  # the mandate is still to be proven
             membership.save(update_fields=["role"])
-        JoinRequest.objects.filter(
+        pending = JoinRequest.objects.select_for_update(of=("self",)).filter(
             organisation_id=invitation.organisation_id, user=actor, state=JoinRequest.State.PENDING
-        ).update(state=JoinRequest.State.APPROVED, decided_by=invitation.invited_by, decided_at=now)
+        )
+        for request in pending:  # one at most (join_request_one_pending)
+            request.state, request.decided_by, request.decided_at = JoinRequest.State.APPROVED, invitation.invited_by, now
+            request.save(update_fields=["state", "decided_by", "decided_at"])
+            _proof_carry(membership=membership, request=request)
+        membership.refresh_from_db()
         return membership
 
 
@@ -283,11 +322,7 @@ def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) 
     if membership is None:
         raise NotFound(_("Organisationen finns inte."))
     _require_may_request(membership)
-    if not (uploaded_file.name or "").lower().endswith(".pdf"):
-        raise ValidationFailed(
-            _("Beviset ska vara en PDF (utdrag ur delegationsordningen eller protokoll)."),
-            code=ErrorCode.UPLOAD_REJECTED, details={"field": "document"},
-        )
+    _require_pdf(uploaded_file)
     case = case_create(actor=actor, title=f"Behörighet att teckna {organisation.name}"[:300],
                        counterpart=organisation.name)
     try:
@@ -311,6 +346,15 @@ def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) 
     except BaseException:
         upload_discard(stored)
         raise
+
+
+def _require_pdf(uploaded_file) -> None:
+    """The proof is a PDF by name; upload_store then checks the content is one."""
+    if not (uploaded_file.name or "").lower().endswith(".pdf"):
+        raise ValidationFailed(
+            _("Beviset ska vara en PDF (utdrag ur delegationsordningen eller protokoll)."),
+            code=ErrorCode.UPLOAD_REJECTED, details={"field": "document"},
+        )
 
 
 def _require_may_request(membership: Membership) -> None:
@@ -372,3 +416,190 @@ def mandate_decide(*, actor: Actor, membership_key, confirm: bool, reasons: str 
             ),
         )
         return decision
+
+
+# --- A join request with proof of the mandate, decided by Brå's registrar.
+
+
+def _require_may_prove(request: JoinRequest) -> None:
+    if request.state != JoinRequest.State.PENDING:
+        raise TransitionNotAllowed(_("Begäran är redan avgjord."))
+    if request.mandate_state == Membership.Mandate.REQUESTED:
+        raise TransitionNotAllowed(_("Ditt bevis väntar redan på Brås registrator."))
+
+
+def join_mandate_request(*, actor: Actor, join_request_id, uploaded_file) -> JoinRequest:
+    """The person whose join request waits attaches proof that they may sign for the
+    organisation (a PDF: delegation extract or board minutes) for Brå's registrar; again after
+    a rejection. Another person's request is NotFound. Stored before any row is locked."""
+    request = join_request_of(actor=actor, join_request_id=join_request_id)
+    _require_may_prove(request)
+    _require_pdf(uploaded_file)
+    organisation = request.organisation
+    case = case_create(actor=actor, title=f"Behörighet att teckna {organisation.name}"[:300],
+                       counterpart=organisation.name)
+    try:
+        stored = upload_store(case_id=case.pk, uploaded_file=uploaded_file)
+    except BaseException:
+        Case.objects.filter(pk=case.pk).delete()  # nothing was stored for it
+        raise
+    try:
+        with transaction.atomic():
+            _lock_organisation(organisation.pk)  # the order join_request_decide takes: organisation, request
+            locked = JoinRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
+            _require_may_prove(locked)
+            document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
+            locked.mandate_state = Membership.Mandate.REQUESTED
+            locked.mandate_document = document
+            locked.mandate_requested_at = timezone.now()
+            locked.save(update_fields=["mandate_state", "mandate_document", "mandate_requested_at"])
+            return locked
+    except BaseException:
+        upload_discard(stored)
+        Case.objects.filter(pk=case.pk).delete()  # its attachment row was rolled back
+        raise
+
+
+def join_mandate_decide(*, actor: Actor, join_request_id, confirm: bool, reasons: str = "") -> MandateDecision:
+    """Brå's registrar decides a join request's proof, as mandate_decide a member's, recorded
+    append-only. Confirmed: the person is a member as firmatecknare with a confirmed mandate,
+    the request approved by the registrar. Rejected, with reasons: the request still waits for
+    the organisation's firmatecknare (admitting a sökande is the organisation's call, not
+    Brå's), and a new proof may come. Jäv: not a member of it, nor the one who asked."""
+    _require_registrar(actor)
+    reasons = reasons.strip()
+    if not confirm and not reasons:
+        raise ValidationFailed(_("Ange skälen till att behörigheten inte bekräftas."), details={"field": "reasons"})
+    with transaction.atomic():
+        try:
+            organisation_id = (
+                JoinRequest.objects.filter(pk=join_request_id, mandate_document__isnull=False)
+                .values_list("organisation_id", flat=True).first()
+            )
+        except (ValidationError, ValueError):
+            organisation_id = None
+        if organisation_id is None:
+            raise NotFound(_("Begäran finns inte."))
+        organisation = _lock_organisation(organisation_id)
+        request = JoinRequest.objects.select_for_update(of=("self",)).select_related("user").get(pk=join_request_id)
+        if request.user_id == actor.pk:
+            raise NotAllowed(_("Du har själv bett om medlemskap och får inte pröva ditt eget bevis (jäv, FL 16 §)."),
+                             code=ErrorCode.CONFLICT_OF_INTEREST)
+        if Membership.objects.filter(organisation=organisation, user=actor).exists():
+            raise NotAllowed(_("Du är medlem i organisationen och får inte pröva dess behörigheter (jäv, FL 16 §)."),
+                             code=ErrorCode.CONFLICT_OF_INTEREST)
+        if request.state != JoinRequest.State.PENDING:
+            raise TransitionNotAllowed(_("Begäran är redan avgjord."))
+        if request.mandate_state != Membership.Mandate.REQUESTED:
+            raise TransitionNotAllowed(_("Begäran är redan prövad."))
+        now = timezone.now()
+        signatories = _signatory_emails(organisation.pk)  # those there before, told who came in
+        if confirm:
+            membership = (
+                Membership.objects.select_for_update(of=("self",))
+                .filter(organisation=organisation, user_id=request.user_id).first()
+            ) or Membership(organisation=organisation, user_id=request.user_id)
+            _mandate_from(request, membership, confirmed_by=actor, at=now)
+            request.state = JoinRequest.State.APPROVED
+            request.decided_by, request.decided_at = actor, now
+            request.mandate_state = Membership.Mandate.CONFIRMED
+        else:
+            request.mandate_state = Membership.Mandate.REJECTED
+        request.save(update_fields=["state", "decided_by", "decided_at", "mandate_state"])
+        decision = MandateDecision.objects.create(
+            organisation=organisation, user_id=request.user_id, document_id=request.mandate_document_id,
+            outcome=MandateDecision.Outcome.CONFIRMED if confirm else MandateDecision.Outcome.REJECTED,
+            reasons=reasons, decided_by=actor, decided_at=now,
+        )
+        outbox_enqueue(
+            kind="join_mandate_decided",
+            reference=f"organisation:{organisation.pk}",
+            recipients=[request.user.email],
+            subject=f"Din behörighet att teckna {organisation.name}",
+            body=(
+                f"Brå har bekräftat din behörighet att teckna {organisation.name}. Du är nu medlem i organisationen "
+                "i Bidragsportalen, som firmatecknare, och kan skriva under och skicka in ansökningar och rapporter.\n"
+                if confirm else
+                f"Brå kunde inte bekräfta din behörighet att teckna {organisation.name}.\nSkäl: {reasons}\n"
+                "Din begäran om medlemskap väntar kvar på organisationens firmatecknare. Du kan skicka in ett nytt "
+                "bevis under Mina organisationer.\n"
+            ),
+        )
+        if confirm:
+            outbox_enqueue(
+                kind="join_mandate_decided",
+                reference=f"organisation:{organisation.pk}",
+                recipients=signatories,
+                subject=f"{_name(request.user)} är nu firmatecknare för {organisation.name}",
+                body=(f"Brå har prövat bevis om att {_name(request.user)} får teckna {organisation.name} och bekräftat "
+                      "behörigheten. Hen är därför nu medlem i organisationen i Bidragsportalen, som firmatecknare.\n"
+                      f"Hör av dig till Brå ({settings.BIDRAG_CONTACT_EMAIL}) om det inte stämmer.\n"),
+            )
+        return decision
+
+
+# Reads for the join requests with proof: the person's own, the registrar's queue, the proof.
+
+def join_request_of(*, actor: Actor, join_request_id) -> JoinRequest:
+    """The actor's own join request, whatever its state: another person's, or none, is NotFound."""
+    try:
+        return JoinRequest.objects.select_related("organisation").get(pk=join_request_id, user_id=actor.pk)
+    except (JoinRequest.DoesNotExist, ValidationError, ValueError):
+        raise NotFound(_("Begäran finns inte.")) from None
+
+
+def join_requests_pending_of(*, actor: Actor) -> QuerySet[JoinRequest]:
+    """The actor's own pending join requests, each with whether anyone in the organisation may
+    approve it (`has_signatory`: a confirmed firmatecknare) and, for a rejected proof, the
+    registrar's reasons (`mandate_rejection`)."""
+    if not actor.is_authenticated:
+        return JoinRequest.objects.none()
+    rejection = MandateDecision.objects.filter(
+        organisation_id=OuterRef("organisation_id"), user_id=OuterRef("user_id"),
+        document_id=OuterRef("mandate_document_id"), outcome=MandateDecision.Outcome.REJECTED,
+    ).order_by("-decided_at")
+    return (
+        JoinRequest.objects.filter(user_id=actor.pk, state=JoinRequest.State.PENDING)
+        .select_related("organisation", "mandate_document")
+        .annotate(
+            has_signatory=Exists(_signing(OuterRef("organisation_id"))),
+            mandate_rejection=Subquery(rejection.values("reasons")[:1]),
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def _is_registrar(actor) -> bool:
+    return actor.is_authenticated and Role.REGISTRAR in user_roles(actor)
+
+
+def join_mandate_queue(*, actor: Actor) -> QuerySet[JoinRequest]:
+    """Pending join requests whose proof waits, oldest first, for Brå's registrar only; each
+    with `registrar_barred` (the registrar is a member of the organisation or the one who
+    asked: jäv) and `has_signatory` (the organisation has a confirmed firmatecknare)."""
+    if not _is_registrar(actor):
+        return JoinRequest.objects.none()
+    member = Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=actor.pk)
+    return (
+        JoinRequest.objects.filter(state=JoinRequest.State.PENDING, mandate_state=Membership.Mandate.REQUESTED)
+        .select_related("organisation", "user", "mandate_document")
+        .annotate(
+            registrar_barred=ExpressionWrapper(Q(Exists(member)) | Q(user_id=actor.pk), output_field=BooleanField()),
+            has_signatory=Exists(_signing(OuterRef("organisation_id"))),
+        )
+        .order_by("mandate_requested_at", "pk")
+    )
+
+
+def join_mandate_document_get(*, actor: Actor, attachment_id) -> Attachment:
+    """A proof attached to a join request: for Brå's registrar and the person who asked,
+    else NotFound. (Once ruled on, or carried to a membership, mandate_document_get finds it.)"""
+    if not actor.is_authenticated:
+        raise NotFound(_("Beviset finns inte."))
+    requests = JoinRequest.objects.filter(mandate_document_id=OuterRef("pk"))
+    if not _is_registrar(actor):
+        requests = requests.filter(user_id=actor.pk)
+    try:
+        return Attachment.objects.filter(Exists(requests)).get(pk=attachment_id)
+    except (Attachment.DoesNotExist, ValidationError, ValueError):
+        raise NotFound(_("Beviset finns inte.")) from None
