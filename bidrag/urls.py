@@ -46,6 +46,8 @@ urlpatterns = [
     path("bilagor/<uuid:attachment_id>/", views.attachment_download, name="attachment_download"),
     path("ansokningar/<uuid:application_id>/inskickad/", submitted_views.submitted_version, name="submitted_version"),
     path("ansokningar/<uuid:application_id>/kvitto.pdf", submitted_views.receipt, name="receipt"),
+    path("ansokningar/<uuid:application_id>/beslut/<uuid:decision_id>.pdf", submitted_views.decision_letter,
+         name="decision_letter"),
 ]
 
 # Mina organisationer (issue 6): organisations, invitations, members, signing mandates.

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from arenden.models import Attachment, JournalEvent
-from bidrag.models import Application, Membership
+from bidrag.models import Application, Decision, Membership
 from bidrag.models.application import Status
 from bidrag.models.mandates import Invitation, JoinRequest
 
@@ -31,6 +31,7 @@ OBJECTS = {
     "join_request_id": lambda world: world["join_request"].pk,
     "membership_key": lambda world: world["membership"].key,
     "invitation_id": lambda world: world["invitation"].pk,
+    "decision_id": lambda world: world["decision"].pk,
 }
 # Other parameters, filled with a valid value so only the id decides.
 VALUES = {"slug": "projekt", "node": "await_supplement", "action": "receive_supplement", "token": "x" * 43}
@@ -75,6 +76,10 @@ def world(make_application, malmo, cast):
         "application": application,
         "attachment": Attachment.objects.filter(case=application.case_id).first(),
         "line": application.budget_lines.first(),
+        # A decision row of Malmö's application (its letter's id); the flow is not needed here.
+        "decision": Decision.objects.create(
+            application=application, outcome=Decision.Outcome.REJECTED, reasons="Skäl.",
+            decided_by=cast.decision_maker, presented_by=cast.officer, decided_at=timezone.now()),
         "organisation": malmo,
         "stranger": stranger,
     }
