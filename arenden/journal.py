@@ -2,7 +2,8 @@
 
 Each event's hash is SHA-256 over a canonical JSON encoding of the event including the
 previous event's hash, so altering, removing or reordering any event breaks the chain from
-that point on. `verify_journal` recomputes it.
+that point on. `verify_journal` recomputes it (arenden.verification) and holds every chain
+against the latest signed checkpoint (arenden.checkpoints).
 """
 
 import hashlib
@@ -185,61 +186,11 @@ class BrokenLink:
 
 
 def journal_verify(*, case_ids=None) -> list[BrokenLink]:
-    """Recompute every chain; return the first broken link of each broken case."""
-    events = JournalEvent.objects.select_related("case").order_by("case_id", "seq")
-    heads = Case.objects.filter(journal_seq__gt=0)
-    if case_ids is not None:
-        events = events.filter(case_id__in=case_ids)
-        heads = heads.filter(pk__in=case_ids)
-    broken: list[BrokenLink] = []
-    last_seen: dict = {}
-    current_case = None
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    skip_case = None
-    for event in events.iterator(chunk_size=2000):
-        if event.case_id != current_case:
-            current_case = event.case_id
-            expected_prev = GENESIS_HASH
-            expected_seq = 1
-            skip_case = None
-        if skip_case == current_case:
-            continue
-        reason = None
-        if event.seq != expected_seq:
-            reason = f"expected seq {expected_seq}, found {event.seq} (an event is missing)"
-        elif event.prev_hash != expected_prev:
-            reason = "prev_hash does not match the previous event's hash"
-        else:
-            recomputed = event_digest(
-                case_id=event.case_id,
-                seq=event.seq,
-                occurred_at=event.occurred_at,
-                actor_id=event.actor_id,
-                actor_label=event.actor_label,
-                actor_roles=event.actor_roles,
-                action=event.action,
-                from_state=event.from_state,
-                to_state=event.to_state,
-                payload=event.payload,
-                prev_hash=event.prev_hash,
-            )
-            if recomputed != event.hash:
-                reason = "hash does not match the event's content (the event was altered)"
-        if reason:
-            broken.append(BrokenLink(str(event.case_id), event.case.diarienummer, event.seq, reason))
-            skip_case = current_case
-            continue
-        expected_prev = event.hash
-        expected_seq += 1
-        last_seen[event.case_id] = (event.seq, event.hash)
-    broken_cases = {link.case_id for link in broken}
-    for case_id, diarienummer, seq, head in heads.values_list("pk", "diarienummer", "journal_seq", "journal_head"):
-        if str(case_id) in broken_cases:
-            continue
-        if last_seen.get(case_id) != (seq, head):
-            found = last_seen.get(case_id, (0, GENESIS_HASH))[0]
-            broken.append(
-                BrokenLink(str(case_id), diarienummer, found + 1, f"the case's journal ends at event {seq}, found {found}")
-            )
-    return broken
+    """Recompute every chain; return the first broken link of each broken case.
+
+    The scan lives in arenden.verification (streamed, without model instances);
+    `verify_journal` adds the checkpoint and the diarienummer serials.
+    """
+    from .verification import journal_verify as verify
+
+    return verify(case_ids=case_ids)

@@ -170,3 +170,30 @@ class JournalEvent(models.Model):
 
     def __str__(self):
         return f"{self.case_id} #{self.seq} {self.action}"
+
+
+class JournalCheckpoint(models.Model):
+    """A signed record of every journal chain's head, written to object storage as an
+    object never overwritten (arenden.checkpoints). This row says where it is and what it
+    held; verify_journal trusts the signed object, not this row. Append-only (migration 0006)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("skapad"))
+    bucket = models.CharField(max_length=63)
+    object_key = models.CharField(max_length=300, unique=True)
+    version_id = models.CharField(max_length=200, blank=True)
+    merkle_root = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+    chain_count = models.PositiveIntegerField()
+    event_count = models.PositiveBigIntegerField()
+    # S3 Object Lock as the server applied it ("" when the bucket has none).
+    lock_mode = models.CharField(max_length=20, blank=True)
+    retain_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("journalkontrollpunkt")
+        verbose_name_plural = _("journalkontrollpunkter")
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.object_key

@@ -228,6 +228,14 @@ BIDRAG_CONTACT_EMAIL = env("BIDRAG_CONTACT_EMAIL", "bidrag@bra.se")
 ORGANISATION_INVITATION_DAYS = int(env("ORGANISATION_INVITATION_DAYS", "7"))
 # The final report is due this many months after the project's end date (Brå's standard condition).
 BIDRAG_REPORT_DUE_MONTHS = int(env("BIDRAG_REPORT_DUE_MONTHS", "3"))
+# Journal checkpoints (`manage.py journal_checkpoint`, checked by `verify_journal`): every
+# chain's head, signed with HMAC-SHA256 under this key, written to S3 as a new object never
+# overwritten (COMPLIANCE Object Lock for this many days where the bucket has it). Without
+# DEBUG the key must be set: the commands refuse to sign or check without it.
+JOURNAL_CHECKPOINT_KEY = env("JOURNAL_CHECKPOINT_KEY") or ("dev-only-journal-checkpoint-key" if DEBUG else "")
+JOURNAL_CHECKPOINT_BUCKET = env("JOURNAL_CHECKPOINT_BUCKET") or AWS_STORAGE_BUCKET_NAME or ""
+JOURNAL_CHECKPOINT_PREFIX = env("JOURNAL_CHECKPOINT_PREFIX", "journal-checkpoints/")
+JOURNAL_CHECKPOINT_RETENTION_DAYS = int(env("JOURNAL_CHECKPOINT_RETENTION_DAYS", "3650"))
 
 # Security: secure by default, relaxed only for the local quick start over plain http.
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
