@@ -347,11 +347,16 @@ def _attachment_upload_body(request, application, back):
         return _upload_answer(400, errors={"file": [_("Filens namn kunde inte läsas. Byt namn på filen och försök igen.")]})
     try:
         with request_body_upload(request, case_id=application.case_id, name=name) as upload:
-            services.attachment_add(actor=request.user, application=application, uploaded_file=upload, kind=kind)
+            attachment = services.attachment_add(
+                actor=request.user, application=application, uploaded_file=upload, kind=kind
+            )
     except ServiceError as error:
         return _upload_answer(error.http_status, errors={"file" if error.http_status != 409 else "__all__": [error.message]})
     messages.success(request, _("Bilagan är uppladdad."))
-    return _upload_answer(201, next_url=back)
+    # The step anew, at its list of files: the query names the new file, so the address is
+    # never the page's own plus a #fragment (which the browser would not load again).
+    step, _hash, anchor = back.partition("#")
+    return _upload_answer(201, next_url=f"{step}?bilaga={attachment.pk}#{anchor}")
 
 
 @login_required

@@ -178,15 +178,7 @@
           bar.value = 100;
           shown.textContent = percent.format(1);
           status.textContent = data.msgDone;
-          // The step itself, anew: its list of files and the message. A link that differs
-          // only in its #fragment would not load the page again.
-          var next = new URL(answer.next, window.location.href);
-          if (next.pathname === window.location.pathname && next.search === window.location.search) {
-            window.location.hash = next.hash;
-            window.location.reload();
-          } else {
-            window.location.assign(next.href);
-          }
+          window.location.assign(answer.next); // the step anew: its list of files, the message
           return;
         }
         finish("");

@@ -55,8 +55,9 @@ def test_a_file_sent_as_the_body_is_one_put_with_its_sha256_and_size(size, draft
     response = send(client_for(cast.applicant), draft, "Lägesbild 2026.pdf", content, content_type="application/x-msdownload")
 
     assert response.status_code == 201, response.content[:400]
-    assert response.json() == {"ok": True, "next": reverse("bidrag:application_step", args=[draft.pk, "bilagor"]) + "#bilagor"}
     attachment = Attachment.objects.get(case=draft.case, original_name="Lägesbild 2026.pdf")
+    step = reverse("bidrag:application_step", args=[draft.pk, "bilagor"])
+    assert response.json() == {"ok": True, "next": f"{step}?bilaga={attachment.pk}#bilagor"}
     assert (attachment.size, attachment.sha256, attachment.kind) == (size, hashlib.sha256(content).hexdigest(), "lagesbild")
     stored = seaweedfs.client().get_object(Bucket=seaweedfs.bucket, Key=attachment.file.name)
     assert stored["ContentType"] == "application/pdf"  # what we checked, not what the browser said

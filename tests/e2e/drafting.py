@@ -55,6 +55,9 @@ def upload(page, tmp_path, kind: str, name: str | None = None) -> None:
     page.locator("#id_kind").select_option(kind)
     page.locator("#id_file").set_input_files(pdf)
     page.get_by_role("button", name="Ladda upp").click()
+    # The upload script loads the step anew when the file is in: wait for this file in the
+    # list (the message alone may still be the previous upload's, on the page before).
+    expect(page.get_by_role("table", name="Bilagor")).to_contain_text(pdf.name)
     expect(page.get_by_role("status")).to_contain_text("Bilagan är uppladdad")
 
 

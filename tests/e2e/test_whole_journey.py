@@ -9,8 +9,10 @@ confirmation of the mandate, registration, assessment, decision, payment) is tak
 its services and the door, as its own pages have their browser tests elsewhere.
 """
 
+import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -155,7 +157,12 @@ def test_a_coordinator_from_the_public_calls_to_the_final_report(
     page.reload()
     expect(page.get_by_text("Relevant, genomförbart och förankrat.").first).to_be_visible()
     expect(page.get_by_text("Slutrapport senast")).to_be_visible()
+    expect(page.get_by_role("heading", name="Hur man överklagar")).to_be_visible()
     check(page, "granted and paid")
+    with page.expect_download() as letter:
+        page.get_by_role("link", name=re.compile(r"Beslutsbrevet .* \(PDF\)")).click()
+    assert letter.value.suggested_filename.startswith("beslut-")
+    assert Path(letter.value.path()).read_bytes().startswith(b"%PDF-")
 
     # Moves a little money between the lines (below the threshold: made at once).
     page.get_by_role("link", name="Ändra budgeten").click()
