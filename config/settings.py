@@ -218,7 +218,28 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Brå Bidragsportalen <no-reply@b
 # Background work: Django's task framework on the database backend (DESIGN.md §5).
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "5"))
-OUTBOX_RETRY_SECONDS = int(env("OUTBOX_RETRY_SECONDS", "60"))
+OUTBOX_RETRY_SECONDS = float(env("OUTBOX_RETRY_SECONDS", "60"))
+# How long a server may take to answer the end of a message (RFC 5321 4.5.3.2.6 allows ten
+# minutes): a server that takes the mail and answers late must not be sent it again.
+OUTBOX_SMTP_DATA_TIMEOUT = float(env("OUTBOX_SMTP_DATA_TIMEOUT", "300"))
+# A claimed message whose worker has not recorded the result by then is taken over by the next
+# run; longer than one whole SMTP conversation (six steps of EMAIL_TIMEOUT and the data's wait).
+OUTBOX_LEASE_SECONDS = float(
+    env("OUTBOX_LEASE_SECONDS", str(OUTBOX_SMTP_DATA_TIMEOUT + 6 * float(env("EMAIL_TIMEOUT", "10")) + 60))
+)
+
+
+def _message_id_domain() -> str:
+    """The site's own host name (from DJANGO_ALLOWED_HOSTS), else the sender's domain; never localhost."""
+    for host in ALLOWED_HOSTS:
+        host = host.lstrip(".")
+        if "." in host and "*" not in host and not host.replace(".", "").isdigit() and host != "localhost":
+            return host
+    return DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "bra.se"
+
+
+# Every message's Message-ID is <uuid@this domain>, the same on every attempt.
+OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN") or _message_id_domain()
 
 # Case handling
 DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT") or "{year}-{serial:05d}"

@@ -1,17 +1,62 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import OutboxMessage
+from .models import DeadLetter, OutboxMessage, OutboxResend
+from .services import outbox_resend
 
 
-@admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "recipient", "status", "attempts", "sent_at"]
+class OutboxResendInline(admin.TabularInline):
+    model = OutboxResend
+    fields = ["at", "by", "via", "attempts_before", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("Skicka igen"), permissions=["change"])
+def send_again(modeladmin, request, queryset):
+    """Dead letters among the chosen ones get a new round of attempts; recorded with who asked."""
+    chosen = list(queryset.values_list("pk", flat=True))
+    count = outbox_resend(actor=request.user, message_ids=chosen, via=OutboxResend.Via.ADMIN)
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d meddelande köat för att skickas igen.",
+                 "%(count)d meddelanden köade för att skickas igen.", count) % {"count": count},
+        messages.SUCCESS,
+    )
+    if count < len(chosen):
+        modeladmin.message_user(request, _("Bara olevererade meddelanden skickas igen; övriga lämnades som de var."),
+                                messages.WARNING)
+
+
+class _ReadOnlyOutboxAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "recipient", "subject", "status", "attempts", "unconfirmed_attempts",
+                    "sent_at"]
     list_filter = ["status", "kind"]
-    search_fields = ["recipient", "reference", "subject"]
+    search_fields = ["recipient", "reference", "subject", "message_id"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    inlines = [OutboxResendInline]
+    actions = [send_again]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(_ReadOnlyOutboxAdmin):
+    pass
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(_ReadOnlyOutboxAdmin):
+    """Messages given up after OUTBOX_MAX_ATTEMPTS: choose them and "Skicka igen"."""
+
+    list_display = ["created_at", "kind", "recipient", "subject", "attempts", "last_error"]
+    list_filter = ["kind"]

@@ -443,7 +443,8 @@ def _ask_applicant(
     notify_applicant(
         application=application,
         kind=kind,
-        subject=subject,
+        # A second request on the same case must be told from the first by its subject.
+        subject=f"{subject}, svara senast {day(deadline, language='sv')}",
         body=f"{request_text}\n\nSvara senast {day(deadline, language='sv')} via Bidragsportalen.",
     )
     return application

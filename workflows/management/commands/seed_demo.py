@@ -7,6 +7,7 @@ from django.utils import timezone
 from bidrag.models import Application, Call, CallTrack, Organisation
 from bidrag.models.application import Status
 from konton.demo import DEMO_TOTP_KEY, demo_totp_ensure
+from notifications.services import outbox_not_sent
 from workflows import demo
 
 STATES = [
@@ -32,17 +33,20 @@ class Command(BaseCommand):
                  cast.auditor, cast.admin]
         demo_totp_ensure(staff)
         if not Application.objects.exists():
-            kommuner = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[: len(STATES)])
-            call = reference["calls"]["kommunala-atgarder"]
-            for organisation, state in zip(kommuner, STATES, strict=False):
-                application = demo.new_application(
-                    cast=cast, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}"
-                )
-                demo.drive(application=application, to=state, cast=cast)
-            self.stdout.write(f"Created {len(STATES)} demo applications, one in each state.")
-            others = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[len(STATES):])
-            _earlier_and_upcoming_calls(call, cast, others)
-            self.stdout.write("Created a closed earlier round with granted projects, and an upcoming call.")
+            # The demo's notices are kept but never sent: its addresses are nobody's, and a
+            # worker later pointed at real SMTP must not mail them.
+            with outbox_not_sent(reason="seed_demo: demodata, skickas inte"):
+                kommuner = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[: len(STATES)])
+                call = reference["calls"]["kommunala-atgarder"]
+                for organisation, state in zip(kommuner, STATES, strict=False):
+                    application = demo.new_application(
+                        cast=cast, organisation=organisation, call=call, title=f"Trygghetssatsning i {organisation.name}"
+                    )
+                    demo.drive(application=application, to=state, cast=cast)
+                self.stdout.write(f"Created {len(STATES)} demo applications, one in each state.")
+                others = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[len(STATES):])
+                _earlier_and_upcoming_calls(call, cast, others)
+                self.stdout.write("Created a closed earlier round with granted projects, and an upcoming call.")
         else:
             self.stdout.write("Demo applications already exist; left as they are.")
         self.stdout.write("")
