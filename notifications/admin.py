@@ -58,5 +58,6 @@ class OutboxMessageAdmin(_ReadOnlyOutboxAdmin):
 class DeadLetterAdmin(_ReadOnlyOutboxAdmin):
     """Messages given up after OUTBOX_MAX_ATTEMPTS: choose them and "Skicka igen"."""
 
-    list_display = ["created_at", "kind", "recipient", "subject", "attempts", "last_error"]
+    # unconfirmed_attempts > 0: the server may have the message already; sending again may double it.
+    list_display = ["created_at", "kind", "recipient", "subject", "attempts", "unconfirmed_attempts", "last_error"]
     list_filter = ["kind"]

@@ -7,6 +7,7 @@
   without a human, with at most one extra copy, and no task stays RUNNING.
 """
 
+import io
 import os
 import signal
 import time
@@ -241,3 +242,40 @@ def test_a_lease_shorter_than_an_smtp_conversation_is_warned_about(settings, ser
     settings.OUTBOX_LEASE_SECONDS = 300
     [warning] = outbox_lease_check()
     assert warning.id == "notifications.W001" and "360" in warning.msg
+
+
+def test_deliver_outbox_requeues_tasks_a_dead_worker_left_running_and_takes_over_its_message(db, settings, server):
+    from django.core.management import call_command
+
+    from notifications.tasks import deliver_outbox_message
+
+    _aim(settings, server, timeout=2)
+    settings.OUTBOX_LEASE_SECONDS = 60
+    [message] = _three(1)
+    long_ago = timezone.now() - timezone.timedelta(seconds=61)
+    OutboxMessage.objects.filter(pk=message.pk).update(status=Status.SENDING, attempts=1, claimed_until=long_ago,
+                                                       claimed_by="gone:3")
+    result = deliver_outbox_message.enqueue(str(message.pk))
+    DBTaskResult.objects.filter(pk=result.id).update(status=TaskResultStatus.RUNNING, started_at=long_ago)
+    recent = deliver_outbox_message.enqueue(str(message.pk))  # a live worker's: younger than a lease
+    DBTaskResult.objects.filter(pk=recent.id).update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
+
+    out = io.StringIO()
+    call_command("deliver_outbox", stdout=out)
+    assert "Delivered 1 message(s); 1 task(s)" in out.getvalue()
+    assert DBTaskResult.objects.get(pk=result.id).status == TaskResultStatus.READY  # to be run again, harmlessly
+    assert DBTaskResult.objects.get(pk=recent.id).status == TaskResultStatus.RUNNING
+    message.refresh_from_db()
+    assert (message.status, message.unconfirmed_attempts) == (Status.SENT, 1)
+    assert server.copies() == {message.message_id: 1}
+
+
+def test_other_mailers_get_the_same_message_id_too(db, settings):
+    from django.core import mail
+
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    [message] = _three(1)
+    assert outbox_deliver_due() == 1
+    [sent] = mail.outbox
+    assert sent.extra_headers["Message-ID"] == message.message_id
+    assert sent.message()["Message-ID"] == message.message_id
