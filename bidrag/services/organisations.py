@@ -34,8 +34,8 @@ from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
-from arenden.models import Attachment, Case
-from arenden.services import case_create
+from arenden.models import Attachment, Case, DiariumEntry
+from arenden.services import case_assign_diarienummer, case_create, diarium_entry_add
 from arenden.storage import attachment_record, upload_discard, upload_store
 from notifications.services import outbox_enqueue
 
@@ -335,6 +335,7 @@ def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) 
             locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
             _require_may_request(locked)
             document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
+            _register_proof(actor=actor, organisation=organisation, document=document)
             locked.role = Membership.Role.SIGNATORY
             locked.mandate_state = Membership.Mandate.REQUESTED
             locked.mandate_document = document
@@ -346,6 +347,29 @@ def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) 
     except BaseException:
         upload_discard(stored)
         raise
+
+
+def _register_proof(*, actor: Actor, organisation: Organisation, document: Attachment) -> None:
+    """A proof of a mandate is a document received by Brå (an allmän handling): its case gets
+    a diarienummer and the proof an incoming entry (OSL 5 kap. 1 §), in the caller's
+    transaction."""
+    case = case_assign_diarienummer(actor=actor, case=document.case)
+    diarium_entry_add(
+        actor=actor, case=case, direction=DiariumEntry.Direction.INCOMING, counterpart=organisation.name,
+        description=f"Bevis om behörighet att teckna {organisation.name} från {_name(actor)}", attachment=document,
+    )
+
+
+def _register_ruling(*, actor: Actor, decision: MandateDecision, organisation: Organisation, person) -> None:
+    """The registrar's ruling on a proof, as an outgoing entry on the proof's case."""
+    if decision.document is None:
+        return
+    outcome = "bekräftad" if decision.outcome == MandateDecision.Outcome.CONFIRMED else "inte bekräftad"
+    diarium_entry_add(
+        actor=actor, case=decision.document.case, direction=DiariumEntry.Direction.OUTGOING,
+        counterpart=organisation.name,
+        description=f"Behörighet att teckna {organisation.name} för {_name(person)}: {outcome}",
+    )
 
 
 def _require_pdf(uploaded_file) -> None:
@@ -403,6 +427,7 @@ def mandate_decide(*, actor: Actor, membership_key, confirm: bool, reasons: str 
             reasons=reasons, decided_by=actor, decided_at=now,
         )
         organisation = membership.organisation
+        _register_ruling(actor=actor, decision=decision, organisation=organisation, person=membership.user)
         outbox_enqueue(
             kind="mandate_decided",
             reference=f"organisation:{organisation.pk}",
@@ -449,6 +474,7 @@ def join_mandate_request(*, actor: Actor, join_request_id, uploaded_file) -> Joi
             locked = JoinRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
             _require_may_prove(locked)
             document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
+            _register_proof(actor=actor, organisation=organisation, document=document)
             locked.mandate_state = Membership.Mandate.REQUESTED
             locked.mandate_document = document
             locked.mandate_requested_at = timezone.now()
@@ -511,6 +537,7 @@ def join_mandate_decide(*, actor: Actor, join_request_id, confirm: bool, reasons
             outcome=MandateDecision.Outcome.CONFIRMED if confirm else MandateDecision.Outcome.REJECTED,
             reasons=reasons, decided_by=actor, decided_at=now,
         )
+        _register_ruling(actor=actor, decision=decision, organisation=organisation, person=request.user)
         outbox_enqueue(
             kind="join_mandate_decided",
             reference=f"organisation:{organisation.pk}",

@@ -375,3 +375,16 @@ def test_an_accepted_invitation_carries_the_waiting_proof_too(client, cast, draf
         Membership.Mandate.REQUESTED, request.mandate_document_id)
     request.refresh_from_db()
     assert request.state == JoinRequest.State.APPROVED and request.decided_by == cast.signatory
+
+
+def test_osl_5_1_a_proof_sent_with_a_join_request_is_registered_and_the_ruling_noted(client, cast, proven):
+    from arenden.models import DiariumEntry
+
+    case = proven.mandate_document.case
+    case.refresh_from_db()
+    assert case.diarienummer
+    assert DiariumEntry.objects.filter(case=case, direction=DiariumEntry.Direction.INCOMING,
+                                       attachment=proven.mandate_document).count() == 1
+    assert decide(client, cast.registrar, proven, decision="confirm").status_code == 302
+    outgoing = DiariumEntry.objects.get(case=case, direction=DiariumEntry.Direction.OUTGOING)
+    assert outgoing.description.endswith(": bekräftad") and outgoing.created_by == cast.registrar

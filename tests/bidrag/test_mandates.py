@@ -244,3 +244,26 @@ def test_the_proof_is_for_the_registrar_and_the_members_only(client, cast, membe
     # nor through the application attachment download
     client.force_login(outsider)
     assert client.get(reverse("bidrag:attachment_download", args=[membership.mandate_document_id])).status_code == 404
+
+
+def test_osl_5_1_the_proof_is_registered_with_a_diarienummer_and_the_ruling_noted(client, cast, member, stockholm,
+                                                                                 seaweedfs):
+    """A proof of a mandate is a document received by Brå: registered as it comes in, with
+    the registrar's ruling as an outgoing entry on the same case."""
+    from arenden.models import DiariumEntry
+
+    membership = _requested(client, member, stockholm)
+    case = membership.mandate_document.case
+    case.refresh_from_db()
+    assert case.diarienummer
+    [incoming] = DiariumEntry.objects.filter(case=case)
+    assert (incoming.direction, incoming.attachment_id, incoming.counterpart) == (
+        DiariumEntry.Direction.INCOMING, membership.mandate_document_id, stockholm.name)
+    assert "Kerstin Kommunjurist" in incoming.description
+
+    client.force_login(cast.registrar)
+    response = client.post(reverse("workflows:mandate_decide", args=[membership.key]),
+                           {"decision": "reject", f"{membership.key}-reasons": "Oläsligt."})
+    assert response.status_code == 302
+    outgoing = DiariumEntry.objects.filter(case=case, direction=DiariumEntry.Direction.OUTGOING).get()
+    assert outgoing.description.endswith("inte bekräftad") and outgoing.created_by == cast.registrar
