@@ -279,3 +279,32 @@ def test_other_mailers_get_the_same_message_id_too(db, settings):
     [sent] = mail.outbox
     assert sent.extra_headers["Message-ID"] == message.message_id
     assert sent.message()["Message-ID"] == message.message_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_delivery_runs_at_once_send_each_message_once(settings, server):
+    """SKIP LOCKED claims: two runs side by side (threads, each its own connection) share the
+    messages out between them and neither sends one the other has claimed."""
+    import threading
+
+    from django.db import connections
+
+    _aim(settings, server, timeout=2)
+    server.answer_after = 0.02  # long enough for the runs to overlap
+    messages = _three(20)
+    counts: list[int] = []
+
+    def run():
+        try:
+            counts.append(outbox_deliver_due())
+        finally:
+            connections.close_all()
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join(30)
+    assert sum(counts) == 20 and len(counts) == 2
+    assert server.copies() == {m.message_id: 1 for m in messages}
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
