@@ -30,7 +30,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
@@ -41,6 +41,9 @@ from django.tasks import Task
 from django.utils import timezone
 
 from .models import OutboxMessage, OutboxResend
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User  # the person: settings.AUTH_USER_MODEL
 
 logger = logging.getLogger("notifications.outbox")
 
@@ -145,8 +148,8 @@ def _claim(candidates: QuerySet[OutboxMessage]) -> tuple[OutboxMessage | None, b
             took_over = True
             message.unconfirmed_attempts += 1
             message.last_error = (
-                f"Worker {message.claimed_by} stopped during attempt {message.attempts}; "
-                f"lease ran out at {message.claimed_until:%Y-%m-%d %H:%M:%S %Z}. The server may have taken it."
+                f"Worker {message.claimed_by} did not record attempt {message.attempts} before its lease ran out "
+                f"at {message.claimed_until:%Y-%m-%d %H:%M:%S %Z}; the server may have taken the message."
             )
             if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 _make_dead(message)
@@ -357,7 +360,7 @@ def outbox_tasks_sweep() -> int:
 # -- dead letters --------------------------------------------------------------------------
 
 
-def outbox_resend(*, actor, message_ids: Iterable, via: str) -> int:
+def outbox_resend(*, actor: User, message_ids: Iterable, via: str) -> int:
     """Queue dead letters again, each with a new round of attempts; records who did it."""
     from .tasks import deliver_outbox_message
 
@@ -379,7 +382,7 @@ def outbox_resend(*, actor, message_ids: Iterable, via: str) -> int:
     return count
 
 
-def outbox_resend_period(*, actor, since: datetime, until: datetime, via: str = OutboxResend.Via.COMMAND) -> int:
+def outbox_resend_period(*, actor: User, since: datetime, until: datetime, via: str = OutboxResend.Via.COMMAND) -> int:
     """Queue again every dead letter written from ``since`` up to (not including) ``until``."""
     ids = OutboxMessage.objects.filter(status=Status.DEAD, created_at__gte=since, created_at__lt=until).values_list(
         "pk", flat=True
