@@ -176,8 +176,10 @@ def _render(request, application, step, *, facts, attachments, form=None, proble
             attachments=attachments,
             required=[{"kind": kind, "present": kind in facts.attachment_kinds} for kind in required],
             attachment_form=_kept_form(request, application, name="attachment", form_class=AttachmentForm)
-            or AttachmentForm(),
+            or _attachment_form(request, attachments),
         )
+        replacing = context["attachment_form"]["replaces"].value()
+        context["replacing"] = next((a for a in attachments if str(a.pk) == str(replacing)), None) if replacing else None
     else:
         per_year, total = facts.totals()
         context.update(
@@ -343,6 +345,16 @@ def application_autosave(request, application_id, slug):
 
 def _status(request, text, *, status=200):
     return HttpResponse(conditional_escape(text), status=status, content_type="text/html; charset=utf-8")
+
+
+def _attachment_form(request, attachments) -> AttachmentForm:
+    """The upload form; with ``?ersatt=<id>`` of one of the draft's files, the form that puts a
+    new file in its place (its kind chosen)."""
+    wanted = request.GET.get("ersatt", "")
+    old = next((a for a in attachments if str(a.pk) == wanted), None) if wanted else None
+    if old is None:
+        return AttachmentForm()
+    return AttachmentForm(initial={"kind": old.kind, "replaces": old.pk})
 
 
 def render_step(request, application, slug: str, *, status: int = 200, **extra):

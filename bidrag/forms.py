@@ -181,6 +181,8 @@ class AttachmentForm(KeepsErrors, forms.Form):
         label=_("Fil"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_TYPES)}),
     )
+    # The attachment the new file takes the place of ("Ersätt"), if any.
+    replaces = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

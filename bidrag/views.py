@@ -304,9 +304,8 @@ def attachment_upload(request, application_id):
     if not form.is_valid():
         return _back_with_errors(request, application, name="attachment", form=form, url=back)
     try:
-        services.attachment_add(
-            actor=request.user, application=application, uploaded_file=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
-        )
+        _attachment_store(request, application, form.cleaned_data["file"], form.cleaned_data["kind"],
+                          replaces=form.cleaned_data.get("replaces"))
     except ServiceError as error:
         if error.http_status == 409:
             report_error(request, error)
@@ -318,6 +317,14 @@ def attachment_upload(request, application_id):
 
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _attachment_store(request, application, uploaded_file, kind: str, *, replaces=None):
+    """A new attachment, or a new file in place of the one ``replaces`` names ("Ersätt")."""
+    if replaces:
+        return services.attachment_replace(actor=request.user, application=application, attachment_id=replaces,
+                                           uploaded_file=uploaded_file, kind=kind)
+    return services.attachment_add(actor=request.user, application=application, uploaded_file=uploaded_file, kind=kind)
 
 
 def _upload_answer(status: int, *, errors: dict | None = None, next_url: str | None = None) -> JsonResponse:
@@ -335,21 +342,24 @@ def _attachment_upload_body(request, application, back):
     the file's name in the X-Upload-Kind and X-Upload-Name headers (percent-encoded UTF-8),
     the body straight on to S3 as it arrives (arenden.uploads.store_request_body). The
     answer is JSON: 201 and the step to show, or the messages at their fields."""
-    kind_field = AttachmentForm.base_fields["kind"]
+    fields = AttachmentForm.base_fields
     try:
-        kind = kind_field.clean(request.headers.get("X-Upload-Kind", ""))
+        kind = fields["kind"].clean(request.headers.get("X-Upload-Kind", ""))
         name = unquote(request.headers.get("X-Upload-Name", ""), errors="strict")
     except ValidationError as invalid:
         drain_request_body(request)
         return _upload_answer(400, errors={"kind": invalid.messages})
+    try:
+        replaces = fields["replaces"].clean(request.headers.get("X-Upload-Replaces", ""))
+    except ValidationError:
+        drain_request_body(request)
+        raise Http404 from None  # no such attachment: as a missing one
     except UnicodeDecodeError:
         drain_request_body(request)
         return _upload_answer(400, errors={"file": [_("Filens namn kunde inte läsas. Byt namn på filen och försök igen.")]})
     try:
         with request_body_upload(request, case_id=application.case_id, name=name) as upload:
-            attachment = services.attachment_add(
-                actor=request.user, application=application, uploaded_file=upload, kind=kind
-            )
+            attachment = _attachment_store(request, application, upload, kind, replaces=replaces)
     except ServiceError as error:
         return _upload_answer(error.http_status, errors={"file" if error.http_status != 409 else "__all__": [error.message]})
     messages.success(request, _("Bilagan är uppladdad."))

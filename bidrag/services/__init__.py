@@ -30,7 +30,7 @@ from .decisions import (
     application_return_proposal,
     proposal_create,
 )
-from .drafts import application_delete_draft, attachment_remove, budget_line_update
+from .drafts import application_delete_draft, attachment_remove, attachment_replace, budget_line_update
 from .followup import (
     change_decide,
     change_request,
@@ -82,6 +82,7 @@ __all__ = [f.__name__ for f in STATE_CHANGING] + [
     "application_change_organisation",
     "application_delete_draft",
     "attachment_remove",
+    "attachment_replace",
     "budget_line_update",
     "application_create",
     "application_request_signature",

@@ -9,6 +9,7 @@ while a row is locked (DESIGN.md §3); one that cannot be removed then is swept 
 
 from decimal import Decimal
 from functools import partial
+from pathlib import PurePosixPath
 
 from django.db import transaction
 from django.db.models import Field
@@ -85,6 +86,44 @@ def attachment_remove(*, actor: Actor, application: Application, attachment_id) 
             payload=_attachment_payload(attachment),
         )
         _remove_objects_after_commit([attachment])
+
+
+def attachment_replace(*, actor: Actor, application: Application, attachment_id, uploaded_file, kind: str) -> Attachment:
+    """Put a new file in place of one of a draft's attachments. No S3 while the row is locked
+    (DESIGN.md §3): the new file is stored (and checked) first; then, under the lock, the old
+    row goes and the new one is recorded in one transaction, both journaled; the old object
+    is removed after the commit. A refusal leaves the draft with the old file."""
+    from arenden.storage import attachment_record, upload_store
+
+    current = Application.objects.get(pk=application.pk)
+    require_member(actor, current)
+    require_draft(current)
+    if not Attachment.objects.filter(case_id=current.case_id, pk=attachment_id).exists():
+        raise NotFound(_("Bilagan finns inte."))  # before a byte is stored
+    stored = upload_store(case_id=current.case_id, uploaded_file=uploaded_file)
+    try:
+        with transaction.atomic():
+            locked = lock_application(application.pk)
+            require_member(actor, locked)
+            require_draft(locked)
+            old = Attachment.objects.filter(case_id=locked.case_id, pk=attachment_id).first()
+            if old is None:
+                raise NotFound(_("Bilagan finns inte."))
+            old.delete()
+            journal_append(
+                actor=actor,
+                case_id=locked.case_id,
+                action=Event.REMOVE_ATTACHMENT,
+                from_state=locked.status,
+                to_state=locked.status,
+                payload={**_attachment_payload(old), "replaced_by": PurePosixPath(stored.key).name},
+            )
+            attachment = attachment_record(actor=actor, case=locked.case, stored=stored, kind=kind)
+            _remove_objects_after_commit([old])
+    except BaseException:
+        upload_discard(stored)  # the transaction has ended (rolled back): nothing refers to it
+        raise
+    return attachment
 
 
 def application_delete_draft(*, actor: Actor, application: Application) -> Application:

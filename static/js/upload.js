@@ -104,6 +104,7 @@
     var fileInput = form.querySelector('input[type="file"]');
     var kind = form.querySelector('[name="kind"]');
     var token = form.querySelector('[name="csrfmiddlewaretoken"]');
+    var replaces = form.querySelector('[name="replaces"]');
     var box = form.querySelector("[data-upload-progress]");
     var bar = box.querySelector("progress");
     var shown = box.querySelector("[data-upload-percent]");
@@ -153,6 +154,9 @@
       xhr.setRequestHeader("X-CSRFToken", token.value);
       xhr.setRequestHeader("X-Upload-Kind", kind.value);
       xhr.setRequestHeader("X-Upload-Name", encodeURIComponent(file.name));
+      if (replaces && replaces.value) {
+        xhr.setRequestHeader("X-Upload-Replaces", replaces.value);
+      }
       xhr.upload.addEventListener("progress", function (progress) {
         if (!progress.lengthComputable) {
           return;

@@ -72,3 +72,20 @@ def test_a_file_over_the_limit_is_refused_before_it_is_sent(open_page, users, dr
     expect(page.get_by_role("alert")).to_contain_text("Filen är för stor. Största tillåtna storlek är 20,0\u00a0MB.")
     expect(page.locator("#id_file")).to_have_attribute("aria-invalid", "true")
     assert requests == []
+
+
+def test_a_file_is_replaced_from_the_list(open_page, assert_accessible, users, draft, tmp_path, seaweedfs):
+    old = Attachment.objects.filter(case=draft.case).order_by("uploaded_at").first()
+    page = open_page(user=users.applicant)
+    page.goto(f"/ansokningar/{draft.pk}/steg/bilagor/")
+    page.get_by_role("link", name=f"Ersätt {old.original_name}").click()
+    expect(page.get_by_role("heading", name=f"Ersätt ”{old.original_name}”")).to_be_visible()
+    assert_accessible(page, "attachments step, replacing a file")
+    new = tmp_path / "lagesbild-v2.pdf"
+    new.write_bytes(b"%PDF-1.7\n% version 2\n")
+    page.locator("#id_file").set_input_files(new)
+    page.get_by_role("button", name="Ladda upp och ersätt").click()
+    table = page.get_by_role("table", name="Bilagor")
+    expect(table).to_contain_text("lagesbild-v2.pdf")
+    expect(table).not_to_contain_text(old.original_name)
+    expect(page.get_by_role("heading", name="Ladda upp en bilaga")).to_be_visible()
