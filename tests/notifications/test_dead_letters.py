@@ -2,6 +2,7 @@
 listed on its own admin page, and a person sends it again (admin action or
 ``manage.py outbox_resend``), recorded with who did it; it then arrives once."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,11 @@ def test_resend_command_takes_only_the_period_asked_for(db, settings, smtp_serve
     assert DeadLetter.objects.count() == 60  # nothing was written then
 
     four_days_ago = (timezone.localdate() - timedelta(days=4)).isoformat()
+    out = io.StringIO()
+    call_command("outbox_resend", "--since", four_days_ago, "--until", yesterday, "--by", admin_user.username,
+                 "--dry-run", stdout=out)
+    assert "10 dead letter(s) would be sent again." in out.getvalue()
+    assert DeadLetter.objects.count() == 60 and not OutboxResend.objects.exists()
     call_command("outbox_resend", "--since", four_days_ago, "--until", yesterday, "--by", admin_user.username)
     assert set(OutboxMessage.objects.filter(status=Status.PENDING).values_list("pk", flat=True)) == set(earlier)
     assert DeadLetter.objects.count() == 50
