@@ -56,7 +56,7 @@ def queue(request):
     per_page = _page_size(request)
     page = keyset_page(selectors.queue_tasks(actor=request.user, role=role), ordering=selectors.QUEUE_ORDER,
                        params=request.GET, size=per_page)
-    rows = [{"task": task, "application": selectors.task_application(task)} for task in page]
+    rows = selectors.queue_rows(page.rows)
     total = selectors.queue_count(actor=request.user, role=role, limit=COUNT_LIMIT)
     return render(
         request,
@@ -79,11 +79,12 @@ def case_list(request):
         raise Http404
     status = request.GET.get("status", "")
     query = request.GET.get("q", "").strip()
-    cases = bidrag_selectors.staff_cases(actor=request.user, status=status if status in Status.values else "",
-                                         query=query)
+    cases = bidrag_selectors.staff_cases(actor=request.user, status=status if status in Status.values else "")
+    search = bidrag_selectors.case_search(query) if query else None
+    order = bidrag_selectors.CASE_LIST_ORDER
     per_page = _page_size(request)
-    page = keyset_page(bidrag_selectors.staff_case_rows(cases), ordering=bidrag_selectors.CASE_LIST_ORDER,
-                       params=request.GET, size=per_page)
+    page = keyset_page(bidrag_selectors.staff_case_rows(cases), ordering=order, params=request.GET, size=per_page,
+                       any_of=search)
     return render(
         request,
         "workflows/case_list.html",
@@ -94,7 +95,7 @@ def case_list(request):
             "statuses": [s for s in Status if s != Status.DRAFT],
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
-            **_total(count_up_to(cases, COUNT_LIMIT)),
+            **_total(count_up_to(cases, COUNT_LIMIT, ordering=order, any_of=search)),
         },
     )
 

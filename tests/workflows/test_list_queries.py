@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bidrag.models import Organisation
+from bidrag.models import Application, Organisation
 from bidrag.models.application import Status
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def captured(client, url, params=None):
 
 
 def shown(page: str) -> list[str]:
-    return re.findall(r"<td>(Projekt \d+)</td>", page)
+    return re.findall(r"<td>(Projekt \d+)(?: i mörkerseende)?</td>", page)
 
 
 def link(page: str, rel: str) -> str | None:
@@ -162,3 +162,24 @@ def test_search_by_diarienummer_organisation_or_title_finds_each_once(make_appli
     # one application matching on all three counts once
     both = captured(client, CASES, {"q": "Projekt"})[0]
     assert sorted(shown(both)) == sorted(a.title for a in made) and "3 ärenden" in both
+
+
+def test_search_pages_by_keyset_over_matches_of_both_title_and_organisation(make_application, cast):
+    """Each condition of the search is read by itself (arenden.keyset's any_of); a page is
+    the first rows of their union, so pages neither skip nor repeat a case."""
+    made = submitted(make_application, 30)
+    for i, application in enumerate(made):
+        if i % 2:
+            Organisation.objects.filter(pk=application.organisation_id).update(name=f"Mörkerseende kommun {i}")
+        else:
+            Application.objects.filter(pk=application.pk).update(title=f"Projekt {i:03d} i mörkerseende")
+    newest_first = [re.sub(r" i mörkerseende$", "", a.title) for a in reversed(made)]
+    client = client_for(cast.auditor)
+    first, statements = captured(client, CASES, {"q": "MÖRKERSEENDE"})
+    assert shown(first) == newest_first[:25] and "30 ärenden" in first
+    assert "DISTINCT" not in page_query(statements, "bidrag_application").upper()
+    second, _ = captured(client, CASES + link(first, "next"))
+    assert shown(second) == newest_first[25:]
+    last, _ = captured(client, CASES + link(first, "last"))
+    assert shown(last) == newest_first[-25:]
+    assert shown(captured(client, CASES + link(second, "prev"))[0]) == newest_first[:25]
