@@ -35,6 +35,7 @@ from decimal import Decimal
 
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Max
 from django.db.models.fields.files import FieldFile
 from viewflow.workflow.models import Process, Task
 
@@ -213,7 +214,8 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
     )
     serial_row = DiarieSerial.objects.select_for_update().get(year=seeded.real[0].case.diarie_year)
     year, serial = serial_row.year, serial_row.last_serial
-    last_real = max(a.submitted_at for a in seeded.real)
+    # After the newest submission so far (the real ones, or an earlier bulk when growing).
+    last_real = Application.objects.aggregate(newest=Max("submitted_at"))["newest"]
 
     cases, applications, lines, attachments, events, diarium, outbox, processes, tasks = ([] for _ in range(9))
     process_links, previous_links = [], []  # (process index, application pk), (from index, to index) into tasks
@@ -236,7 +238,7 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
                 str(sum(b.amount for b in t.budget_lines)): str(amount),
             }
         )
-        # Submitted one after the other, right after the real ones: serials follow time.
+        # Submitted one after the other, right after the last one: serials follow time.
         shift = last_real + timedelta(microseconds=200 * (i + 1)) - tapp.submitted_at
 
         cases.append(_clone(t.case, subst=subst, shift=shift, id=case_id, diarie_year=year, diarie_serial=serial))
@@ -347,3 +349,23 @@ def seed(*, total: int = 10_000, real: int = 20, log=print) -> Seeded:
         cursor.execute("ANALYZE")  # as autovacuum would have by the time such a queue exists
     seeded.timings["ANALYZE"] = time.perf_counter() - mark
     return seeded
+
+
+def grow(seeded: Seeded, *, total: int, log=print) -> None:
+    """More bulk applications, cloned from the same templates, until there are `total`: the
+    same database measured at 10 000 and then at 100 000 (tests/bench/test_case_lists.py)."""
+    extra = total - Application.objects.count()
+    if extra <= 0:
+        return
+    mark = time.perf_counter()
+    templates = {}
+    for application in seeded.real:
+        templates.setdefault(application.call_id, _Template.load(application))
+    with transaction.atomic():
+        _bulk(seeded, demo.reference_data_ensure(), extra, templates)
+    seeded.timings[f"{extra} more applications in bulk"] = time.perf_counter() - mark
+    log(f"  inserted {extra} more applications in bulk in {time.perf_counter() - mark:.1f} s")
+    mark = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    seeded.timings["ANALYZE after growing"] = time.perf_counter() - mark
