@@ -67,25 +67,32 @@ def _attachment_payload(attachment: Attachment) -> dict:
             "sha256": attachment.sha256}
 
 
+def _remove_locked(*, actor: Actor, application_id, attachment_id, **payload) -> tuple[Application, Attachment]:
+    """In the caller's transaction: lock the draft, remove one of its attachments' rows and
+    journal it (``payload`` added); its object goes after the commit."""
+    application = lock_application(application_id)
+    require_member(actor, application)
+    require_draft(application)
+    attachment = Attachment.objects.filter(case_id=application.case_id, pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(_("Bilagan finns inte."))
+    attachment.delete()
+    journal_append(
+        actor=actor,
+        case_id=application.case_id,
+        action=Event.REMOVE_ATTACHMENT,
+        from_state=application.status,
+        to_state=application.status,
+        payload={**_attachment_payload(attachment), **payload},
+    )
+    _remove_objects_after_commit([attachment])
+    return application, attachment
+
+
 def attachment_remove(*, actor: Actor, application: Application, attachment_id) -> None:
     """Remove an attachment of a draft: the row now, journaled; the object after the commit."""
     with transaction.atomic():
-        application = lock_application(application.pk)
-        require_member(actor, application)
-        require_draft(application)
-        attachment = Attachment.objects.filter(case_id=application.case_id, pk=attachment_id).first()
-        if attachment is None:
-            raise NotFound(_("Bilagan finns inte."))
-        attachment.delete()
-        journal_append(
-            actor=actor,
-            case_id=application.case_id,
-            action=Event.REMOVE_ATTACHMENT,
-            from_state=application.status,
-            to_state=application.status,
-            payload=_attachment_payload(attachment),
-        )
-        _remove_objects_after_commit([attachment])
+        _remove_locked(actor=actor, application_id=application.pk, attachment_id=attachment_id)
 
 
 def attachment_replace(*, actor: Actor, application: Application, attachment_id, uploaded_file, kind: str) -> Attachment:
@@ -103,23 +110,9 @@ def attachment_replace(*, actor: Actor, application: Application, attachment_id,
     stored = upload_store(case_id=current.case_id, uploaded_file=uploaded_file)
     try:
         with transaction.atomic():
-            locked = lock_application(application.pk)
-            require_member(actor, locked)
-            require_draft(locked)
-            old = Attachment.objects.filter(case_id=locked.case_id, pk=attachment_id).first()
-            if old is None:
-                raise NotFound(_("Bilagan finns inte."))
-            old.delete()
-            journal_append(
-                actor=actor,
-                case_id=locked.case_id,
-                action=Event.REMOVE_ATTACHMENT,
-                from_state=locked.status,
-                to_state=locked.status,
-                payload={**_attachment_payload(old), "replaced_by": PurePosixPath(stored.key).name},
-            )
+            locked, _old = _remove_locked(actor=actor, application_id=application.pk, attachment_id=attachment_id,
+                                          replaced_by=PurePosixPath(stored.key).name)
             attachment = attachment_record(actor=actor, case=locked.case, stored=stored, kind=kind)
-            _remove_objects_after_commit([old])
     except BaseException:
         upload_discard(stored)  # the transaction has ended (rolled back): nothing refers to it
         raise

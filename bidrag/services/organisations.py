@@ -36,7 +36,7 @@ from arenden.actors import Actor
 from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.models import Attachment, Case, DiariumEntry
 from arenden.services import case_assign_diarienummer, case_create, diarium_entry_add
-from arenden.storage import attachment_record, upload_discard, upload_store
+from arenden.storage import StoredUpload, attachment_record, upload_discard, upload_store
 from notifications.services import outbox_enqueue
 
 from ..models import Invitation, JoinRequest, MandateDecision, Membership, Organisation
@@ -322,20 +322,12 @@ def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) 
     if membership is None:
         raise NotFound(_("Organisationen finns inte."))
     _require_may_request(membership)
-    _require_pdf(uploaded_file)
-    case = case_create(actor=actor, title=f"Behörighet att teckna {organisation.name}"[:300],
-                       counterpart=organisation.name)
-    try:
-        stored = upload_store(case_id=case.pk, uploaded_file=uploaded_file)
-    except BaseException:
-        Case.objects.filter(pk=case.pk).delete()  # nothing was stored for it
-        raise
+    case, stored = _proof_stored(actor=actor, organisation=organisation, uploaded_file=uploaded_file)
     try:
         with transaction.atomic():
             locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
             _require_may_request(locked)
-            document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
-            _register_proof(actor=actor, organisation=organisation, document=document)
+            document = _proof_recorded(actor=actor, organisation=organisation, case=case, stored=stored)
             locked.role = Membership.Role.SIGNATORY
             locked.mandate_state = Membership.Mandate.REQUESTED
             locked.mandate_document = document
@@ -345,19 +337,39 @@ def mandate_request(*, actor: Actor, organisation: Organisation, uploaded_file) 
                                        "mandate_confirmed_by", "mandate_confirmed_at"])
             return locked
     except BaseException:
-        upload_discard(stored)
+        _proof_dropped(case, stored)
         raise
 
 
-def _register_proof(*, actor: Actor, organisation: Organisation, document: Attachment) -> None:
-    """A proof of a mandate is a document received by Brå (an allmän handling): its case gets
-    a diarienummer and the proof an incoming entry (OSL 5 kap. 1 §), in the caller's
-    transaction."""
-    case = case_assign_diarienummer(actor=actor, case=document.case)
+def _proof_stored(*, actor: Actor, organisation: Organisation, uploaded_file) -> tuple[Case, StoredUpload]:
+    """A proof of a mandate (a PDF) stored under a case of its own, before any row is locked."""
+    _require_pdf(uploaded_file)
+    case = case_create(actor=actor, title=f"Behörighet att teckna {organisation.name}"[:300],
+                       counterpart=organisation.name)
+    try:
+        return case, upload_store(case_id=case.pk, uploaded_file=uploaded_file)
+    except BaseException:
+        Case.objects.filter(pk=case.pk).delete()  # nothing was stored for it
+        raise
+
+
+def _proof_dropped(case: Case, stored: StoredUpload) -> None:
+    """After a rolled-back recording: the object and its empty case go."""
+    upload_discard(stored)
+    Case.objects.filter(pk=case.pk).delete()
+
+
+def _proof_recorded(*, actor: Actor, organisation: Organisation, case: Case, stored: StoredUpload) -> Attachment:
+    """In the caller's transaction: the stored proof's row. A proof is a document received by
+    Brå (an allmän handling): its case gets a diarienummer and the proof an incoming diarium
+    entry (OSL 5 kap. 1 §)."""
+    document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
+    case = case_assign_diarienummer(actor=actor, case=case)
     diarium_entry_add(
         actor=actor, case=case, direction=DiariumEntry.Direction.INCOMING, counterpart=organisation.name,
         description=f"Bevis om behörighet att teckna {organisation.name} från {_name(actor)}", attachment=document,
     )
+    return document
 
 
 def _register_ruling(*, actor: Actor, decision: MandateDecision, organisation: Organisation, person) -> None:
@@ -459,30 +471,21 @@ def join_mandate_request(*, actor: Actor, join_request_id, uploaded_file) -> Joi
     a rejection. Another person's request is NotFound. Stored before any row is locked."""
     request = join_request_of(actor=actor, join_request_id=join_request_id)
     _require_may_prove(request)
-    _require_pdf(uploaded_file)
     organisation = request.organisation
-    case = case_create(actor=actor, title=f"Behörighet att teckna {organisation.name}"[:300],
-                       counterpart=organisation.name)
-    try:
-        stored = upload_store(case_id=case.pk, uploaded_file=uploaded_file)
-    except BaseException:
-        Case.objects.filter(pk=case.pk).delete()  # nothing was stored for it
-        raise
+    case, stored = _proof_stored(actor=actor, organisation=organisation, uploaded_file=uploaded_file)
     try:
         with transaction.atomic():
             _lock_organisation(organisation.pk)  # the order join_request_decide takes: organisation, request
             locked = JoinRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
             _require_may_prove(locked)
-            document = attachment_record(actor=actor, case=case, stored=stored, kind=AttachmentKind.BEHORIGHET)
-            _register_proof(actor=actor, organisation=organisation, document=document)
+            document = _proof_recorded(actor=actor, organisation=organisation, case=case, stored=stored)
             locked.mandate_state = Membership.Mandate.REQUESTED
             locked.mandate_document = document
             locked.mandate_requested_at = timezone.now()
             locked.save(update_fields=["mandate_state", "mandate_document", "mandate_requested_at"])
             return locked
     except BaseException:
-        upload_discard(stored)
-        Case.objects.filter(pk=case.pk).delete()  # its attachment row was rolled back
+        _proof_dropped(case, stored)
         raise
 
 
