@@ -8,7 +8,7 @@ removed with its events. The checkpoint, signed and kept outside the database, c
 first four; the serials catch a removed numbered case even before the first checkpoint.
 
 The scan streams the journal through a server-side cursor in (case, seq) order and hashes
-plain tuples: no model instances, the timestamp already formatted by PostgreSQL.
+plain tuples: no model instances, the repeating strings encoded once.
 """
 
 import hashlib
@@ -20,7 +20,7 @@ from datetime import UTC
 
 from django.db import connection
 
-from .journal import GENESIS_HASH, BrokenLink, _canonical_json
+from .journal import GENESIS_HASH, BrokenLink, _canonical_json, event_digest
 from .models import Case, DiarieSerial, JournalEvent
 
 # Hex digits of each event's hash a checkpoint keeps to locate the first rewritten event;
@@ -56,37 +56,63 @@ class ChainScan:
     event_count: int = 0
 
 
+_COLUMNS = (
+    "case_id", "seq", "occurred_at", "actor_id", "actor_label", "actor_roles", "action", "from_state", "to_state",
+    "payload", "prev_hash", "hash",
+)
+
+
 def _event_rows(case_ids: Iterable | None) -> Iterator[tuple]:
     """(case, seq, at, actor, label, roles JSON, action, from, to, payload JSON, prev, hash)
-    with case and at as the strings the digest takes."""
-    table = connection.ops.quote_name(JournalEvent._meta.db_table)
-    if connection.vendor == "postgresql":
-        sql = (
-            "SELECT case_id::text, seq,"
-            " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
-            " actor_id, actor_label, actor_roles::text, action, from_state, to_state, payload::text,"
-            f" prev_hash, hash FROM {table}"
-        )
-        params: list = []
-        if case_ids is not None:
-            sql += " WHERE case_id = ANY(%s::uuid[])"
-            params.append([str(c) for c in case_ids])
-        sql += " ORDER BY case_id, seq"
-        # A named (server-side) cursor: the journal is never held in memory whole.
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            while rows := cursor.fetchmany(10_000):
-                yield from rows
+    in (case, seq) order, the case id as text, the JSON columns as their text."""
+    if connection.vendor != "postgresql":
+        yield from _orm_rows(case_ids)
         return
+    table = connection.ops.quote_name(JournalEvent._meta.db_table)
+    sql = (
+        "SELECT case_id::text, seq, occurred_at, actor_id, actor_label, actor_roles::text, action, from_state,"
+        f" to_state, payload::text, prev_hash, hash FROM {table}"
+    )
+    params: list = []
+    if case_ids is not None:
+        sql += " WHERE case_id = ANY(%s::uuid[])"
+        params.append([str(c) for c in case_ids])
+    sql += " ORDER BY case_id, seq"
+    # A named (server-side) cursor: the journal is never held in memory whole. (Fetching
+    # the next batch on a thread of its own while this one hashes gained 2-4 %: the time
+    # is ours, in psycopg's row parsing and the JSON, not the server's.)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5_000):
+            yield from rows
+
+
+def _orm_rows(case_ids: Iterable | None) -> Iterator[tuple]:
     # SQLite (the quick start): the same rows through the ORM, ordered by the text of the id.
     events = JournalEvent.objects.order_by("case_id", "seq")
     if case_ids is not None:
         events = events.filter(case_id__in=list(case_ids))
-    columns = ("case_id", "seq", "occurred_at", "actor_id", "actor_label", "actor_roles", "action")
-    for row in events.values_list(*columns, "from_state", "to_state", "payload", "prev_hash", "hash").iterator(2000):
+    for row in events.values_list(*_COLUMNS).iterator(2000):
         case, seq, at, actor, label, roles, action, frm, to, payload, prev, digest = row
-        at_text = at.astimezone(UTC).isoformat(timespec="microseconds")
-        yield (str(case), seq, at_text, actor, label, _canonical_json(roles), action, frm, to, _canonical_json(payload), prev, digest)
+        yield (str(case), seq, at, actor, label, _canonical_json(roles), action, frm, to, _canonical_json(payload), prev, digest)
+
+
+def _exact_digest(case_id: str, seq: int) -> str:
+    """The event's digest as journal_append computed it, from its model instance."""
+    event = JournalEvent.objects.get(case_id=case_id, seq=seq)
+    return event_digest(
+        case_id=event.case_id,
+        seq=event.seq,
+        occurred_at=event.occurred_at,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        actor_roles=event.actor_roles,
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        payload=event.payload,
+        prev_hash=event.prev_hash,
+    )
 
 
 def chains_scan(*, case_ids: Iterable | None = None, marks: dict[str, int] | None = None, prefixes: bool = False) -> ChainScan:
@@ -98,6 +124,19 @@ def chains_scan(*, case_ids: Iterable | None = None, marks: dict[str, int] | Non
     encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
     loads = json.loads
     sha256 = hashlib.sha256
+    # Labels, actions, states and role lists repeat: each is encoded once. The body is put
+    # together here in the digest's key order; a row whose hash does not match it is
+    # recomputed exactly (`_exact_digest`) before it is called altered, so this way only
+    # ever shortens the way to a match (an equal SHA-256 means the same bytes).
+    strings: dict[str, str] = {}
+    role_lists: dict[str, str] = {}
+
+    def q(value: str) -> str:
+        encoded = strings.get(value)
+        if encoded is None:
+            encoded = strings[value] = encode(value)
+        return encoded
+
     marks = marks or {}
     scan = ChainScan()
     ends, marked, kept = scan.ends, scan.marked, scan.prefixes
@@ -122,20 +161,16 @@ def chains_scan(*, case_ids: Iterable | None = None, marks: dict[str, int] | Non
         elif prev != expected_prev:
             reason = "prev_hash does not match the previous event's hash"
         else:
-            body = {
-                "action": action,
-                "actor": actor,
-                "actor_label": label,
-                "actor_roles": loads(roles),
-                "at": at,
-                "case": case,
-                "from": frm,
-                "payload": loads(payload),
-                "prev": prev,
-                "seq": seq,
-                "to": to,
-            }
-            if sha256(encode(body).encode()).hexdigest() == digest:
+            role_list = role_lists.get(roles)
+            if role_list is None:
+                role_list = role_lists[roles] = encode(loads(roles))
+            body = (
+                f'{{"action":{q(action)},"actor":{"null" if actor is None else int(actor)},"actor_label":{q(label)},'
+                f'"actor_roles":{role_list},"at":"{at.astimezone(UTC).isoformat(timespec="microseconds")}",'
+                f'"case":"{case}","from":{q(frm)},"payload":{encode(loads(payload))},"prev":"{prev}","seq":{seq},'
+                f'"to":{q(to)}}}'
+            )
+            if sha256(body.encode()).hexdigest() == digest or _exact_digest(case, seq) == digest:
                 expected_prev = digest
                 expected_seq += 1
                 if seq == mark:
