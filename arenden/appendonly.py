@@ -66,3 +66,22 @@ def append_only(table: str, *, truncate: bool = False) -> migrations.RunPython:
                 schema_editor.execute(statement)
 
     return migrations.RunPython(forward, backward)
+
+
+def truncate_guard(table: str) -> migrations.RunPython:
+    """A migration operation adding only the TRUNCATE guard, to a table whose row guard an
+    earlier migration installed without it (PostgreSQL; SQLite has no TRUNCATE)."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(PG_FUNCTION, params=None)
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION bidrag_refuse_change();"
+            )
+
+    def backward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};")
+
+    return migrations.RunPython(forward, backward)

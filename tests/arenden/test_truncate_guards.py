@@ -1,0 +1,49 @@
+"""TRUNCATE is refused on every append-only table (issue 9: decisions had no guard). The
+suite's connections set bidrag.allow_truncate to empty the database between tests; each
+check here turns it off again, in a savepoint of the test's own transaction."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+APPEND_ONLY = [
+    "arenden_journalevent",
+    "arenden_journalcheckpoint",
+    "arenden_conflictofinterest",  # jäv declarations
+    "arenden_conflictruling",
+    "bidrag_decision",
+    "bidrag_mandatedecision",
+    "bidrag_submittedversion",
+]
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_truncate_is_refused(db, table):
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(DatabaseError, match=f"{table} is append-only: TRUNCATE refused"), transaction.atomic():
+            cursor.execute("SET LOCAL bidrag.allow_truncate = off")
+            # CASCADE: else a table others refer to is refused for that first. The named
+            # table's triggers fire first, so the refusal names it.
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        # The guard is the trigger's doing, not a missing privilege: with the setting on it passes.
+        with transaction.atomic():
+            cursor.execute("SET LOCAL bidrag.allow_truncate = on")
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+            transaction.set_rollback(True)
+
+
+def test_every_append_only_table_is_listed(db):
+    """A new append-only table gets its TRUNCATE guard and a line above."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'bidrag_refuse_change'"
+        )
+        guarded = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'bidrag_refuse_change'"
+            " AND t.tgtype & 32 = 32"  # TRIGGER_TYPE_TRUNCATE
+        )
+        truncate_guarded = {row[0] for row in cursor.fetchall()}
+    assert guarded == truncate_guarded == set(APPEND_ONLY)
