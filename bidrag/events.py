@@ -7,6 +7,10 @@ event it leaves. Generic case events (closing, jäv) are `arenden.journal.CaseEv
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
+from arenden.journal import CaseEvent
+
 
 class Event(StrEnum):
     CREATE_DRAFT = "create_draft"
@@ -60,3 +64,51 @@ ASSESSMENT_EVENTS = frozenset(
         Event.PROPOSE_WAIVER,
     }
 )
+
+
+# What each event in a case's journal means, in words (the journal keeps the code).
+ACTION_LABELS = {
+    Event.CREATE_DRAFT: _("Utkast skapat"),
+    Event.CHANGE_ORGANISATION: _("Utkastet flyttat till en annan organisation"),
+    Event.REQUEST_SIGNATURE: _("Firmatecknaren ombedd att skriva under"),
+    Event.REMOVE_ATTACHMENT: _("Bilaga borttagen"),
+    Event.DELETE_DRAFT: _("Utkast raderat"),
+    Event.SUBMIT: _("Ansökan inskickad"),
+    Event.REGISTER: _("Ansökan registrerad"),
+    Event.REQUEST_SUPPLEMENT: _("Komplettering begärd"),
+    Event.RECEIVE_SUPPLEMENT: _("Komplettering inkommen"),
+    Event.START_ASSESSMENT: _("Bedömning påbörjad"),
+    Event.COMMUNICATE: _("Kommunicerat med sökanden (FL 25 §)"),
+    Event.RECEIVE_COMMENTS: _("Yttrande inkommet"),
+    Event.DEADLINE_PASSED: _("Svarstiden gick ut"),
+    Event.PROPOSE_DECISION: _("Beslutsförslag lämnat"),
+    Event.PROPOSE_DISMISSAL: _("Förslag om avvisning lämnat"),
+    Event.PROPOSE_REPAYMENT: _("Förslag om återkrav lämnat"),
+    Event.PROPOSE_WAIVER: _("Förslag om eftergift lämnat"),
+    Event.RETURN_PROPOSAL: _("Förslaget återförvisat"),
+    Event.DECIDE: _("Beslut fattat"),
+    Event.DISMISS: _("Ansökan avvisad"),
+    Event.PREPARE_DISBURSEMENT: _("Utbetalning förberedd"),
+    Event.ATTEST_DISBURSEMENT: _("Utbetalning attesterad"),
+    Event.PAY_DISBURSEMENT: _("Utbetalning gjord"),
+    Event.STOP_DISBURSEMENT: _("Utbetalning stoppad"),
+    Event.REQUEST_CHANGE: _("Ändring av budgeten begärd"),
+    Event.APPROVE_CHANGE: _("Ändringen godkänd"),
+    Event.REJECT_CHANGE: _("Ändringen avslagen"),
+    Event.SUBMIT_INTERIM_REPORT: _("Delrapport inskickad"),
+    Event.SUBMIT_REPORT: _("Slutrapport inskickad"),
+    Event.RETURN_REPORT: _("Slutrapporten återsänd"),
+    Event.APPROVE_REPORT: _("Slutrapporten godkänd"),
+    Event.CLAIM_REPAYMENT: _("Återkrav beslutat"),
+    Event.REGISTER_REPAYMENT: _("Återbetalning registrerad"),
+    Event.WAIVE_REPAYMENT: _("Återkravet efterget"),
+    Event.WITHDRAW: _("Ansökan återkallad"),
+    CaseEvent.CLOSE: _("Ärendet avslutat"),
+    CaseEvent.DECLARE_CONFLICT: _("Jäv anmält"),
+    CaseEvent.RULE_CONFLICT: _("Jävsfrågan prövad"),
+}
+
+
+def action_label(action: str) -> str:
+    """The words for a journal event's code; the code itself for one this list lacks."""
+    return str(ACTION_LABELS.get(action, action))  # type: ignore[call-overload]

@@ -181,3 +181,11 @@ def appeal_notice():
     from bidrag.letters import appeal_notice as notice
 
     return notice()
+
+
+@register.filter
+def action_label(value):
+    """A journal event's code in words ("mark_paid" → "Utbetalning gjord")."""
+    from bidrag.events import action_label as label
+
+    return label(value or "")

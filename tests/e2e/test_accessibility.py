@@ -220,7 +220,10 @@ def test_jav_declared_barred_and_ruled(open_page, assert_accessible, users, make
     application = make_application(to=Status.IN_REVIEW, title="Jävsfrågan")
     officer = open_page(user=users.officer)
     officer.goto(f"/arenden/{application.pk}/")
-    officer.get_by_label(re.compile("Anmäl jäv")).fill("Min svåger leder projektet")
+    # Offered folded away: nothing on the page says every case needs a declaration.
+    expect(officer.get_by_label("Varför är du jävig?")).not_to_be_visible()
+    officer.get_by_text("Är du jävig i ärendet? Anmäl jäv").click()
+    officer.get_by_label("Varför är du jävig?").fill("Min svåger leder projektet")
     officer.get_by_role("button", name="Anmäl jäv").click()
     expect(officer.get_by_role("heading", level=1)).to_have_text("Du har anmält jäv i ärendet")
     expect(officer.get_by_role("table", name="Diarieförda handlingar")).to_be_visible()
