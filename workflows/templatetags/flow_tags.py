@@ -4,7 +4,11 @@ door would allow (DESIGN.md §2: bidrag never imports workflows; its templates m
     {% load flow_tags %}{% may_take application "start" "submit" as may_submit %}
 """
 
+from decimal import Decimal
+
 from django import template
+
+from bidrag.events import Event
 
 from .. import door, policy
 
@@ -19,3 +23,29 @@ def may_take(context, application, node, action) -> bool:
     if spec is None or request is None:
         return False
     return policy.may_take(actor=request.user, application=application, action=spec)
+
+
+# What the person taking an action must see to take it (issue 7): the decider the proposal
+# decided on, finance the decision the money rests on and where it goes.
+_DECIDING = {Event.DECIDE, Event.DISMISS, Event.CLAIM_REPAYMENT, Event.WAIVE_REPAYMENT, Event.RETURN_PROPOSAL}
+_PAYING = {Event.PREPARE_DISBURSEMENT, Event.ATTEST_DISBURSEMENT, Event.PAY_DISBURSEMENT, Event.STOP_DISBURSEMENT}
+
+
+@register.simple_tag
+def action_basis(application, action) -> dict:
+    """{"proposal": the open proposal} for a decider's action; {"granted": the decision in
+    force, "paid": the total paid, "disbursement": the one under way} for finance's."""
+    from bidrag.models import Decision, Disbursement
+
+    if action in _DECIDING:
+        proposal = application.proposals.filter(is_open=True).select_related("proposed_by").first()
+        return {"proposal": proposal} if proposal else {}
+    if action in _PAYING:
+        granted = (application.decisions.filter(outcome=Decision.Outcome.GRANTED)
+                   .select_related("decided_by", "presented_by").order_by("-decided_at").first())
+        disbursements = list(application.disbursements.select_related("prepared_by", "attested_by"))
+        paid = sum((d.amount for d in disbursements if d.status == Disbursement.Status.PAID), start=Decimal(0))
+        under_way = next((d for d in disbursements
+                          if d.status in (Disbursement.Status.PLANNED, Disbursement.Status.ATTESTED)), None)
+        return {"granted": granted, "paid": paid, "disbursement": under_way, "payment": True}
+    return {}
