@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from arenden.calendar import working_deadline
 from arenden.formatting import day, moment, money
 from arenden.models import JournalEvent
 from bidrag.events import Event
@@ -82,10 +83,11 @@ def _add_months(start: date, months: int) -> date:
 
 
 def report_due(application: Application) -> date | None:
-    """The final report is due BIDRAG_REPORT_DUE_MONTHS after the project's end date."""
+    """The final report is due BIDRAG_REPORT_DUE_MONTHS after the project's end date, moved
+    to the next working day when that is a weekend or holiday (arenden.calendar)."""
     if application.end_date is None:
         return None
-    return _add_months(application.end_date, settings.BIDRAG_REPORT_DUE_MONTHS)
+    return working_deadline(_add_months(application.end_date, settings.BIDRAG_REPORT_DUE_MONTHS))
 
 
 def _text(action: str, payload: dict) -> str:

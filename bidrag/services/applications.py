@@ -9,6 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
+from arenden.calendar import working_deadline
 from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day, moment, money
 from arenden.journal import journal_append
@@ -435,6 +436,9 @@ def _ask_applicant(
         raise ValidationFailed(_("Beskriv vad som ska kompletteras eller vilket material som kommuniceras."))
     if deadline is None or deadline <= timezone.localdate():
         raise ValidationFailed(_("Svarsfristen måste ligga efter dagens datum."))
+    # On a weekend or holiday (midsommarafton, julafton, nyårsafton too) the deadline is the
+    # next working day (lag 1930:173); the page, the e-mail and the clock all read this date.
+    deadline = working_deadline(deadline)
     transition(actor=actor, application=application, event=event, payload={"deadline": deadline, "request": request_text})
     application.deadline = deadline
     application.deadline_request = request_text.strip()

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from arenden.calendar import working_deadline
 from arenden.formatting import day
 from bidrag.models.application import Status
 from notifications.models import OutboxMessage
@@ -30,7 +31,8 @@ def test_repeated_supplement_requests_have_distinguishable_subjects(make_applica
     application = make_application(to=Status.AWAITING_SUPPLEMENT, organisation=malmo)
     perform(actor=cast.signatory, application=application, node="await_supplement", action="receive_supplement",
             data={"answer": "Här är lägesbilden."})
-    later = timezone.localdate() + timedelta(days=30)
+    # A deadline on a weekend or holiday moves to the next working day (arenden.calendar).
+    later = working_deadline(timezone.localdate() + timedelta(days=30))
     perform(actor=cast.officer, application=application, node="review", action="request_supplement",
             data={"deadline": later, "request_text": "Bifoga också budgeten per år."})
 
