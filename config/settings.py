@@ -241,6 +241,10 @@ def _message_id_domain() -> str:
 # Every message's Message-ID is <uuid@this domain>, the same on every attempt.
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN") or _message_id_domain()
 
+# The scheduler (`manage.py scheduler`, workflows/scheduler.py) runs the outbox sweep
+# (`deliver_outbox`) this often, in minutes; its other clocks are fixed there.
+SCHEDULER_OUTBOX_SWEEP_MINUTES = float(env("SCHEDULER_OUTBOX_SWEEP_MINUTES", "5"))
+
 # Case handling
 DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT") or "{year}-{serial:05d}"
 # Where applicants turn with questions (shown on every status page beside the diarienummer).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the site on http://127.0.0.1:8000/ with DEBUG, SQLite and local files, and
-# the django-tasks-db worker in the background (stopped by PID when runserver ends).
+# the django-tasks-db worker and the scheduler (every clock: outbox sweep, deadlines, cleanup)
+# in the background, both stopped by PID when runserver ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,13 +25,17 @@ fi
 # would outlive a kill. Restart `make run` after changing task code.
 "$PY" manage.py db_worker --no-reload &
 worker=$!
-stop_worker() {
-    if kill -0 "$worker" 2>/dev/null; then
-        kill "$worker" 2>/dev/null || true
-        wait "$worker" 2>/dev/null || true
-    fi
+"$PY" manage.py scheduler &
+scheduler=$!
+stop_background() {
+    for pid in "$scheduler" "$worker"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
+    wait "$scheduler" "$worker" 2>/dev/null || true
 }
-trap stop_worker EXIT
+trap stop_background EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
