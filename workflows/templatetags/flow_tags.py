@@ -4,6 +4,7 @@ door would allow (DESIGN.md §2: bidrag never imports workflows; its templates m
     {% load flow_tags %}{% may_take application "start" "submit" as may_submit %}
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django import template
@@ -49,3 +50,34 @@ def action_basis(application, action) -> dict:
                           if d.status in (Disbursement.Status.PLANNED, Disbursement.Status.ATTESTED)), None)
         return {"granted": granted, "paid": paid, "disbursement": under_way, "payment": True}
     return {}
+
+
+# The letters exchanged in a case, from its journal: Brå's requests, the applicant's answers,
+# the registrar's note at registration (issue 7: "appear nowhere on the case page").
+_CORRESPONDENCE = {
+    Event.REGISTER: ("note", "note"),
+    Event.REQUEST_SUPPLEMENT: ("request", "request"),
+    Event.COMMUNICATE: ("request", "request"),
+    Event.RECEIVE_SUPPLEMENT: ("answer", "answer"),
+    Event.RECEIVE_COMMENTS: ("answer", "answer"),
+    Event.DEADLINE_PASSED: ("deadline", None),
+}
+
+
+@register.simple_tag
+def correspondence(application) -> list[dict]:
+    """Each request, answer and registration note of the case, oldest first: who, when, what."""
+    from arenden.models import JournalEvent
+
+    rows = []
+    events = (JournalEvent.objects.filter(case_id=application.case_id, action__in=list(_CORRESPONDENCE))
+              .select_related("actor").order_by("seq"))
+    for event in events:
+        kind, key = _CORRESPONDENCE[Event(event.action)]
+        text = (event.payload or {}).get(key, "") if key else ""
+        if kind == "note" and not text:
+            continue  # registered without a note: nothing to read
+        deadline = (event.payload or {}).get("deadline")
+        rows.append({"event": event, "kind": kind, "text": text,
+                     "deadline": date.fromisoformat(deadline) if isinstance(deadline, str) and deadline else None})
+    return rows
