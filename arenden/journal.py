@@ -125,7 +125,6 @@ def journal_append(
             "prev_hash": prev_hash,
         }
         digest = event_digest(**fields)
-        cursor.execute(statements.move_head, [seq, digest, case_id])
         event = JournalEvent(**fields, hash=digest)
         cursor.execute(
             statements.insert,
@@ -135,6 +134,9 @@ def journal_append(
             ],
         )
         event.pk = cursor.fetchone()[0]
+        # The event first: PostgreSQL moves the head only onto an event that is there and
+        # follows the old head (migration 0007).
+        cursor.execute(statements.move_head, [seq, digest, case_id])
     event._state.adding = False
     event._state.db = cursor.db.alias
     return event
