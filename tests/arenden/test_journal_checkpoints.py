@@ -351,3 +351,11 @@ def test_checkpoint_rows_are_append_only(checkpoints, granted):
         _sql("SET LOCAL bidrag.allow_truncate = off")
         _sql("TRUNCATE arenden_journalcheckpoint")
     assert JournalCheckpoint.objects.count() == 1
+
+
+def test_s3_answering_wrong_is_a_clear_error(checkpoints, granted):
+    checkpoints.JOURNAL_CHECKPOINT_BUCKET = f"no-such-bucket-{uuid.uuid4().hex[:12]}"
+    for command in ("journal_checkpoint", "verify_journal"):
+        out, err, error = _run(command)
+        assert error is not None and "S3 did not answer as it should for the checkpoints" in str(error), command
+    assert not JournalCheckpoint.objects.exists()

@@ -1,3 +1,4 @@
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,6 +16,8 @@ class Command(BaseCommand):
             checkpoint = journal_checkpoint_create()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        except (BotoCoreError, ClientError) as exc:
+            raise CommandError(f"S3 did not answer as it should for the checkpoints: {exc}") from exc
         except CheckpointRefused as exc:
             for finding in exc.findings:
                 where = f" at event {finding.seq}" if finding.seq is not None else ""

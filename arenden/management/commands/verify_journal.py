@@ -1,5 +1,6 @@
 import time
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
             audit = journal_audit()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        except (BotoCoreError, ClientError) as exc:
+            raise CommandError(f"S3 did not answer as it should for the checkpoints: {exc}") from exc
         seconds = time.perf_counter() - started
         if audit.findings:
             for finding in audit.findings:
