@@ -102,7 +102,8 @@ def journal_append(
     statements = _append_statements()
     with transaction.get_connection().cursor() as cursor:
         # The case row lock serialises appends per case, so seq and prev_hash never fork.
-        cursor.execute(statements.head, [case_id])
+        case_key = Case._meta.pk.get_db_prep_value(case_id, cursor.db)  # a UUID as the database takes it
+        cursor.execute(statements.head, [case_key])
         row = cursor.fetchone()
         if row is None:
             raise Case.DoesNotExist(f"no case {case_id}")
@@ -136,7 +137,7 @@ def journal_append(
         event.pk = cursor.fetchone()[0]
         # The event first: PostgreSQL moves the head only onto an event that is there and
         # follows the old head (migration 0007).
-        cursor.execute(statements.move_head, [seq, digest, case_id])
+        cursor.execute(statements.move_head, [seq, digest, case_key])
     event._state.adding = False
     event._state.db = cursor.db.alias
     return event
@@ -165,10 +166,13 @@ def _append_statements() -> _AppendStatements:
     fields = tuple((f.name, f.attname) for f in JournalEvent._meta.concrete_fields if not f.primary_key)
     event_table = q(JournalEvent._meta.db_table)
     columns = ", ".join(q(JournalEvent._meta.get_field(name).column) for name, _ in fields)
+    # PostgreSQL locks the case row; SQLite (the quick start) has no row locks and takes the
+    # whole database for the writing transaction instead, which serialises appends as well.
+    lock = f" FOR UPDATE OF {case_table}" if connection.features.has_select_for_update_of else ""
     return _AppendStatements(
         head=(
             f"SELECT {case_table}.{seq_col}, {case_table}.{head_col} FROM {case_table}"
-            f" WHERE {case_table}.{case_pk} = %s FOR UPDATE OF {case_table}"
+            f" WHERE {case_table}.{case_pk} = %s{lock}"
         ),
         move_head=f"UPDATE {case_table} SET {seq_col} = %s, {head_col} = %s WHERE {case_table}.{case_pk} = %s",
         insert=(
