@@ -83,3 +83,17 @@ def submit(*, actor, application, idempotency_key=""):
     perform(actor=actor, application=application, node="start", action="submit",
             data={"idempotency_key": idempotency_key})
     return Application.objects.select_related("case").get(pk=application.pk)
+
+
+def to_queue(application) -> None:
+    """Put every task of the case back in its queue, as if its holder had released it: the
+    case stays with its handler after each step (workflows.door._keep_with_its_handler), and
+    a test of who may take a step starts from an unassigned one."""
+    from django.db import transaction
+
+    from bidrag.locks import lock_tasks
+
+    with transaction.atomic():
+        for task in lock_tasks(application.pk):
+            if task.owner_id:
+                task.flow_task.activation_class(task).unassign()

@@ -27,6 +27,7 @@ from arenden.storage import upload_discard, upload_store
 from bidrag.locks import lock_application, lock_case, lock_tasks
 from bidrag.models import Application
 from bidrag.models.application import FINAL, Status
+from bidrag.roles import is_staff_reader
 from bidrag.services.common import door_open
 
 from . import policy
@@ -109,6 +110,7 @@ def act(*, actor: Actor | None, application_id, node: str | None, action: str, d
                 _cancel_process(application, tasks)
             elif not isinstance(flow_node, Start):
                 _complete(task, actor)
+                _keep_with_its_handler(actor, application)
             if after in FINAL and after != before:
                 case_close(actor=actor, case=application.case, description=CLOSING_TEXT[after])
             return result
@@ -140,6 +142,45 @@ def _complete(task, actor) -> None:
     else:  # a Wait: completed by the applicant, a case officer or the clock
         activation.run(None)
         activation.execute()
+
+
+def _keep_with_its_handler(actor, application: Application) -> None:
+    """The case stays with the person handling it (issue 7): each task a staff member's step
+    opens goes to them, and the task an applicant's answer (or the clock) opens goes to
+    whoever last held a task on the case (the case officer who asked), if the policy lets
+    them take every action there (their role, jäv, four eyes); otherwise it waits in the
+    queue. Inside the caller's transaction, under its locks."""
+    from viewflow.workflow.models import Task
+
+    opened = [t for t in lock_tasks(application.pk) if t.status == STATUS.NEW and t.flow_task_type == "HUMAN"]
+    if not opened:
+        return
+    previous = (
+        Task.objects.filter(process__applicationprocess__application_id=application.pk, flow_task_type="HUMAN",
+                            owner__isnull=False)
+        .exclude(pk__in=[t.pk for t in opened]).select_related("owner").order_by("-created", "-pk")
+    )
+    if actor is not None and is_staff_reader(actor):
+        people = [actor]
+    else:  # the applicant answered, or the clock ran out: back to the one who asked
+        last = previous.first()
+        people = [last.owner] if last is not None else []
+    by_name = nodes()
+    for task in opened:
+        node = by_name.get(task.flow_task.name)
+        if node is None or any(a.is_applicant_action for a in node.actions):
+            continue  # a step the applicant takes waits for them, in no one's hands at Brå
+        for person in people:
+            try:
+                policy.check_claim(actor=person, application=application, node=node, task=task)
+            except NotAllowed:
+                continue
+            # Only to someone who may take every action there: a task whose main action four
+            # eyes deny them (pay after attesting, decide after proposing) is for someone else.
+            if not all(policy.may_take(actor=person, application=application, action=a) for a in node.actions):
+                continue
+            task.flow_task.activation_class(task).assign(person)
+            break
 
 
 def _cancel_process(application: Application, tasks) -> None:

@@ -11,7 +11,7 @@ from arenden.errors import ErrorCode, NotAllowed
 from bidrag.models import Application, Decision, Disbursement, Proposal
 from bidrag.models.application import Status
 from bidrag.roles import Role
-from tests.domain import perform
+from tests.domain import perform, to_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,13 @@ def with_roles(user, *roles):
 def test_mf21_decider_who_communicated_under_fl25_cannot_decide(make_application, cast):
     application = make_application(to=Status.IN_ASSESSMENT)
     both = with_roles(cast.officer2, Role.DECISION_MAKER)
+    to_queue(application)  # the assessment was Hanna's: released, another officer takes it
     soon = timezone.localdate() + timedelta(days=7)
     perform(actor=both, application=application, node="assess", action="communicate",
             data={"deadline": soon, "request_text": "Yttra er"})
     perform(actor=cast.applicant, application=application, node="await_comments", action="receive_comments",
             data={"answer": "Inget"})
+    to_queue(application)  # the answer came back to Hugo, who asked; he hands the case on
     perform(actor=cast.officer, application=application, node="assess", action="propose_decision",
             data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Befintlig verksamhet"})
     with pytest.raises(NotAllowed) as excinfo:

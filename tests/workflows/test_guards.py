@@ -13,7 +13,7 @@ from arenden.journal import CaseEvent, journal_append
 from arenden.models import JournalEvent
 from bidrag.models import Application, Decision, Proposal
 from bidrag.models.application import Status
-from tests.domain import perform
+from tests.domain import perform, to_queue
 from workflows import door
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +77,7 @@ def test_mf21_decision_maker_cannot_decide_own_proposal(make_application, cast):
     application = make_application(to=Status.IN_ASSESSMENT)
     cast.officer2.groups.add(Group.objects.get(name="beslutsfattare"))
     both = type(cast.officer2).objects.get(pk=cast.officer2.pk)  # fresh: roles are cached per user object
+    to_queue(application)  # the assessment was Hanna's: released, another officer takes it
     perform(actor=both, application=application, node="assess", action="propose_decision",
             data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Skäl"})
     before = events(application)
