@@ -70,6 +70,15 @@ def event_digest(
     return hashlib.sha256(_canonical_json(body).encode("utf-8")).hexdigest()
 
 
+_DIGESTED = ("case_id", "seq", "occurred_at", "actor_id", "actor_label", "actor_roles", "action", "from_state",
+             "to_state", "payload", "prev_hash")
+
+
+def digest_of(event: JournalEvent) -> str:
+    """The digest journal_append computed for a stored event, from its fields."""
+    return event_digest(**{name: getattr(event, name) for name in _DIGESTED})
+
+
 def actor_snapshot(actor) -> tuple[int | None, str, list[str]]:
     if actor is None:
         return None, "system", ["system"]

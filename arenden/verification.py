@@ -20,7 +20,7 @@ from datetime import UTC
 
 from django.db import connection
 
-from .journal import GENESIS_HASH, BrokenLink, _canonical_json, event_digest
+from .journal import GENESIS_HASH, BrokenLink, _canonical_json, digest_of
 from .models import Case, DiarieSerial, JournalEvent
 
 # Hex digits of each event's hash a checkpoint keeps to locate the first rewritten event;
@@ -103,19 +103,7 @@ def _orm_rows(case_ids: Iterable | None) -> Iterator[tuple]:
 def _exact_digest(case_id: str, seq: int) -> str:
     """The event's digest as journal_append computed it, from its model instance."""
     event = JournalEvent.objects.get(case_id=case_id, seq=seq)
-    return event_digest(
-        case_id=event.case_id,
-        seq=event.seq,
-        occurred_at=event.occurred_at,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        actor_roles=event.actor_roles,
-        action=event.action,
-        from_state=event.from_state,
-        to_state=event.to_state,
-        payload=event.payload,
-        prev_hash=event.prev_hash,
-    )
+    return digest_of(event)
 
 
 class _Encoded(dict):

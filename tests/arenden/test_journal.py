@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from arenden.journal import GENESIS_HASH, event_digest, journal_verify, normalise_payload
+from arenden.journal import GENESIS_HASH, digest_of, event_digest, journal_verify, normalise_payload
 from arenden.models import JournalEvent
 from bidrag.models import Decision
 from bidrag.models.application import Status
@@ -74,19 +74,7 @@ def test_chain_links_every_event_to_the_previous_one(granted):
     assert len({e.hash for e in events}) == len(events)
     for event in events:
         assert len(event.hash) == 64 and int(event.hash, 16) >= 0
-        assert event.hash == event_digest(
-            case_id=event.case_id,
-            seq=event.seq,
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            actor_label=event.actor_label,
-            actor_roles=event.actor_roles,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            payload=event.payload,
-            prev_hash=event.prev_hash,
-        )
+        assert event.hash == digest_of(event)
     # Who, in which role, from and to which state.
     decide = events[-1]
     assert decide.actor_label == "Berit Beslutsfattare"

@@ -25,7 +25,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.db import connection
 
-from arenden.journal import GENESIS_HASH, BrokenLink, event_digest, journal_verify
+from arenden.journal import GENESIS_HASH, BrokenLink, digest_of, event_digest, journal_verify
 from arenden.models import Case, JournalEvent
 
 CASES = 20_000
@@ -44,19 +44,7 @@ def _verify_before(*, case_ids) -> list[BrokenLink]:
             current_case, expected_prev, expected_seq, skip_case = event.case_id, GENESIS_HASH, 1, None
         if skip_case == current_case:
             continue
-        recomputed = event_digest(
-            case_id=event.case_id,
-            seq=event.seq,
-            occurred_at=event.occurred_at,
-            actor_id=event.actor_id,
-            actor_label=event.actor_label,
-            actor_roles=event.actor_roles,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            payload=event.payload,
-            prev_hash=event.prev_hash,
-        )
+        recomputed = digest_of(event)
         if event.seq != expected_seq or event.prev_hash != expected_prev or recomputed != event.hash:
             broken.append(BrokenLink(str(event.case_id), event.case.diarienummer, event.seq, "broken"))
             skip_case = current_case
