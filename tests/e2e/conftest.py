@@ -23,6 +23,7 @@ from pathlib import Path
 
 import axe_playwright_python
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -148,9 +149,12 @@ def axe_violations(page) -> list[dict]:
 def assert_accessible():
     def check(page, name: str):
         # Colour contrast is only meaningful with the site's stylesheet applied.
-        assert page.evaluate(
-            "() => [...document.styleSheets].some(s => s.href && s.href.endsWith('/css/site.css') && s.cssRules.length > 0)"
-        ), f"{name}: site.css did not load"
+        # Waited for, not read once: right after a navigation the sheet may still be arriving.
+        loaded = "() => [...document.styleSheets].some(s => s.href && s.href.endsWith('/css/site.css') && s.cssRules.length > 0)"
+        try:
+            page.wait_for_function(loaded, timeout=5_000)
+        except PlaywrightTimeoutError:
+            raise AssertionError(f"{name}: site.css did not load") from None
         violations = axe_violations(page)
         assert not violations, f"{name} ({page.url}) has {len(violations)} WCAG 2.1 A/AA violation(s):\n{_describe(violations)}"
 

@@ -109,3 +109,14 @@ def test_applicant_list_fits_its_column_at_every_width(open_page, users, make_ap
     assert fits["table"] <= fits["main"] + 1, f"the list is wider than its column at {width} px: {fits}"
     assert fits["scroll"] <= fits["client"], f"the page scrolls sideways at {width} px: {fits}"
     assert not fits["cutBadges"], fits
+
+
+@pytest.mark.parametrize("who", ["auditor", "officer"])
+def test_all_cases_page_with_its_filter_reflows_at_320_px(who, open_page, users, make_application):
+    """Issue 7: at 320 px the all-cases filter pushed the page to 341 px."""
+    make_application(to=Status.IN_REVIEW, title="Ett ärende med ett ganska långt projektnamn för smala skärmar")
+    page = open_page(user=getattr(users, who), viewport=NARROW)
+    page.goto("/arenden/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_role("search").or_(page.locator("form").first)).to_be_visible()
+    assert_no_horizontal_scroll(page, f"all cases ({who})")
