@@ -116,24 +116,23 @@ def part_buffer_release() -> None:
     _buffers.__dict__.pop("parts", None)
 
 
-_clients_lock = threading.Lock()
-_clients: dict[tuple, object] = {}
+_client_lock = threading.Lock()
 
 
 def upload_client(storage):
     """An S3 client like the storage's own that sends bodies unsigned (UNSIGNED-PAYLOAD):
     botocore would otherwise hash every body once more for the signature over plain HTTP,
-    and cannot hash a body that is still arriving at all. Made once per storage settings
-    (a client takes tens of milliseconds to build and is safe to share between threads)."""
+    and cannot hash a body that is still arriving at all. Made once per storage instance and
+    kept on it (a client takes tens of milliseconds to build and is safe to share between
+    threads); storage made anew from other settings gets its own."""
     from botocore.config import Config
 
-    config = storage.client_config
-    identity = (storage.endpoint_url, storage.region_name, storage.access_key, storage.bucket_name, id(config))
-    client = _clients.get(identity)
+    client = getattr(storage, "_unsigned_payload_client", None)
     if client is None:
-        with _clients_lock:
-            client = _clients.get(identity)
+        with _client_lock:
+            client = getattr(storage, "_unsigned_payload_client", None)
             if client is None:
+                config = storage.client_config
                 s3 = {**(getattr(config, "s3", None) or {}), "payload_signing_enabled": False}
                 client = storage._create_session().client(
                     "s3",
@@ -143,7 +142,7 @@ def upload_client(storage):
                     config=config.merge(Config(s3=s3)),
                     verify=storage.verify,
                 )
-                _clients[identity] = client
+                storage._unsigned_payload_client = client
     return client
 
 

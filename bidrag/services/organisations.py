@@ -372,16 +372,23 @@ def _proof_recorded(*, actor: Actor, organisation: Organisation, case: Case, sto
     return document
 
 
-def _register_ruling(*, actor: Actor, decision: MandateDecision, organisation: Organisation, person) -> None:
-    """The registrar's ruling on a proof, as an outgoing entry on the proof's case."""
-    if decision.document is None:
-        return
-    outcome = "bekräftad" if decision.outcome == MandateDecision.Outcome.CONFIRMED else "inte bekräftad"
-    diarium_entry_add(
-        actor=actor, case=decision.document.case, direction=DiariumEntry.Direction.OUTGOING,
-        counterpart=organisation.name,
-        description=f"Behörighet att teckna {organisation.name} för {_name(person)}: {outcome}",
+def _ruling_record(*, actor: Actor, organisation: Organisation, person, document_id, confirm: bool, reasons: str,
+                   at) -> MandateDecision:
+    """The registrar's ruling on a proof, recorded append-only, and noted as an outgoing
+    diarium entry on the proof's case; in the caller's transaction."""
+    decision = MandateDecision.objects.create(
+        organisation=organisation, user=person, document_id=document_id,
+        outcome=MandateDecision.Outcome.CONFIRMED if confirm else MandateDecision.Outcome.REJECTED,
+        reasons=reasons, decided_by=actor, decided_at=at,
     )
+    if decision.document is not None:
+        diarium_entry_add(
+            actor=actor, case=decision.document.case, direction=DiariumEntry.Direction.OUTGOING,
+            counterpart=organisation.name,
+            description=f"Behörighet att teckna {organisation.name} för {_name(person)}: "
+                        f"{'bekräftad' if confirm else 'inte bekräftad'}",
+        )
+    return decision
 
 
 def _require_pdf(uploaded_file) -> None:
@@ -432,14 +439,9 @@ def mandate_decide(*, actor: Actor, membership_key, confirm: bool, reasons: str 
         else:
             membership.mandate_state = Membership.Mandate.REJECTED
         membership.save(update_fields=["mandate_state", "mandate_confirmed_by", "mandate_confirmed_at"])
-        decision = MandateDecision.objects.create(
-            organisation_id=membership.organisation_id, user_id=membership.user_id,
-            document_id=membership.mandate_document_id,
-            outcome=MandateDecision.Outcome.CONFIRMED if confirm else MandateDecision.Outcome.REJECTED,
-            reasons=reasons, decided_by=actor, decided_at=now,
-        )
         organisation = membership.organisation
-        _register_ruling(actor=actor, decision=decision, organisation=organisation, person=membership.user)
+        decision = _ruling_record(actor=actor, organisation=organisation, person=membership.user,
+                                  document_id=membership.mandate_document_id, confirm=confirm, reasons=reasons, at=now)
         outbox_enqueue(
             kind="mandate_decided",
             reference=f"organisation:{organisation.pk}",
@@ -535,12 +537,8 @@ def join_mandate_decide(*, actor: Actor, join_request_id, confirm: bool, reasons
         else:
             request.mandate_state = Membership.Mandate.REJECTED
         request.save(update_fields=["state", "decided_by", "decided_at", "mandate_state"])
-        decision = MandateDecision.objects.create(
-            organisation=organisation, user_id=request.user_id, document_id=request.mandate_document_id,
-            outcome=MandateDecision.Outcome.CONFIRMED if confirm else MandateDecision.Outcome.REJECTED,
-            reasons=reasons, decided_by=actor, decided_at=now,
-        )
-        _register_ruling(actor=actor, decision=decision, organisation=organisation, person=request.user)
+        decision = _ruling_record(actor=actor, organisation=organisation, person=request.user,
+                                  document_id=request.mandate_document_id, confirm=confirm, reasons=reasons, at=now)
         outbox_enqueue(
             kind="join_mandate_decided",
             reference=f"organisation:{organisation.pk}",
