@@ -63,6 +63,9 @@ MiB = 1024 * 1024
 # The multipart parser hands a handler chunks of this size: larger ones mean fewer
 # Python-level steps per MiB, and each is let go as soon as it is copied.
 CHUNK_BYTES = 256 * 1024
+# A body that is the file itself is read in steps of this size (store_request_body): fewer
+# Python-level turns per MiB; one step is all that is held besides botocore's send buffer.
+BODY_CHUNK_BYTES = 1024 * 1024
 # Files up to this size never take the part buffer.
 SMALL_BYTES = 1024 * 1024
 
@@ -411,7 +414,7 @@ class _ClientGone(Exception):
 
 class RequestBody:
     """The request body as the body of botocore's PUT: ``length`` bytes read from the client
-    in CHUNK_BYTES steps, each judged and hashed by the inspector before any of it is handed
+    in BODY_CHUNK_BYTES steps, each judged and hashed by the inspector before any of it is handed
     on, and the last step only after the inspector's final checks (``finish()``), so a file
     refused at its end is never a whole object. botocore reads it in small pieces: they are
     views of the step just received, never copies. It cannot be rewound once read: a failed
@@ -435,7 +438,7 @@ class RequestBody:
         return self._received
 
     def _next_chunk(self) -> None:
-        want = min(CHUNK_BYTES, self._length - self._received)
+        want = min(BODY_CHUNK_BYTES, self._length - self._received)
         pieces, got = [], 0
         while got < want:  # a read may return less than asked before the body ends
             piece = self._stream.read(want - got)
