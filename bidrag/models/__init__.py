@@ -1,7 +1,7 @@
 from .application import Application, BudgetLine, Proposal
 from .mandates import Invitation, JoinRequest, MandateDecision
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
-from .outcomes import ChangeRequest, Decision, Disbursement, Repayment, Report, ReportLine
+from .outcomes import ChangeRequest, Decision, DecisionLetter, Disbursement, Repayment, Report, ReportLine
 from .submitted import SubmittedVersion
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Decision",
     "Disbursement",
     "GrantScheme",
+    "DecisionLetter",
     "Invitation",
     "JoinRequest",
     "MandateDecision",

@@ -311,6 +311,9 @@ class Proposal(models.Model):
     amount = models.DecimalField(_("belopp (kr)"), max_digits=12, decimal_places=2, null=True, blank=True)
     reasons = models.TextField(_("skäl"))
     conditions = models.TextField(_("villkor"), blank=True)
+    # FL 25 §: an adverse decision follows a communication of the material, unless that is
+    # plainly unnecessary; the proposer then says why.
+    communication_waived = models.TextField(_("skäl att inte kommunicera (FL 25 §)"), blank=True)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     is_open = models.BooleanField(default=True)

@@ -168,6 +168,17 @@ class Call(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     scheme = models.ForeignKey(GrantScheme, on_delete=models.PROTECT, related_name="calls")
     title = models.CharField(_("rubrik"), max_length=200)
+    # What the decision letter and the pages say about appeals: the schemes rest on
+    # different grounds (an ordinance for one, the appropriation for the other), and even
+    # where appeal is barred an appeal is registered and forwarded (HFD 2016 ref. 49).
+    appeal_notice = models.TextField(
+        _("upplysning om överklagande"), blank=True,
+        help_text=_("Står i beslutsbrevet och på sidorna. Tomt: Brås allmänna upplysning."),
+    )
+    appeal_notice_en = models.TextField(
+        _("upplysning om överklagande, engelska"), blank=True,
+        help_text=_("Visas på sidorna för den som valt engelska. Tomt: den allmänna upplysningen på engelska."),
+    )
     opens_at = models.DateTimeField(_("öppnar"))
     closes_at = models.DateTimeField(_("stänger"))
     budget = models.DecimalField(_("budget (kr)"), max_digits=14, decimal_places=2)
@@ -185,6 +196,19 @@ class Call(models.Model):
         ]
 
     def __str__(self):
+def boilerplate_default() -> list[str]:
+    """Stock phrases of refusal letters that say nothing about the application itself."""
+    return [
+        "Ansökan har inte prioriterats",
+        "i konkurrens med andra ansökningar",
+        "Brå har fått in fler ansökningar än det finns medel till",
+        "Medlen räcker inte till samtliga ansökningar",
+        "Ansökan har bedömts ha lägre prioritet än andra ansökningar",
+        "Ansökan uppfyller inte kriterierna",
+        "Ansökan avslås",
+    ]
+
+
         return self.title
 
     def is_open(self, at=None) -> bool:
@@ -206,6 +230,17 @@ class CallTrack(models.Model):
     )
     description = models.TextField(_("beskrivning"), blank=True)
     position = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    # FL 32 §: a refusal states the real reasons (JO has criticised refusals given with
+    # stock phrases only). An adverse proposal's reasons must reach this many characters
+    # not counting the stock phrases below.
+    reasons_min_length = models.PositiveSmallIntegerField(
+        _("minsta längd på skäl vid avslag (tecken)"), default=80,
+        help_text=_("Räknas utan standardformuleringarna nedan."),
+    )
+    boilerplate_phrases = models.JSONField(
+        _("standardformuleringar"), default=boilerplate_default, blank=True,
+        help_text=_('Fraser som inte räknas som skäl: ["Ansökan har inte prioriterats", …].'),
+    )
     requires_evaluator_phd = models.BooleanField(
         _("kräver disputerad utvärderare"), default=False,
         help_text=_("Sökande intygar att utvärderaren har doktorsexamen eller är doktorand under handledning."),

@@ -29,6 +29,11 @@ class Decision(models.Model):
     presented_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("beslutsdatum"))
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    # MF 21 §: besides the decider and the presenter, who took part in the final handling
+    # without deciding. Rows of an append-only table (migration), added with the decision.
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", blank=True, verbose_name=_("deltagande")
+    )
 
     class Meta:
         verbose_name = _("beslut")
@@ -37,6 +42,26 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} {self.decided_at:%Y-%m-%d}"
+
+
+class DecisionLetter(models.Model):
+    """The letter a decision sends, as stored once (PDF/A) in object storage: never
+    overwritten, never changed (the database refuses UPDATE and DELETE), its SHA-256 in the
+    case's journal so a changed object is noticed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="letter")
+    file = models.FileField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("beslutsbrev")
+        verbose_name_plural = _("beslutsbrev")
+
+    def __str__(self):
+        return self.file.name
 
 
 class Disbursement(ConcurrentTransitionMixin, models.Model):
