@@ -143,6 +143,17 @@ class GrantScheme(models.Model):
         _("anvisningar"), blank=True, help_text=_("Vad stödet får och inte får användas till. Ett stycke per tomrad.")
     )
     information_url = models.URLField(_("mer information och mallar"), blank=True)
+    # What the decision letter and the pages say about appeals: the schemes rest on
+    # different grounds (an ordinance for one, the appropriation for the other), and even
+    # where appeal is barred an appeal is registered and forwarded (HFD 2016 ref. 49).
+    appeal_notice = models.TextField(
+        _("upplysning om överklagande"), blank=True,
+        help_text=_("Står i beslutsbrevet och på sidorna. Tomt: Brås allmänna upplysning."),
+    )
+    appeal_notice_en = models.TextField(
+        _("upplysning om överklagande, engelska"), blank=True,
+        help_text=_("Visas på sidorna för den som valt engelska. Tomt: den allmänna upplysningen på engelska."),
+    )
     # Cost categories (BudgetLine.Category codes) the scheme does not pay for, each with the
     # rule named: [{"category": "running", "reason": "…"}]. Refused at the budget line.
     excluded_categories = models.JSONField(
@@ -160,42 +171,6 @@ class GrantScheme(models.Model):
         return self.name
 
 
-class Call(models.Model):
-    """One round of a scheme (utlysning): open from `opens_at` until `closes_at` (by
-    convention 23.59 Europe/Stockholm on the last day). `guidance` holds what is
-    particular to this round; the scheme's standing rules are on GrantScheme."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    scheme = models.ForeignKey(GrantScheme, on_delete=models.PROTECT, related_name="calls")
-    title = models.CharField(_("rubrik"), max_length=200)
-    # What the decision letter and the pages say about appeals: the schemes rest on
-    # different grounds (an ordinance for one, the appropriation for the other), and even
-    # where appeal is barred an appeal is registered and forwarded (HFD 2016 ref. 49).
-    appeal_notice = models.TextField(
-        _("upplysning om överklagande"), blank=True,
-        help_text=_("Står i beslutsbrevet och på sidorna. Tomt: Brås allmänna upplysning."),
-    )
-    appeal_notice_en = models.TextField(
-        _("upplysning om överklagande, engelska"), blank=True,
-        help_text=_("Visas på sidorna för den som valt engelska. Tomt: den allmänna upplysningen på engelska."),
-    )
-    opens_at = models.DateTimeField(_("öppnar"))
-    closes_at = models.DateTimeField(_("stänger"))
-    budget = models.DecimalField(_("budget (kr)"), max_digits=14, decimal_places=2)
-    one_application_per_organisation = models.BooleanField(_("en ansökan per organisation"), default=False)
-    guidance = models.TextField(
-        _("anvisningar för utlysningen"), blank=True, help_text=_("Det som gäller just denna utlysning. Ett stycke per tomrad.")
-    )
-
-    class Meta:
-        verbose_name = _("utlysning")
-        verbose_name_plural = _("utlysningar")
-        ordering = ["-opens_at"]
-        constraints = [
-            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opens")
-        ]
-
-    def __str__(self):
 def boilerplate_default() -> list[str]:
     """Stock phrases of refusal letters that say nothing about the application itself."""
     return [
@@ -209,6 +184,42 @@ def boilerplate_default() -> list[str]:
     ]
 
 
+class Call(models.Model):
+    """One round of a scheme (utlysning): open from `opens_at` until `closes_at` (by
+    convention 23.59 Europe/Stockholm on the last day). `guidance` holds what is
+    particular to this round; the scheme's standing rules are on GrantScheme."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scheme = models.ForeignKey(GrantScheme, on_delete=models.PROTECT, related_name="calls")
+    title = models.CharField(_("rubrik"), max_length=200)
+    opens_at = models.DateTimeField(_("öppnar"))
+    closes_at = models.DateTimeField(_("stänger"))
+    budget = models.DecimalField(_("budget (kr)"), max_digits=14, decimal_places=2)
+    one_application_per_organisation = models.BooleanField(_("en ansökan per organisation"), default=False)
+    guidance = models.TextField(
+        _("anvisningar för utlysningen"), blank=True, help_text=_("Det som gäller just denna utlysning. Ett stycke per tomrad.")
+    )
+    # FL 32 §: a refusal states the real reasons (JO has criticised refusals given with
+    # stock phrases only). An adverse proposal's reasons must reach this many characters
+    # not counting the stock phrases below.
+    reasons_min_length = models.PositiveSmallIntegerField(
+        _("minsta längd på skäl vid avslag (tecken)"), default=80,
+        help_text=_("Räknas utan standardformuleringarna nedan."),
+    )
+    boilerplate_phrases = models.JSONField(
+        _("standardformuleringar"), default=boilerplate_default, blank=True,
+        help_text=_('Fraser som inte räknas som skäl: ["Ansökan har inte prioriterats", …].'),
+    )
+
+    class Meta:
+        verbose_name = _("utlysning")
+        verbose_name_plural = _("utlysningar")
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opens")
+        ]
+
+    def __str__(self):
         return self.title
 
     def is_open(self, at=None) -> bool:
@@ -230,17 +241,6 @@ class CallTrack(models.Model):
     )
     description = models.TextField(_("beskrivning"), blank=True)
     position = models.PositiveSmallIntegerField(_("ordning"), default=0)
-    # FL 32 §: a refusal states the real reasons (JO has criticised refusals given with
-    # stock phrases only). An adverse proposal's reasons must reach this many characters
-    # not counting the stock phrases below.
-    reasons_min_length = models.PositiveSmallIntegerField(
-        _("minsta längd på skäl vid avslag (tecken)"), default=80,
-        help_text=_("Räknas utan standardformuleringarna nedan."),
-    )
-    boilerplate_phrases = models.JSONField(
-        _("standardformuleringar"), default=boilerplate_default, blank=True,
-        help_text=_('Fraser som inte räknas som skäl: ["Ansökan har inte prioriterats", …].'),
-    )
     requires_evaluator_phd = models.BooleanField(
         _("kräver disputerad utvärderare"), default=False,
         help_text=_("Sökande intygar att utvärderaren har doktorsexamen eller är doktorand under handledning."),
