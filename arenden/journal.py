@@ -29,6 +29,8 @@ class CaseEvent(StrEnum):
     CLOSE = "close_case"
     DECLARE_CONFLICT = "declare_conflict"
     RULE_CONFLICT = "rule_conflict"
+    # An item registered in the case's diarium by hand (OSL 5 kap. 1 §; FL 27 § notes).
+    REGISTER_ITEM = "register_item"
 
 
 def _canonical_json(value) -> str:

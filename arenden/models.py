@@ -49,17 +49,45 @@ class Case(models.Model):
 
 
 class DiariumEntry(models.Model):
+    """One registered item of a case (OSL 5 kap. 1 §): date, diarienummer (the case's),
+    sender or recipient and a short description. The public diarium (arenden.selectors)
+    shows an entry only once its case has a diarienummer; an entry with a secrecy mark
+    (OSL 5 kap. 1 § fjärde stycket: secret details may be left out) shows there only that
+    the item exists, and a private person is never named there."""
+
     class Direction(models.TextChoices):
         INCOMING = "in", _("Inkommande")
         OUTGOING = "out", _("Utgående")
         INTERNAL = "internal", _("Upprättad")
 
+    class Kind(models.TextChoices):
+        APPLICATION = "ansokan", _("Ansökan")
+        SUPPLEMENT = "komplettering", _("Komplettering")
+        REPORT = "redovisning", _("Redovisning")
+        DECISION = "beslut", _("Beslut")
+        EMAIL = "epost", _("E-post")
+        LETTER = "brev", _("Brev")
+        # FL 27 §: information given orally that matters for the case is written down.
+        PHONE_NOTE = "tjansteanteckning", _("Tjänsteanteckning (FL 27 §)")
+        OTHER = "handling", _("Övrig handling")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="diarium_entries")
     entry_date = models.DateField(_("datum"))
     direction = models.CharField(_("riktning"), max_length=10, choices=Direction.choices)
+    kind = models.CharField(_("typ av handling"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     counterpart = models.CharField(_("avsändare/mottagare"), max_length=300)
+    # A private person's name never reaches the public diarium; an organisation's does.
+    counterpart_private = models.BooleanField(_("avsändaren/mottagaren är en privatperson"), default=False)
     description = models.CharField(_("kort beskrivning"), max_length=300)
+    # What the public diarium shows instead of `description` when that names a person.
+    public_description = models.CharField(_("beskrivning i den allmänna diarieförteckningen"), max_length=300,
+                                          blank=True)
+    # Sekretessmarkering: the provision secrecy may rest on ("OSL 21 kap. 7 §"). Marked: the
+    # public diarium hides sender/recipient and description.
+    secrecy = models.CharField(_("sekretessmarkering"), max_length=200, blank=True)
+    # The content of a tjänsteanteckning (FL 27 §), or a note on the item; staff only.
+    note = models.TextField(_("anteckning"), blank=True)
     attachment = models.ForeignKey(
         "Attachment", on_delete=models.PROTECT, null=True, blank=True, related_name="diarium_entries"
     )
@@ -70,6 +98,8 @@ class DiariumEntry(models.Model):
         verbose_name = _("diariepost")
         verbose_name_plural = _("diarieposter")
         ordering = ["created_at"]
+        # The public diarium's order (newest first, by keyset) and its date range.
+        indexes = [models.Index(fields=["entry_date", "created_at", "id"], name="diarium_entry_date_order")]
 
     def __str__(self):
         return f"{self.entry_date} {self.description}"

@@ -1,5 +1,7 @@
 """Writes for generic case handling. Keyword-only, the acting user first, one transaction each."""
 
+from datetime import date
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,7 +11,7 @@ from .actors import Actor
 from .errors import TransitionNotAllowed, ValidationFailed
 from .journal import CaseEvent, journal_append
 from .models import Attachment, Case, ConflictOfInterest, ConflictRuling, DiarieSerial, DiariumEntry
-from .storage import ALLOWED_TYPES, _check_upload
+from .storage import ALLOWED_TYPES, StoredUpload, _check_upload, attachment_record
 
 # Re-exported: forms and template tags import ALLOWED_TYPES from here.
 __all__ = ["ALLOWED_TYPES", "_check_upload"]
@@ -60,17 +62,91 @@ def diarium_entry_add(
     counterpart: str,
     description: str,
     attachment: Attachment | None = None,
+    kind: str = DiariumEntry.Kind.OTHER,
+    public_description: str = "",
 ) -> DiariumEntry:
     with transaction.atomic():
         return DiariumEntry.objects.create(
             case=case,
             entry_date=timezone.localdate(),
             direction=direction,
+            kind=kind,
             counterpart=counterpart[:300],
             description=description[:300],
+            public_description=public_description[:300],
             attachment=attachment,
             created_by=actor,
         )
+
+
+def diarium_register(
+    *,
+    actor: Actor,
+    case: Case,
+    kind: str,
+    direction: str,
+    entry_date: date,
+    counterpart: str,
+    description: str,
+    counterpart_private: bool = False,
+    secrecy: str = "",
+    note: str = "",
+    stored: StoredUpload | None = None,
+    attachment_kind: str = "ovrigt",
+) -> DiariumEntry:
+    """Register an item of any kind on a case by hand (OSL 5 kap. 1 §: without delay, with
+    date, sender or recipient and a short description), journaled. A tjänsteanteckning
+    (FL 27 §) carries what was said in `note`.
+
+    Who may is checked by the caller (the domain's policy); this refuses a case without a
+    diarienummer (a draft is no official document yet). An attachment is already in
+    storage (`upload_store`, before any lock): here only its row is written.
+    """
+    counterpart, description, secrecy, note = counterpart.strip(), description.strip(), secrecy.strip(), note.strip()
+    problems: dict[str, list] = {}
+    if kind not in DiariumEntry.Kind.values:
+        problems["kind"] = [_("Välj vilken typ av handling det är.")]
+    if direction not in DiariumEntry.Direction.values:
+        problems["direction"] = [_("Välj om handlingen är inkommande, utgående eller upprättad.")]
+    if entry_date is None or entry_date > timezone.localdate():
+        problems["entry_date"] = [_("Datumet kan inte ligga i framtiden.")]
+    if not counterpart:
+        problems["counterpart"] = [_("Ange avsändare eller mottagare.")]
+    if not description:
+        problems["description"] = [_("Beskriv handlingen kort.")]
+    if kind == DiariumEntry.Kind.PHONE_NOTE and not note:
+        problems["note"] = [_("Skriv ner vad som sades (FL 27 §).")]
+    for name, value, limit in (("counterpart", counterpart, 300), ("description", description, 300),
+                               ("secrecy", secrecy, 200)):
+        if len(value) > limit:
+            problems.setdefault(name, []).append(_("Högst %(limit)s tecken.") % {"limit": limit})
+    if problems:
+        raise ValidationFailed(_("Handlingen kunde inte diarieföras. Rätta uppgifterna nedan."),
+                               details={"fields": problems})
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        if not case.diarienummer:
+            raise TransitionNotAllowed(_("Ärendet har inget diarienummer ännu och kan inte ta emot handlingar."))
+        attachment = None
+        if stored is not None:
+            attachment = attachment_record(actor=actor, case=case, stored=stored, kind=attachment_kind)
+        entry = DiariumEntry.objects.create(
+            case=case, entry_date=entry_date, direction=direction, kind=kind, counterpart=counterpart,
+            counterpart_private=counterpart_private, description=description, secrecy=secrecy, note=note,
+            attachment=attachment, created_by=actor,
+        )
+        journal_append(
+            actor=actor,
+            case=case,
+            action=CaseEvent.REGISTER_ITEM,
+            payload={
+                "entry": entry.pk, "kind": kind, "direction": direction, "entry_date": entry_date,
+                "counterpart": counterpart, "counterpart_private": counterpart_private,
+                "description": description, "secrecy": secrecy, "note": note,
+                **({"attachment": attachment.pk, "sha256": attachment.sha256} if attachment else {}),
+            },
+        )
+        return entry
 
 
 def case_close(*, actor: Actor | None, case: Case, description: str) -> Case:

@@ -106,6 +106,7 @@ ACTION_LABELS = {
     CaseEvent.CLOSE: _("Ärendet avslutat"),
     CaseEvent.DECLARE_CONFLICT: _("Jäv anmält"),
     CaseEvent.RULE_CONFLICT: _("Jävsfrågan prövad"),
+    CaseEvent.REGISTER_ITEM: _("Handling diarieförd"),
 }
 
 

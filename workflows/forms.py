@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arenden.formatting import money
+from arenden.models import DiariumEntry
 from bidrag.models import Proposal
 
 
@@ -144,3 +145,32 @@ class ConflictRulingForm(forms.Form):
         widget=forms.RadioSelect,
     )
     reasons = forms.CharField(label=_("Skäl"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# Provisions a registrar marks most often; any other may be typed.
+SECRECY_SUGGESTIONS = ("OSL 21 kap. 1 §", "OSL 21 kap. 7 §", "OSL 18 kap. 8 §", "OSL 30 kap. 23 §")
+
+
+class DiariumItemForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Typ av handling"), choices=DiariumEntry.Kind.choices,
+                             initial=DiariumEntry.Kind.EMAIL)
+    direction = forms.ChoiceField(label=_("Riktning"), choices=DiariumEntry.Direction.choices,
+                                  widget=forms.RadioSelect, initial=DiariumEntry.Direction.INCOMING)
+    entry_date = forms.DateField(label=_("Datum"), initial=timezone.localdate,
+                                 help_text=_("Den dag handlingen kom in, skickades eller upprättades."),
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    counterpart = forms.CharField(label=_("Avsändare/mottagare"), max_length=300,
+                                  help_text=_("Organisationens namn, eller personens namn."))
+    counterpart_private = forms.BooleanField(
+        label=_("Avsändaren/mottagaren är en privatperson (namnet visas inte i den allmänna diarieförteckningen)"),
+        required=False)
+    description = forms.CharField(label=_("Kort beskrivning"), max_length=300,
+                                  help_text=_("Visas i den allmänna diarieförteckningen. Skriv inga personuppgifter."))
+    secrecy = forms.CharField(
+        label=_("Sekretessmarkering"), max_length=200, required=False,
+        help_text=_("Den bestämmelse sekretessen kan grundas på, till exempel OSL 21 kap. 7 §. Med markering visas "
+                    "bara att handlingen finns, inte avsändare/mottagare eller beskrivning."),
+        widget=forms.TextInput(attrs={"list": "secrecy-suggestions", "autocomplete": "off"}))
+    note = forms.CharField(label=_("Anteckning"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=_("För en tjänsteanteckning (FL 27 §): vad som sades, av vem och när."))
+    file = forms.FileField(label=_("Bifoga handlingen (valfritt)"), required=False)

@@ -142,3 +142,33 @@ def check_rule_conflict(*, actor, application: Application, declaration) -> None
             _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
             ErrorCode.CONFLICT_OF_INTEREST,
         )
+
+
+def check_register_item(*, actor, application: Application) -> None:
+    """Who registers items in a case's diarium by hand (OSL 5 kap. 1 §): a registrar on any
+    case; a case officer on a case they handle, to write down what they were told (FL 27 §):
+    one who holds an open task on it or has acted in it. Never an auditor or administrator,
+    never someone barred by jäv. Not a step of the flow: the case's state does not change."""
+    check_staff_write(actor)
+    roles = user_roles(actor)
+    if Role.REGISTRAR not in roles:
+        if Role.CASE_OFFICER not in roles:
+            _refuse(_("Handlingar diarieförs av registrator eller av ärendets handläggare."))
+        if not _handles(actor, application):
+            _refuse(_("Du kan bara diarieföra handlingar i ärenden som du handlägger."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+
+
+def _handles(actor, application: Application) -> bool:
+    from viewflow.workflow.models import Task
+
+    from bidrag.locks import ACTIVE_TASK
+
+    holds = Task.objects.filter(
+        process__applicationprocess__application=application, status__in=ACTIVE_TASK, owner=actor
+    ).exists()
+    return holds or JournalEvent.objects.filter(case_id=application.case_id, actor_id=actor.pk).exists()

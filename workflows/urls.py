@@ -31,3 +31,10 @@ urlpatterns += [
         name="join_mandate_decide",
     ),
 ]
+
+# The diarium (issue 7): registering an item on a case by hand.
+from . import diarium_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("arenden/<uuid:application_id>/diarium/ny/", diarium_views.diarium_register, name="diarium_register"),
+]

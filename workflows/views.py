@@ -118,7 +118,7 @@ def case_detail(request, application_id):
             "case": case,
             "budget_lines": application.budget_lines.all(),
             "attachments": case.attachments.select_related("uploaded_by"),
-            "diarium": case.diarium_entries.all(),
+            "diarium": case.diarium_entries.select_related("attachment"),
             "journal": case.journal.select_related("actor").order_by("seq"),
             "tasks": tasks,
             "claimable": selectors.claimable(actor=request.user, application=application, tasks=tasks),
@@ -139,6 +139,7 @@ def case_detail(request, application_id):
             ],
             "ruling_form": ConflictRulingForm(),
             "may_declare": _may(policy.check_declare_conflict, request.user, application) and case.closed_at is None,
+            "may_register": _may(policy.check_register_item, request.user, application) and case.diarienummer,
             "is_auditor": Role.AUDITOR in user_roles(request.user),
         },
     )
