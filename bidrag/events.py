@@ -24,6 +24,7 @@ class Event(StrEnum):
     REQUEST_SUPPLEMENT = "request_supplement"
     RECEIVE_SUPPLEMENT = "receive_supplement"
     START_ASSESSMENT = "start_assessment"
+    SCORE = "score"
     COMMUNICATE = "communicate"
     RECEIVE_COMMENTS = "receive_comments"
     DEADLINE_PASSED = "deadline_passed"
@@ -57,6 +58,7 @@ ASSESSMENT_EVENTS = frozenset(
     {
         Event.REQUEST_SUPPLEMENT,
         Event.START_ASSESSMENT,
+        Event.SCORE,
         Event.COMMUNICATE,
         Event.PROPOSE_DECISION,
         Event.PROPOSE_DISMISSAL,
@@ -78,6 +80,7 @@ ACTION_LABELS = {
     Event.REQUEST_SUPPLEMENT: _("Komplettering begärd"),
     Event.RECEIVE_SUPPLEMENT: _("Komplettering inkommen"),
     Event.START_ASSESSMENT: _("Bedömning påbörjad"),
+    Event.SCORE: _("Bedömd enligt kriterierna"),
     Event.COMMUNICATE: _("Kommunicerat med sökanden (FL 25 §)"),
     Event.RECEIVE_COMMENTS: _("Yttrande inkommet"),
     Event.DEADLINE_PASSED: _("Svarstiden gick ut"),

@@ -19,6 +19,7 @@ from bidrag.roles import Role
 
 from . import forms
 from .models import ApplicationProcess
+from .score_form import ScoreForm
 from .steps import Action, Party, Start, Step, Wait
 
 REGISTRAR, OFFICER, DECIDER, FINANCE = Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE
@@ -126,6 +127,11 @@ class ApplicationFlow(flow.Flow):
     route_dismiss = flow.Switch().Case(this.end, status_is(Status.DISMISSED)).Default(this.review)
 
     assess = Step(_("Bedöm ansökan")).Actions(
+        # One assessment per assessor, editable by its author until the proposal; whoever
+        # scores takes part in the assessment (ASSESSMENT_EVENTS) and may not decide.
+        Action(Event.SCORE, _("Bedöm enligt kriterierna"), by=(OFFICER,), form=ScoreForm, style="secondary",
+               creates="Assessment",
+               perform=lambda a, app, d: S.assessment_record(actor=a, application=app, scores=d["scores"])),
         Action(Event.PROPOSE_DECISION, _("Lägg beslutsförslag"), by=(OFFICER,), form=forms.ProposalForm,
                transitions=("propose_decision",), creates="Proposal",
                perform=lambda a, app, d: S.proposal_create(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from arenden.errors import ServiceError
 from arenden.http import report_error
 from arenden.keyset import count_up_to, keyset_page
+from bidrag import ranking
 from bidrag import selectors as bidrag_selectors
 from bidrag.models.application import Status
 from bidrag.roles import Role, is_staff_reader, user_roles
@@ -141,6 +142,7 @@ def case_detail(request, application_id):
             "may_declare": _may(policy.check_declare_conflict, request.user, application) and case.closed_at is None,
             "may_register": _may(policy.check_register_item, request.user, application) and case.diarienummer,
             "is_auditor": Role.AUDITOR in user_roles(request.user),
+            "scoring": ranking.case_scoring(application=application),
         },
     )
 
@@ -206,7 +208,8 @@ def task_action(request, application_id, node, action):
     if request.method == "GET" and (refusal := _refusal(request, application, spec)):
         return refusal
     posted = request.method == "POST"
-    form = _action_form(spec, application, request.POST if posted else None, request.FILES if posted else None)
+    form = _action_form(spec, application, request.POST if posted else None, request.FILES if posted else None,
+                        actor=request.user)
     status = 200
     if posted:
         if form is None or form.is_valid():
@@ -251,10 +254,12 @@ def task_claim(request, application_id, node):
     return redirect("workflows:case_detail", application_id=application.pk)
 
 
-def _action_form(spec, application, data, files):
+def _action_form(spec, application, data, files, actor=None):
     if spec.form is None:
         return None
     if getattr(spec.form, "needs_application", False):
+        if getattr(spec.form, "needs_actor", False):  # e.g. the assessor's own earlier scores
+            return spec.form(data, files, application=application, actor=actor)
         return spec.form(data, files, application=application)
     return spec.form(data, files)
 

@@ -1,4 +1,5 @@
 from .application import Application, BudgetLine, Proposal
+from .assessment import Assessment, Score
 from .mandates import Invitation, JoinRequest, MandateDecision
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
 from .outcomes import ChangeRequest, Decision, DecisionLetter, Disbursement, Repayment, Report, ReportLine
@@ -6,6 +7,7 @@ from .submitted import SubmittedVersion
 
 __all__ = [
     "Application",
+    "Assessment",
     "BudgetLine",
     "Call",
     "CallTrack",
@@ -23,5 +25,6 @@ __all__ = [
     "Report",
     "ReportLine",
     "Repayment",
+    "Score",
     "SubmittedVersion",
 ]

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -196,6 +197,12 @@ class Call(models.Model):
     closes_at = models.DateTimeField(_("stänger"))
     budget = models.DecimalField(_("budget (kr)"), max_digits=14, decimal_places=2)
     one_application_per_organisation = models.BooleanField(_("en ansökan per organisation"), default=False)
+    # The assessment scale: each criterion of the scheme is scored 1..score_scale_max.
+    score_scale_max = models.PositiveSmallIntegerField(
+        _("bedömningsskalans högsta poäng"), default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(10)],
+        help_text=_("Varje bedömningsgrund får 1 till så här många poäng."),
+    )
     guidance = models.TextField(
         _("anvisningar för utlysningen"), blank=True, help_text=_("Det som gäller just denna utlysning. Ett stycke per tomrad.")
     )

@@ -24,6 +24,7 @@ from .applications import (
     budget_line_add,
     budget_line_remove,
 )
+from .assessments import assessment_record
 from .decisions import (
     application_decide,
     application_dismiss,
@@ -63,6 +64,7 @@ STATE_CHANGING = (
     application_start_assessment,
     application_submit,
     application_withdraw,
+    assessment_record,
     disbursement_attest,
     disbursement_pay,
     disbursement_prepare,

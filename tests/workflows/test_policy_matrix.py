@@ -23,6 +23,7 @@ from arenden.journal import journal_append
 from arenden.models import Attachment, Case, ConflictOfInterest, DiariumEntry, JournalEvent
 from bidrag.models import Application, Decision, Disbursement, Membership, Proposal, Repayment, Report
 from bidrag.models.application import FINAL, Status
+from bidrag.models.assessment import Score, criteria_of
 from bidrag.roles import Role
 from notifications.models import OutboxMessage
 from tests.domain import perform, to_queue
@@ -66,6 +67,7 @@ DATA = {
     "submit": {"idempotency_key": "matrix"},
     "register": {"note": ""},
     "start_assessment": {},
+    "score": lambda application: {"scores": {c["code"]: (4, "Väl underbyggt") for c in criteria_of(application.call)}},
     "request_supplement": {"deadline": SOON, "request_text": "Bifoga lägesbilden"},
     "propose_dismissal": {"reasons": "Inkom för sent"},
     "receive_supplement": {"answer": "Här är den"},
@@ -136,6 +138,7 @@ def snapshot(application) -> tuple:
         ConflictOfInterest.objects.filter(case=case).count(),
         sorted((str(p.pk), p.is_open) for p in Proposal.objects.filter(application=app)),
         Decision.objects.filter(application=app).count(),
+        sorted(Score.objects.filter(assessment__application=app).values_list("assessment_id", "criterion", "value")),
         sorted((str(d.pk), d.status) for d in Disbursement.objects.filter(application=app)),
         sorted((str(r.pk), r.status) for r in Report.objects.filter(application=app)),
         sorted((str(r.pk), r.status) for r in Repayment.objects.filter(application=app)),
