@@ -15,6 +15,7 @@ urlpatterns = [
     path("tillganglighet/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("admin/", admin.site.urls),
     path("", include("bidrag.public_urls")),
+    path("", include("arenden.urls")),
     path("", include("bidrag.urls")),
     path("", include("workflows.urls")),
 ]

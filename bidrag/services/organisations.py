@@ -368,6 +368,8 @@ def _proof_recorded(*, actor: Actor, organisation: Organisation, case: Case, sto
     diarium_entry_add(
         actor=actor, case=case, direction=DiariumEntry.Direction.INCOMING, counterpart=organisation.name,
         description=f"Bevis om behörighet att teckna {organisation.name} från {_name(actor)}", attachment=document,
+        # The public diarium names no private person (the member who sent the proof).
+        public_description=f"Bevis om behörighet att teckna {organisation.name}",
     )
     return document
 
@@ -387,6 +389,7 @@ def _ruling_record(*, actor: Actor, organisation: Organisation, person, document
             counterpart=organisation.name,
             description=f"Behörighet att teckna {organisation.name} för {_name(person)}: "
                         f"{'bekräftad' if confirm else 'inte bekräftad'}",
+            public_description=f"Prövning av behörighet att teckna {organisation.name}",
         )
     return decision
 
