@@ -17,7 +17,9 @@ from arenden.http import report_error
 
 from . import selectors
 from .models import JoinRequest, Membership
+from .models.organisation import PaymentMethod
 from .orgnr import LegalForm, format_orgnr, legal_form_for, normalise_orgnr
+from .payments.accounts import organisation_payment_account_set
 from .services import organisations as services
 
 
@@ -57,6 +59,19 @@ class InviteForm(forms.Form):
         help_text=gettext_lazy("En firmatecknare eller ett ombud skickar själv in bevis om sin behörighet, "
                                "som Brå bekräftar innan hen kan skriva under."),
         error_messages={"required": gettext_lazy("Välj en roll.")},
+    )
+
+
+class PaymentAccountForm(forms.Form):
+    method = forms.ChoiceField(
+        label=gettext_lazy("Betalningssätt"), choices=PaymentMethod.choices, widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Välj bankgiro eller plusgiro.")},
+    )
+    number = forms.CharField(
+        label=gettext_lazy("Nummer"), max_length=20,
+        help_text=gettext_lazy("Bankgiro: 7 eller 8 siffror, till exempel 5050-1055. Plusgiro: 2–8 siffror, "
+                               "till exempel 12345-5."),
+        error_messages={"required": gettext_lazy("Ange numret.")},
     )
 
 
@@ -176,6 +191,9 @@ def _detail(request, organisation_id, *, status=200, **forms_):
         "decisions": selectors.mandate_decisions_of(actor=request.user, organisation_id=organisation.pk),
         "mandate_form": forms_.get("mandate_form") or MandateForm(),
         "invite_form": forms_.get("invite_form") or InviteForm(),
+        "account_form": forms_.get("account_form") or PaymentAccountForm(
+            initial={"method": organisation.payment_method or PaymentMethod.BANKGIRO,
+                     "number": organisation.payment_account_display}),
         "Mandate": Membership.Mandate,
     }
     return render(request, "bidrag/organisation_detail.html", context, status=status)
@@ -226,6 +244,28 @@ def invitation_send(request, organisation_id):
         return _detail(request, organisation_id, status=error.http_status, invite_form=form)
     messages.success(request, _("Inbjudan är skickad till %(email)s.") % {"email": form.cleaned_data["email"]})
     return _back(organisation_id, "#medlemmar")
+
+
+@login_required
+@require_POST
+def payment_account_set(request, organisation_id):
+    """Where Brå pays the organisation's grants: set by a firmatecknare with a confirmed mandate."""
+    membership = selectors.membership_for_member(actor=request.user, organisation_id=organisation_id)
+    form = PaymentAccountForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, organisation_id, status=400, account_form=form)
+    try:
+        organisation = organisation_payment_account_set(
+            actor=request.user, organisation_id=membership.organisation_id, **form.cleaned_data
+        )
+    except NotFound:
+        raise Http404 from None
+    except ServiceError as error:
+        _error_at(form, error, "number")
+        return _detail(request, organisation_id, status=error.http_status, account_form=form)
+    messages.success(request, _("Kontot för utbetalningar är sparat: %(method)s %(number)s.") % {
+        "method": organisation.get_payment_method_display(), "number": organisation.payment_account_display})
+    return _back(organisation_id, "#utbetalningar")
 
 
 def _act(request, organisation_id, call, done: str, anchor: str):

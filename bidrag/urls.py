@@ -59,6 +59,7 @@ urlpatterns += [
     path("organisationer/<uuid:organisation_id>/", organisations.organisation_detail, name="organisation_detail"),
     path("organisationer/<uuid:organisation_id>/behorighet/", organisations.mandate_request, name="mandate_request"),
     path("organisationer/<uuid:organisation_id>/bjud-in/", organisations.invitation_send, name="invitation_send"),
+    path("organisationer/<uuid:organisation_id>/konto/", organisations.payment_account_set, name="payment_account_set"),
     path(
         "organisationer/<uuid:organisation_id>/begaran/<uuid:request_id>/",
         organisations.join_request_decide,

@@ -9,6 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from ..orgnr import LegalForm, format_orgnr, legal_form_for
 
 
+class PaymentMethod(models.TextChoices):
+    """How Brå pays an organisation: Swedish domestic giro payments (bidrag/payments)."""
+
+    BANKGIRO = "bankgiro", _("Bankgiro")
+    PLUSGIRO = "plusgiro", _("Plusgiro")
+
+
 class Organisation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("namn"), max_length=200)
@@ -18,11 +25,22 @@ class Organisation(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", through_fields=("organisation", "user"), related_name="organisations"
     )
+    # Where grants are paid: set by the organisation's firmatecknare (bidrag.payments.accounts),
+    # digits only; a disbursement copies it when it is prepared.
+    payment_method = models.CharField(_("betalningssätt"), max_length=10, choices=PaymentMethod.choices, blank=True)
+    payment_account = models.CharField(_("bankgiro- eller plusgironummer"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisationer")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(payment_method="", payment_account="")
+                | (~models.Q(payment_method="") & ~models.Q(payment_account="")),
+                name="organisation_payment_account_whole",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.orgnr_display})"
@@ -30,6 +48,12 @@ class Organisation(models.Model):
     @property
     def orgnr_display(self) -> str:
         return format_orgnr(self.orgnr)
+
+    @property
+    def payment_account_display(self) -> str:
+        from ..payments.accounts import format_account
+
+        return format_account(method=self.payment_method, digits=self.payment_account)
 
     @property
     def legal_form(self) -> str:

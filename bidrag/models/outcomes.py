@@ -84,6 +84,11 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     paid_at = models.DateTimeField(null=True, blank=True)
     payment_reference = models.CharField(_("betalningsreferens"), max_length=100, blank=True)
+    # The payee as it was when the disbursement was prepared: a later change of the
+    # organisation's account does not redirect a payment already attested.
+    payee_name = models.CharField(_("betalningsmottagare"), max_length=200, blank=True)
+    payee_method = models.CharField(_("betalningssätt"), max_length=10, blank=True)
+    payee_account = models.CharField(_("bankgiro- eller plusgironummer"), max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("utbetalning")
@@ -92,6 +97,12 @@ class Disbursement(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"{money(self.amount)} ({self.get_status_display()})"
+
+    @property
+    def payee_account_display(self) -> str:
+        from ..payments.accounts import format_account
+
+        return format_account(method=self.payee_method, digits=self.payee_account)
 
     @transition(field=status, source=Status.PLANNED, target=Status.ATTESTED)
     def attest(self):

@@ -22,6 +22,7 @@ from ..events import Event
 from ..locks import lock_disbursement, lock_repayment, lock_report
 from ..models import BudgetLine, ChangeRequest, Decision, Disbursement, Proposal, Repayment, Report, ReportLine
 from ..models.application import AttachmentKind, Status
+from ..payments.accounts import account_of
 from .common import diarise, notify_applicant, record, require_door, transition
 from .decisions import proposal_for_decider, record_decision
 
@@ -58,13 +59,27 @@ def disbursement_prepare(*, actor: Actor, application) -> Disbursement:
         raise TransitionNotAllowed(_("Utbetalning kan bara förberedas för en beviljad ansökan."))
     if lock_disbursement(application) is not None:
         raise TransitionNotAllowed(_("En utbetalning är redan förberedd."))
+    organisation = application.organisation
+    account = account_of(organisation)
+    if account is None:
+        raise TransitionNotAllowed(
+            _("%(name)s har inget giltigt bankgiro- eller plusgironummer. Organisationens firmatecknare anger det "
+              "under Mina organisationer; därefter kan utbetalningen förberedas.") % {"name": organisation.name},
+            code=ErrorCode.INCOMPLETE,
+        )
     amount = _granted_amount(application)
-    disbursement = Disbursement.objects.create(application=application, amount=amount, prepared_by=actor)
+    # The payee copied as it is now: a later change of the organisation's account does not
+    # redirect this payment once it is attested.
+    disbursement = Disbursement.objects.create(
+        application=application, amount=amount, prepared_by=actor, payee_name=organisation.name,
+        payee_method=account.method, payee_account=account.digits,
+    )
     record(
         actor=actor,
         application=application,
         event=Event.PREPARE_DISBURSEMENT,
-        payload={"disbursement": disbursement.pk, "amount": amount},
+        payload={"disbursement": disbursement.pk, "amount": amount, "payee": organisation.name,
+                 "account": f"{account.method} {account.display}"},
     )
     return disbursement
 
@@ -94,11 +109,15 @@ def disbursement_stop(*, actor: Actor, application, reason: str) -> Disbursement
     return disbursement
 
 
-def disbursement_pay(*, actor: Actor, application, payment_reference: str) -> Disbursement:
+def disbursement_pay(*, actor: Actor, application, payment_reference: str, disbursement_id=None) -> Disbursement:
+    """Register the payment. `disbursement_id`, when given (a bank statement's entry names
+    the one it paid), must be the attested disbursement under way, checked under its lock."""
     require_door()
     if not payment_reference.strip():
         raise ValidationFailed(_("Ange betalningsreferensen från betalningsordern."))
     disbursement = _disbursement_in(application, Disbursement.Status.ATTESTED)
+    if disbursement_id is not None and str(disbursement.pk) != str(disbursement_id):
+        raise TransitionNotAllowed(_("Betalningen gäller en annan utbetalning än den som är attesterad i ärendet."))
     payload = _disbursement_step(disbursement, "pay")
     disbursement.paid_by = actor
     disbursement.paid_at = timezone.now()

@@ -25,6 +25,7 @@ from bidrag.services.organisations import mandate_decide
 from konton.models import EIdentity
 from tests.domain import perform
 from tests.harness.oidc import OIDCProvider
+from workflows import demo
 
 from .drafting import add_budget_line, diarienummer_on, fill_steps, upload
 
@@ -150,6 +151,7 @@ def test_a_coordinator_from_the_public_calls_to_the_final_report(
             data={"outcome": Proposal.Outcome.GRANTED, "amount": Decimal("280000"),
                   "reasons": "Relevant, genomförbart och förankrat."})
     perform(actor=users.decision_maker, application=application, node="decide", action="decide")
+    demo.payment_account_ensure(organisation=application.organisation)  # the payee's bankgiro
     perform(actor=users.officer, application=application, node="prepare_payment", action="prepare_disbursement")
     perform(actor=users.finance, application=application, node="attest_payment", action="attest_disbursement")
     perform(actor=users.finance2, application=application, node="pay", action="pay_disbursement",

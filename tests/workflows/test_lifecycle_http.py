@@ -48,6 +48,10 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     Membership.objects.create(organisation=stockholm, user=cast.applicant, role=Membership.Role.APPLICANT)
     demo.signatory_mandate_ensure(organisation=stockholm, user=cast.signatory, registrar=cast.registrar)
     applicant, signatory = as_user(cast.applicant), as_user(cast.signatory)
+    # The firmatecknare says where Brå pays the grant (no disbursement is prepared without it).
+    response = signatory.post(reverse("bidrag:payment_account_set", args=[stockholm.pk]),
+                              {"method": "bankgiro", "number": "5050-1055"})
+    assert response.status_code == 302
 
     # The applicant creates and fills in a draft.
     response = applicant.post(

@@ -48,7 +48,12 @@ def action_basis(application, action) -> dict:
         paid = sum((d.amount for d in disbursements if d.status == Disbursement.Status.PAID), start=Decimal(0))
         under_way = next((d for d in disbursements
                           if d.status in (Disbursement.Status.PLANNED, Disbursement.Status.ATTESTED)), None)
-        return {"granted": granted, "paid": paid, "disbursement": under_way, "payment": True}
+        from bidrag.payments.accounts import account_of
+
+        # Before preparation: the account the disbursement would be prepared for (or none);
+        # after: the one copied onto the disbursement, which is the one paid.
+        return {"granted": granted, "paid": paid, "disbursement": under_way, "payment": True,
+                "account": None if under_way else account_of(application.organisation)}
     return {}
 
 
@@ -60,7 +65,7 @@ _CORRESPONDENCE = {
     Event.COMMUNICATE: ("request", "request"),
     Event.RECEIVE_SUPPLEMENT: ("answer", "answer"),
     Event.RECEIVE_COMMENTS: ("answer", "answer"),
-    Event.DEADLINE_PASSED: ("deadline", None),
+    Event.DEADLINE_PASSED: ("deadline", "as_is"),
 }
 
 
