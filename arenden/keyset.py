@@ -32,9 +32,10 @@ class _Key:
     name: str  # as given to order_by, without the sign
     field: Field
     descending: bool
+    attribute: str  # where the row carries the value: the field's attname, or the annotation's name
 
     def value_of(self, row: Model) -> Any:
-        return getattr(row, self.field.attname)
+        return getattr(row, self.attribute)
 
 
 @dataclass
@@ -58,20 +59,26 @@ class KeysetPage:
         return self.has_next or self.has_previous
 
 
-def _keys(model: type[Model], ordering: Sequence[str]) -> list[_Key]:
+def _keys(model: type[Model], ordering: Sequence[str], annotations: Mapping[str, Any] | None = None) -> list[_Key]:
+    """The ordering's keys: the model's own fields, or the queryset's annotations (a value
+    read from a related row, e.g. a queue of tasks ordered by their application's amount)."""
     keys = []
     for item in ordering:
         name = item.removeprefix("-")
-        field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        if annotations and name in annotations:
+            field, attribute = annotations[name].output_field, name
+        else:
+            field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+            attribute = getattr(field, "attname", name)
         assert isinstance(field, Field)
-        keys.append(_Key(name=name, field=field, descending=item.startswith("-")))
+        keys.append(_Key(name=name, field=field, descending=item.startswith("-"), attribute=attribute))
     assert len({k.descending for k in keys}) == 1, "a keyset ordering runs one way"
     assert keys[-1].field.unique, "a keyset ordering ends in a unique column"
     return keys
 
 
-def cursor_of(row: Model, ordering: Sequence[str]) -> str:
-    return "_".join(_encode(k.value_of(row)) for k in _keys(type(row), ordering))
+def cursor_of(row: Model, ordering: Sequence[str], annotations: Mapping[str, Any] | None = None) -> str:
+    return "_".join(_encode(k.value_of(row)) for k in _keys(type(row), ordering, annotations))
 
 
 def _encode(value: Any) -> str:
@@ -152,7 +159,8 @@ def keyset_page(
 ) -> KeysetPage:
     """The page `params` asks for, in `ordering`, of the rows matching any of `any_of` (all
     rows when None): one query of LIMIT size+1, whichever page."""
-    keys = _keys(queryset.model, ordering)
+    annotations = queryset.query.annotations
+    keys = _keys(queryset.model, ordering, annotations)
     after = _decode(keys, params.get(AFTER, ""))
     before = _decode(keys, params.get(BEFORE, "")) if after is None else None
     last = after is None and before is None and params.get(LAST) == "1"
@@ -170,8 +178,8 @@ def keyset_page(
         has_next, has_previous = before is not None, len(fetched) > size
     return KeysetPage(
         rows=shown,
-        next_cursor=cursor_of(shown[-1], ordering) if has_next and shown else "",
-        previous_cursor=cursor_of(shown[0], ordering) if has_previous and shown else "",
+        next_cursor=cursor_of(shown[-1], ordering, annotations) if has_next and shown else "",
+        previous_cursor=cursor_of(shown[0], ordering, annotations) if has_previous and shown else "",
         has_next=has_next and bool(shown),
         has_previous=has_previous,
     )
@@ -187,5 +195,10 @@ def count_up_to(queryset: QuerySet, limit: int, *, ordering: Sequence[str], any_
     With `any_of`, the union of each condition's first limit + 1 is exact up to `limit`,
     and holds more than `limit` exactly when the matches do; it is counted as it is (each
     of its rows passed `queryset`'s filters in its window)."""
+    return window_up_to(queryset, limit, ordering=ordering, any_of=any_of).count()
+
+
+def window_up_to(queryset: QuerySet, limit: int, *, ordering: Sequence[str], any_of: Sequence[Q] | None = None) -> QuerySet:
+    """The ids count_up_to counts, as a queryset: several lists counted in one statement."""
     ids = _windows(queryset, ordering, limit + 1, any_of)
-    return ids.count() if ids is not None else _first(queryset, ordering, limit + 1, any_of).count()
+    return ids if ids is not None else _first(queryset, ordering, limit + 1, any_of).values("pk")

@@ -50,6 +50,10 @@ class Event(StrEnum):
     REGISTER_REPAYMENT = "register_repayment"
     WAIVE_REPAYMENT = "waive_repayment"
     WITHDRAW = "withdraw"
+    # A team lead (arbetsledare) hands a task to a person, or back to the queue
+    # (workflows.door.assign): no change of state.
+    ASSIGN_TASK = "assign_task"
+    UNASSIGN_TASK = "unassign_task"
 
 
 # Taking part in the assessment: whoever did one of these on a case may not decide it
@@ -106,6 +110,8 @@ ACTION_LABELS = {
     Event.REGISTER_REPAYMENT: _("Återbetalning registrerad"),
     Event.WAIVE_REPAYMENT: _("Återkravet efterget"),
     Event.WITHDRAW: _("Ansökan återkallad"),
+    Event.ASSIGN_TASK: _("Uppgiften tilldelad av arbetsledaren"),
+    Event.UNASSIGN_TASK: _("Uppgiften lämnad tillbaka till kön av arbetsledaren"),
     CaseEvent.CLOSE: _("Ärendet avslutat"),
     CaseEvent.DECLARE_CONFLICT: _("Jäv anmält"),
     CaseEvent.RULE_CONFLICT: _("Jävsfrågan prövad"),

@@ -13,6 +13,7 @@ class Role(StrEnum):
     CASE_OFFICER = "handlaggare"
     DECISION_MAKER = "beslutsfattare"
     FINANCE = "ekonomi"
+    TEAM_LEAD = "arbetsledare"
     AUDITOR = "revisor"
     ADMINISTRATOR = "administrator"
 
@@ -23,6 +24,7 @@ ROLE_LABELS = {
     Role.CASE_OFFICER: _("Handläggare"),
     Role.DECISION_MAKER: _("Beslutsfattare"),
     Role.FINANCE: _("Ekonomi"),
+    Role.TEAM_LEAD: _("Arbetsledare"),
     Role.AUDITOR: _("Revisor"),
     Role.ADMINISTRATOR: _("Administratör"),
 }
@@ -34,12 +36,17 @@ ROLE_PERMISSIONS = {
     Role.DECISION_MAKER: ["decide_application"],
     Role.FINANCE: ["manage_payments"],
     Role.AUDITOR: ["audit_application"],
+    Role.TEAM_LEAD: [],
     Role.ADMINISTRATOR: [],
     Role.APPLICANT: [],
 }
 
+# Permissions a role's group holds in other apps, (app label, codename): the team lead
+# assigns the tasks of every queue to the people who hold its role, and takes no case action.
+ROLE_APP_PERMISSIONS = {Role.TEAM_LEAD: [("workflows", "assign_tasks")]}
+
 STAFF_ROLES = frozenset(
-    {Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE, Role.AUDITOR}
+    {Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE, Role.TEAM_LEAD, Role.AUDITOR}
 )
 
 
@@ -60,8 +67,11 @@ def is_staff_reader(user) -> bool:
 def roles_ensure() -> None:
     """Create the role groups with their permissions; safe to run again."""
     from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
 
     for role, codenames in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        perms = Permission.objects.filter(content_type__app_label="bidrag", codename__in=codenames)
-        group.permissions.set(perms)
+        wanted = Q(content_type__app_label="bidrag", codename__in=codenames)
+        for app_label, codename in ROLE_APP_PERMISSIONS.get(role, []):
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))

@@ -154,6 +154,7 @@ class Cast:
     applicant: object
     signatory: object
     admin: object
+    team_lead: object
 
 
 def _user(username: str, first: str, last: str, roles: list[Role], password: str | None, **extra):
@@ -182,6 +183,7 @@ def cast_ensure(*, password: str | None = DEMO_PASSWORD, suffix: str = "") -> Ca
         applicant=_user(f"sokande{s}", "Sara", "Sökande", [Role.APPLICANT], password),
         signatory=_user(f"firmatecknare{s}", "Fredrik", "Firmatecknare", [Role.APPLICANT], password),
         admin=_user(f"admin{s}", "Ada", "Administratör", [Role.ADMINISTRATOR], password, is_staff=True, is_superuser=True),
+        team_lead=_user(f"arbetsledare{s}", "Asta", "Arbetsledare", [Role.TEAM_LEAD], password),
     )
 
 

@@ -21,9 +21,11 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from arenden.actors import Actor
 from arenden.errors import Conflict, NotAllowed, NotFound, TransitionNotAllowed
+from arenden.journal import journal_append
 from arenden.models import ConflictOfInterest
 from arenden.services import case_close, conflict_declare, conflict_rule
 from arenden.storage import upload_discard, upload_store
+from bidrag.events import Event
 from bidrag.locks import lock_application, lock_case, lock_tasks
 from bidrag.models import Application
 from bidrag.models.application import FINAL, Status
@@ -222,6 +224,59 @@ def release(*, actor: Actor, application_id, node: str) -> None:
         if task.owner_id != actor.pk:
             raise NotAllowed(_("Du kan bara lämna tillbaka dina egna uppgifter."))
         task.flow_task.activation_class(task).unassign()
+
+
+def assign(*, actor: Actor, application_id, node: str, to_user) -> None:
+    """A team lead hands the task at `node` to `to_user` (assign or reassign), or back to the
+    queue (to_user None); journaled. In one transaction, under the door's locks."""
+    with transaction.atomic():
+        _assign_locked(actor=actor, application_id=application_id, node=node, to_user=to_user)
+
+
+def assign_many(*, actor: Actor, assignments) -> int:
+    """Bulk assignment, all or nothing: each (application_id, node, to_user) is checked as
+    `assign` checks it; if any is refused, none is made and NotAllowed names every refused
+    row in details["rows"] ({application_id, node, message}). Locked application by
+    application in one fixed order (by id), so two bulk assignments never deadlock."""
+    refused = []
+    with transaction.atomic():
+        for application_id, node, to_user in sorted(assignments, key=lambda item: str(item[0])):
+            try:
+                with transaction.atomic():
+                    _assign_locked(actor=actor, application_id=application_id, node=node, to_user=to_user)
+            except (NotAllowed, TransitionNotAllowed, Conflict) as error:
+                refused.append({"application_id": application_id, "node": node, "message": str(error.message)})
+        if refused:
+            raise NotAllowed(_("Ingen uppgift fördelades: rätta raderna nedan och försök igen."),
+                             details={"rows": refused})
+    return len(assignments)
+
+
+def _assign_locked(*, actor: Actor, application_id, node: str, to_user) -> None:
+    flow_node = nodes().get(node)
+    application = lock_application(application_id)
+    application.case = lock_case(application.case_id)
+    task = _task_at(lock_tasks(application.pk), node) if flow_node else None
+    if task is None:
+        raise TransitionNotAllowed(_("Uppgiften är redan utförd eller finns inte längre. Ladda om sidan."))
+    policy.check_assign(actor=actor, application=application, node=flow_node, task=task, to_user=to_user)
+    previous = task.owner
+    if (to_user.pk if to_user is not None else None) == task.owner_id:
+        return  # already so: nothing to change, nothing to journal
+    activation = task.flow_task.activation_class(task)
+    if task.owner_id:
+        activation.unassign()
+    if to_user is not None:
+        activation.assign(to_user)
+    journal_append(
+        actor=actor, case=application.case, action=Event.ASSIGN_TASK if to_user is not None else Event.UNASSIGN_TASK,
+        payload={"node": node, "task": str(flow_node.task_title or node),
+                 "to": _person(to_user), "from": _person(previous)},
+    )
+
+
+def _person(user) -> dict | None:
+    return None if user is None else {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
 
 def release_all_of(*, user, application: Application) -> None:

@@ -14,6 +14,8 @@ class ApplicationProcess(Process):
     class Meta:
         verbose_name = _("handläggningsprocess")
         verbose_name_plural = _("handläggningsprocesser")
+        # The team lead's (arbetsledare, bidrag.roles.ROLE_APP_PERMISSIONS): hand tasks to people.
+        permissions = [("assign_tasks", "Fördela uppgifter i köerna")]
 
 
 class ScheduledRun(models.Model):

@@ -172,3 +172,39 @@ def _handles(actor, application: Application) -> bool:
         process__applicationprocess__application=application, status__in=ACTIVE_TASK, owner=actor
     ).exists()
     return holds or JournalEvent.objects.filter(case_id=application.case_id, actor_id=actor.pk).exists()
+
+
+def check_assign(*, actor, application: Application, node, task, to_user) -> None:
+    """A team lead (arbetsledare) hands a task to `to_user`, or back to the queue (None).
+
+    The team lead takes no case action; the assignee holds the step's role and may take
+    every action there (their role, jäv, four eyes, never an auditor or administrator), as
+    the case stays with its handler (workflows.door._keep_with_its_handler)."""
+    check_staff_write(actor)
+    if Role.TEAM_LEAD not in user_roles(actor):
+        _refuse(_("Endast en arbetsledare fördelar uppgifter."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+    if task.flow_task_type != "HUMAN" or node is None or not node.actions:
+        _refuse(_("Uppgiften väntar på sökanden och kan inte tilldelas."))
+    if to_user is None:
+        return
+    name = to_user.get_full_name() or to_user.get_username()
+    if not to_user.is_active or is_read_only(to_user) or not user_roles(to_user) & {
+        r for a in node.actions for r in a.staff_roles
+    }:
+        _refuse(_("%(name)s har inte rollen för uppgiften.") % {"name": name})
+    if is_barred(to_user, application):
+        _refuse(
+            _("%(name)s har anmält jäv i ärendet och kan inte tilldelas (FL 16 §).") % {"name": name},
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+    if not all(may_take(actor=to_user, application=application, action=a) for a in node.actions):
+        _refuse(
+            _("%(name)s har deltagit i ärendet på ett sätt som hindrar dem från steget (fyraögonsprincipen).")
+            % {"name": name},
+            ErrorCode.FOUR_EYES,
+        )

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import queue_views, views
 
 app_name = "workflows"
 
 urlpatterns = [
-    path("handlaggning/", views.queue, name="queue"),
+    path("handlaggning/", queue_views.queue, name="queue"),
+    path("handlaggning/tilldela/", queue_views.queue_assign, name="queue_assign"),
     path("arenden/", views.case_list, name="case_list"),
     path("arenden/<uuid:application_id>/", views.case_detail, name="case_detail"),
     path("arenden/<uuid:application_id>/jav/", views.declare_conflict, name="declare_conflict"),

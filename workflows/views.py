@@ -45,28 +45,6 @@ def _page_size(request) -> int:
     return per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
 
 
-@login_required
-def queue(request):
-    roles = selectors.queue_roles(actor=request.user)
-    if not roles:
-        if is_staff_reader(request.user):
-            return redirect("workflows:case_list")
-        raise Http404
-    requested = request.GET.get("ko")
-    role = next((r for r in roles if r.value == requested), roles[0])
-    per_page = _page_size(request)
-    page = keyset_page(selectors.queue_tasks(actor=request.user, role=role), ordering=selectors.QUEUE_ORDER,
-                       params=request.GET, size=per_page)
-    rows = selectors.queue_rows(page.rows)
-    total = selectors.queue_count(actor=request.user, role=role, limit=COUNT_LIMIT)
-    return render(
-        request,
-        "workflows/queue.html",
-        {"roles": roles, "role": role, "page": page, "rows": rows, "per_page": per_page, "page_sizes": PAGE_SIZES,
-         **_total(total)},
-    )
-
-
 def _total(counted: int) -> dict:
     """A list's total for its heading: exact up to COUNT_LIMIT, else "more than COUNT_LIMIT"."""
     return {"total": min(counted, COUNT_LIMIT), "total_capped": counted > COUNT_LIMIT}

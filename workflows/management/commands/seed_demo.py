@@ -30,7 +30,7 @@ class Command(BaseCommand):
         reference = demo.reference_data_ensure()
         cast = demo.cast_ensure()
         staff = [cast.registrar, cast.officer, cast.officer2, cast.decision_maker, cast.finance, cast.finance2,
-                 cast.auditor, cast.admin]
+                 cast.auditor, cast.admin, cast.team_lead]
         demo_totp_ensure(staff)
         if not Application.objects.exists():
             # The demo's notices are kept but never sent: its addresses are nobody's, and a
@@ -54,7 +54,8 @@ class Command(BaseCommand):
         for role, user in [
             ("sökande", cast.applicant), ("firmatecknare", cast.signatory), ("registrator", cast.registrar),
             ("handläggare", cast.officer), ("handläggare (2)", cast.officer2), ("beslutsfattare", cast.decision_maker),
-            ("ekonomi (attest)", cast.finance), ("ekonomi (utbetalning)", cast.finance2), ("revisor", cast.auditor),
+            ("ekonomi (attest)", cast.finance), ("ekonomi (utbetalning)", cast.finance2),
+            ("arbetsledare (fördelar)", cast.team_lead), ("revisor", cast.auditor),
             ("administratör", cast.admin),
         ]:
             self.stdout.write(f"  {role:<24} {user.username}")

@@ -1,0 +1,120 @@
+"""The queue's filter and sort form (GET): what the officer narrows the queue to."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from bidrag.models import Call, CallTrack, GrantScheme
+from bidrag.models.application import Status
+
+from .selectors import QueueFilter, QueueKind, QueueSort
+
+KOMMUNER_CSV = Path(__file__).resolve().parent.parent / "bidrag" / "data" / "kommuner.csv"
+
+KIND_LABELS = {
+    QueueKind.ALL: _("Alla öppna"),
+    QueueKind.UNASSIGNED: _("Ej tilldelade"),
+    QueueKind.MINE: _("Mina"),
+    QueueKind.OVERDUE: _("Försenade"),
+    QueueKind.WAITING: _("Väntar på sökanden"),
+}
+
+SORT_LABELS = {
+    QueueSort.QUEUED: _("Längst i kön först"),
+    QueueSort.RECEIVED: _("Inkom, äldst först"),
+    QueueSort.DEADLINE: _("Svarsfrist, närmast först"),
+    QueueSort.AMOUNT: _("Sökt belopp, högst först"),
+}
+
+
+@cache
+def _kommuner() -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(län, kommuner) as choices from kommuner.csv: a kommunkod's first two digits are its län."""
+    with KOMMUNER_CSV.open(encoding="utf-8") as rows:
+        kommuner = list(csv.DictReader(rows))
+    counties = sorted({(row["lanskod"], row["lan"]) for row in kommuner})
+    municipalities = sorted(((row["kommunkod"], row["kommun"]) for row in kommuner), key=lambda choice: choice[1])
+    return tuple(counties), tuple(municipalities)
+
+
+class QueueFilterForm(forms.Form):
+    """Every field optional: an empty form is the whole queue. Calls and tracks are read in
+    two queries (the schemes with the calls), whatever their number."""
+
+    q = forms.CharField(label=_("Diarienummer eller organisation"), required=False, max_length=100)
+    utlysning = forms.ChoiceField(label=_("Utlysning"), required=False)
+    stodform = forms.ChoiceField(label=_("Stödform"), required=False)
+    inriktning = forms.ChoiceField(label=_("Inriktning"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    lan = forms.ChoiceField(label=_("Län"), required=False)
+    kommun = forms.ChoiceField(label=_("Kommun"), required=False)
+    belopp_fran = forms.DecimalField(label=_("Sökt belopp från (kr)"), required=False, min_value=0, max_digits=14,
+                                     decimal_places=2)
+    belopp_till = forms.DecimalField(label=_("Sökt belopp till (kr)"), required=False, min_value=0, max_digits=14,
+                                     decimal_places=2)
+    frist_fran = forms.DateField(label=_("Svarsfrist från"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    frist_till = forms.DateField(label=_("Svarsfrist till"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    sortering = forms.ChoiceField(label=_("Sortera"), required=False,
+                                  choices=[(sort.value, label) for sort, label in SORT_LABELS.items()])
+
+    AMOUNT_AND_DEADLINE = ("belopp_fran", "belopp_till", "frist_fran", "frist_till")
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        everything = [("", _("Alla"))]
+        calls = list(Call.objects.select_related("scheme").order_by("-opens_at", "title"))
+        schemes: dict[int, GrantScheme] = {call.scheme_id: call.scheme for call in calls}
+        tracks = CallTrack.objects.select_related("call").order_by("call__title", "position", "name")
+        counties, municipalities = _kommuner()
+        self.fields["utlysning"].choices = everything + [(str(c.pk), c.title) for c in calls]
+        self.fields["stodform"].choices = everything + [(str(pk), s.name) for pk, s in schemes.items()]
+        self.fields["inriktning"].choices = everything + [(str(t.pk), f"{t.call.title}: {t.name}") for t in tracks]
+        self.fields["status"].choices = everything + [(s.value, s.label) for s in Status if s != Status.DRAFT]
+        self.fields["lan"].choices = everything + list(counties)
+        self.fields["kommun"].choices = everything + list(municipalities)
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("belopp_fran"), cleaned.get("belopp_till")
+        if low is not None and high is not None and low > high:
+            self.add_error("belopp_till", _("Beloppet till får inte vara lägre än beloppet från."))
+        first, last = cleaned.get("frist_fran"), cleaned.get("frist_till")
+        if first and last and first > last:
+            self.add_error("frist_till", _("Svarsfristen till får inte vara före svarsfristen från."))
+        return cleaned
+
+    def queue_filter(self) -> QueueFilter:
+        """The filter the valid fields ask for; an invalid field filters nothing (it is shown
+        with its error)."""
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        valid = {name: value for name, value in data.items() if name not in self.errors}
+        scheme = valid.get("stodform") or ""
+        return QueueFilter(
+            call_id=valid.get("utlysning") or None,
+            scheme_id=int(scheme) if scheme.isdigit() else None,
+            track_id=valid.get("inriktning") or None,
+            status=valid.get("status") or "",
+            county=valid.get("lan") or "",
+            kommunkod=valid.get("kommun") or "",
+            amount_min=valid.get("belopp_fran"),
+            amount_max=valid.get("belopp_till"),
+            deadline_from=valid.get("frist_fran"),
+            deadline_to=valid.get("frist_till"),
+            query=(valid.get("q") or "").strip(),
+        )
+
+    def sort(self) -> QueueSort:
+        value = self.cleaned_data.get("sortering") if hasattr(self, "cleaned_data") else ""
+        return QueueSort(value) if value in QueueSort._value2member_map_ else QueueSort.QUEUED
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter (not the sort) is set: the page offers "Rensa filter"."""
+        return any(self.data.get(name) for name in self.fields if name != "sortering")
