@@ -91,10 +91,11 @@ class ApplicationFlow(flow.Flow):
         Action(Event.START_ASSESSMENT, _("Ansökan är komplett – påbörja bedömning"), by=(OFFICER,),
                transitions=("start_assessment",),
                perform=lambda a, app, d: S.application_start_assessment(actor=a, application=app)),
-        Action(Event.REQUEST_SUPPLEMENT, _("Begär komplettering"), by=(OFFICER,), form=forms.DeadlineForm,
+        Action(Event.REQUEST_SUPPLEMENT, _("Begär komplettering"), by=(OFFICER,), form=forms.SupplementRequestForm,
                style="secondary", transitions=("request_supplement",),
                perform=lambda a, app, d: S.application_request_supplement(
-                   actor=a, application=app, deadline=d["deadline"], request_text=d["request_text"])),
+                   actor=a, application=app, deadline=d["deadline"], request_text=d.get("request_text", ""),
+                   missing=d.get("missing", ()))),
         Action(Event.PROPOSE_DISMISSAL, _("Föreslå avvisning"), by=(OFFICER,), form=forms.ReasonsForm, style="danger",
                creates="Proposal",
                perform=lambda a, app, d: S.proposal_create(

@@ -33,6 +33,43 @@ class DeadlineForm(forms.Form):
     )
 
 
+class SupplementRequestForm(forms.Form):
+    """A supplement request (completeness): a checklist of what is missing, the officer's own
+    words, and the deadline proposed from the call's settings (bidrag.completeness)."""
+
+    needs_application = True
+
+    missing = forms.MultipleChoiceField(
+        label=_("Vad saknas?"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Det du kryssar i räknas upp i begäran till sökanden."),
+    )
+    request_text = forms.CharField(
+        label=_("Beskriv vad sökanden behöver göra"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Krävs om du kryssar i Annat. Skrivs under listan i begäran."),
+    )
+    deadline = forms.DateField(label=_("Svara senast"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, application, **kwargs):
+        from bidrag.completeness import missing_attachments, supplement_checklist, supplement_deadline
+
+        super().__init__(*args, **kwargs)
+        self.fields["missing"].choices = supplement_checklist(application)
+        self.fields["missing"].initial = missing_attachments(application)
+        self.fields["deadline"].initial = supplement_deadline(application.call)
+        self.fields["deadline"].help_text = _(
+            "Utlysningens svarstid är %(days)s dagar; en lördag, söndag eller helgdag blir nästa vardag."
+        ) % {"days": application.call.supplement_days}
+
+    def clean(self):
+        data = super().clean()
+        missing, text = data.get("missing") or [], (data.get("request_text") or "").strip()
+        if "annat" in missing and not text:
+            self.add_error("request_text", _("Beskriv vad som avses med Annat."))
+        elif not missing and not text:
+            self.add_error("missing", _("Kryssa i vad som saknas eller beskriv det med egna ord."))
+        return data
+
+
 class ProposalForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Förslag"),

@@ -95,6 +95,8 @@ def _text(action: str, payload: dict) -> str:
         return payload.get("request", "")
     if action in (Event.RECEIVE_SUPPLEMENT, Event.RECEIVE_COMMENTS):
         return payload.get("answer", "")
+    if action == Event.DEADLINE_PASSED:
+        return payload.get("as_is", "")
     if action == Event.PAY_DISBURSEMENT and payload.get("amount") is not None:
         return money(payload["amount"])
     if action == Event.RETURN_REPORT:

@@ -230,6 +230,13 @@ class Call(models.Model):
     guidance = models.TextField(
         _("anvisningar för utlysningen"), blank=True, help_text=_("Det som gäller just denna utlysning. Ett stycke per tomrad.")
     )
+    # The applicant's time to complete the application when the case officer asks (issue 7,
+    # completeness): the supplement request's deadline is proposed from it.
+    supplement_days = models.PositiveSmallIntegerField(
+        _("svarstid vid begäran om komplettering (dagar)"), default=14,
+        help_text=_("Kalenderdagar från begäran. Infaller sista dagen på en lördag, söndag eller helgdag "
+                    "flyttas den till nästa vardag."),
+    )
     # FL 32 §: a refusal states the real reasons (JO has criticised refusals given with
     # stock phrases only). An adverse proposal's reasons must reach this many characters
     # not counting the stock phrases below.

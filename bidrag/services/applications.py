@@ -18,6 +18,7 @@ from arenden.services import case_assign_diarienummer, case_create
 from arenden.storage import StoredUpload, attachment_record
 from notifications.services import outbox_enqueue
 
+from ..completeness import OTHER, checklist_labels
 from ..events import Event
 from ..locks import lock_application
 from ..models import Application, BudgetLine, Call, CallTrack, Membership, Organisation, Proposal
@@ -428,7 +429,7 @@ def application_register(*, actor: Actor, application: Application, note: str = 
 
 def _ask_applicant(
     *, actor: Actor, application: Application, event: Event, kind: str, subject: str, description: str, deadline: date,
-    request_text: str,
+    request_text: str, checklist: list[str] | None = None,
 ) -> Application:
     """Send the applicant a request with a deadline and wait for the answer (or the clock)."""
     require_door()
@@ -439,7 +440,8 @@ def _ask_applicant(
     # On a weekend or holiday (midsommarafton, julafton, nyårsafton too) the deadline is the
     # next working day (lag 1930:173); the page, the e-mail and the clock all read this date.
     deadline = working_deadline(deadline)
-    transition(actor=actor, application=application, event=event, payload={"deadline": deadline, "request": request_text})
+    transition(actor=actor, application=application, event=event,
+               payload={"deadline": deadline, "request": request_text, **({"checklist": checklist} if checklist else {})})
     application.deadline = deadline
     application.deadline_request = request_text.strip()
     application.save(update_fields=["deadline", "deadline_request", "updated_at"])
@@ -454,7 +456,18 @@ def _ask_applicant(
     return application
 
 
-def application_request_supplement(*, actor: Actor, application: Application, deadline: date, request_text: str) -> Application:
+def application_request_supplement(
+    *, actor: Actor, application: Application, deadline: date, request_text: str = "", missing=()
+) -> Application:
+    """Ask for what is missing (bidrag.completeness): the ticked items, listed first in the
+    request, and the officer's own words; "other" needs the words."""
+    checklist = checklist_labels(application, list(missing))
+    if OTHER in missing and not request_text.strip():
+        raise ValidationFailed(_("Beskriv vad som avses med Annat."), details={"fields": {"request_text": [
+            _("Beskriv vad som avses med Annat.")]}})
+    if checklist:
+        listed = "Följande behöver kompletteras:\n" + "\n".join(f"– {item}" for item in checklist)
+        request_text = f"{listed}\n\n{request_text.strip()}" if request_text.strip() else listed
     return _ask_applicant(
         actor=actor,
         application=application,
@@ -464,6 +477,7 @@ def application_request_supplement(*, actor: Actor, application: Application, de
         description="Begäran om komplettering",
         deadline=deadline,
         request_text=request_text,
+        checklist=checklist,
     )
 
 
@@ -481,6 +495,12 @@ def application_communicate(*, actor: Actor, application: Application, deadline:
     )
 
 
+# What happens when the deadline passes without an answer, in the journal's own words:
+# the case goes on with what it has ("i befintligt skick").
+_AS_IS = {
+    Status.AWAITING_SUPPLEMENT: "Ingen komplettering kom in inom svarsfristen. Ärendet handläggs vidare i befintligt skick.",
+    Status.AWAITING_COMMENTS: "Inget yttrande kom in inom svarsfristen. Ärendet avgörs på befintligt underlag.",
+}
 _ANSWERS = {
     Status.AWAITING_SUPPLEMENT: ("receive_supplement", "Komplettering"),
     Status.AWAITING_COMMENTS: ("receive_comments", "Yttrande över kommunicerat material"),
@@ -492,7 +512,8 @@ def _receive(*, actor: Actor | None, application, event: Event, answer: str, sto
     require_door()
     if application.status not in _ANSWERS:
         raise TransitionNotAllowed(_("Brå väntar inte på något svar i ärendet."))
-    name, description = _ANSWERS[application.status]
+    status = application.status
+    name, description = _ANSWERS[status]
     if actor is None and application.deadline and application.deadline >= timezone.localdate():
         raise ValidationFailed(_("Svarsfristen har inte gått ut."))
     if actor is not None and not answer.strip() and stored_file is None:
@@ -502,14 +523,15 @@ def _receive(*, actor: Actor | None, application, event: Event, answer: str, sto
         application=application,
         event=event,
         name=name,
-        payload={"answer": answer.strip(), "deadline_passed": actor is None},
+        payload={"answer": answer.strip(), "deadline_passed": actor is None,
+                 **({"as_is": _AS_IS[status]} if actor is None else {})},
     )
     attachment = None
     if stored_file is not None:
         attachment = attachment_record(
             actor=actor, case=application.case, stored=stored_file, kind=AttachmentKind.SVAR
         )
-    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL, description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()})", attachment=attachment)
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL, description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()}); {_AS_IS[status]}"[:300], attachment=attachment)
     application.deadline = None
     application.save(update_fields=["deadline", "updated_at"])
     return application
