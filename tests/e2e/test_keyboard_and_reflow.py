@@ -120,3 +120,36 @@ def test_all_cases_page_with_its_filter_reflows_at_320_px(who, open_page, users,
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_role("search").or_(page.locator("form").first)).to_be_visible()
     assert_no_horizontal_scroll(page, f"all cases ({who})")
+
+
+QUEUE_FITS = """() => {
+    const wrapper = document.querySelector('main .table-wrapper');
+    const main = document.querySelector('main');
+    return {wrapper: wrapper.getBoundingClientRect().right, main: main.getBoundingClientRect().right,
+            table: wrapper.scrollWidth, shown: wrapper.clientWidth,
+            scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_queue_with_its_filters_and_assignment_fits_1280_and_reflows_at_320_px(
+    width, open_page, users, queue_with_cases, assert_accessible
+):
+    """Issue 7: the queue with every filter, the kind tabs and the team lead's assignment
+    column: no column cut off at 1280 px, no sideways scrolling of the page at 320 px."""
+    page = open_page(user=users.team_lead, viewport={"width": width, "height": 800})
+    page.goto("/handlaggning/?ko=registrator")
+    expect(page.get_by_role("group", name="Sök och filtrera")).to_be_visible()
+    page.get_by_label("Län").select_option(label="Skåne län")
+    page.get_by_label("Sökt belopp från (kr)").fill("1000")
+    page.get_by_role("button", name="Visa").click()
+    expect(page.get_by_role("table").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_role("cell", name="Trygga Malmö")).to_be_visible()
+    expect(page.get_by_label("Tilldela", exact=False).first).to_be_visible()
+    fits = page.evaluate(QUEUE_FITS)
+    if width == 320:
+        assert_no_horizontal_scroll(page, "queue with filters")
+    else:
+        assert fits["table"] <= fits["shown"] + 1, f"a column of the queue is cut off at 1280 px: {fits}"
+        assert fits["wrapper"] <= fits["main"] + 1 and fits["scroll"] <= fits["client"], fits
+    assert_accessible(page, f"queue with filters at {width} px")
