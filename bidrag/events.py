@@ -38,6 +38,8 @@ class Event(StrEnum):
     PREPARE_DISBURSEMENT = "prepare_disbursement"
     ATTEST_DISBURSEMENT = "attest_disbursement"
     PAY_DISBURSEMENT = "pay_disbursement"
+    # The disbursement put in a pain.001 payment file for the bank: no change of state.
+    ADD_TO_PAYMENT_FILE = "add_to_payment_file"
     STOP_DISBURSEMENT = "stop_disbursement"
     REQUEST_CHANGE = "request_change"
     APPROVE_CHANGE = "approve_change"
@@ -98,6 +100,7 @@ ACTION_LABELS = {
     Event.PREPARE_DISBURSEMENT: _("Utbetalning förberedd"),
     Event.ATTEST_DISBURSEMENT: _("Utbetalning attesterad"),
     Event.PAY_DISBURSEMENT: _("Utbetalning gjord"),
+    Event.ADD_TO_PAYMENT_FILE: _("Utbetalningen lagd i en betalfil till banken"),
     Event.STOP_DISBURSEMENT: _("Utbetalning stoppad"),
     Event.REQUEST_CHANGE: _("Ändring av budgeten begärd"),
     Event.APPROVE_CHANGE: _("Ändringen godkänd"),

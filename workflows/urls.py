@@ -39,3 +39,11 @@ from . import diarium_views  # noqa: E402 - kept with its paths
 urlpatterns += [
     path("arenden/<uuid:application_id>/diarium/ny/", diarium_views.diarium_register, name="diarium_register"),
 ]
+
+# Betalningar (issue 7): the payment file, for finance.
+from . import payment_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("ekonomi/betalningar/", payment_views.payments, name="payments"),
+    path("ekonomi/betalningar/betalfil/", payment_views.payment_file, name="payment_file"),
+]
