@@ -190,7 +190,8 @@ class ApplicationFlow(flow.Flow):
                transitions=("Disbursement.pay", "pay_disbursement"),
                four_eyes=frozenset({Event.ATTEST_DISBURSEMENT}),
                perform=lambda a, app, d: S.disbursement_pay(
-                   actor=a, application=app, payment_reference=d["payment_reference"])),
+                   actor=a, application=app, payment_reference=d["payment_reference"],
+                   disbursement_id=d.get("disbursement_id"))),
         STOP_DISBURSEMENT,
     ).Next(this.route_pay)
     route_pay = flow.Switch().Case(this.await_report, status_is(Status.IN_PROGRESS)).Default(this.prepare_payment)

@@ -1,10 +1,13 @@
-"""Betalningar: finance's page for the payment file to the bank (pain.001).
+"""Betalningar: finance's page for the payment file to the bank (pain.001), the bank's
+statement read back (camt.054/camt.053).
 
-Thin: parse, call bidrag.payments, render or send the file. Only finance reaches it: someone who is not
+Thin: parse, call bidrag.payments (or workflows.payments for the statement, which pays
+through the door), render or send the file. Only finance reaches it: someone who is not
 Brå staff gets the same 404 as for any case page, other staff (auditors included) a 403.
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -15,9 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from arenden.errors import NotAllowed, ServiceError
+from arenden.formatting import money
 from arenden.http import report_error
 from bidrag.payments.files import is_finance, payable_disbursements, payment_file_create
 from bidrag.roles import is_staff_reader
+
+from .payments import statement_reconcile
 
 
 class PaymentFileForm(forms.Form):
@@ -26,6 +32,13 @@ class PaymentFileForm(forms.Form):
         help_text=gettext_lazy("Den dag banken ska betala ut. Skriv datumet som ÅÅÅÅ-MM-DD."),
         error_messages={"required": gettext_lazy("Ange betalningsdagen."),
                         "invalid": gettext_lazy("Ange betalningsdagen som ÅÅÅÅ-MM-DD.")},
+    )
+
+
+class StatementForm(forms.Form):
+    statement = forms.FileField(
+        label=gettext_lazy("Kontoutdrag från banken (camt.054 eller camt.053, XML)"),
+        error_messages={"required": gettext_lazy("Välj filen med kontoutdraget.")},
     )
 
 
@@ -40,7 +53,7 @@ def _require_finance_page(request):
     return None
 
 
-def _overview(request, *, status=200, file_form=None):
+def _overview(request, *, status=200, file_form=None, statement_form=None, result=None):
     today = timezone.localdate()
     rows = list(payable_disbursements(actor=request.user))
     return render(request, "workflows/payments/overview.html", {
@@ -48,6 +61,8 @@ def _overview(request, *, status=200, file_form=None):
         "total": sum((d.amount for d in rows), start=0),
         "new_total": sum((d.amount for d in rows if d.in_file is None), start=0),
         "file_form": file_form or PaymentFileForm(initial={"execution_date": today}),
+        "statement_form": statement_form or StatementForm(),
+        "result": result,
     }, status=status)
 
 
@@ -87,3 +102,26 @@ def payment_file(request):
         status = report_error(request, error)
         return _overview(request, status=status, file_form=form)
     return _attachment(made.content, made.filename, "application/xml; charset=utf-8")
+
+
+@login_required
+@require_POST
+def statement_upload(request):
+    """The bank's statement: each matched payment registered as paid, the rest listed with why."""
+    if refusal := _require_finance_page(request):
+        return refusal
+    form = StatementForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _overview(request, status=400, statement_form=form)
+    try:
+        result = statement_reconcile(actor=request.user, content=form.cleaned_data["statement"].read())
+    except ServiceError as error:
+        form.add_error("statement", str(error.message))
+        return _overview(request, status=error.http_status, statement_form=form)
+    if result.paid:
+        messages.success(request, _("%(count)s utbetalningar om sammanlagt %(total)s är registrerade som utbetalda.") % {
+            "count": len(result.paid), "total": money(sum((m.disbursement.amount for m in result.paid), start=0))})
+    if result.problems:
+        messages.warning(request, _("%(count)s poster i kontoutdraget kunde inte registreras; se listan.")
+                         % {"count": len(result.problems)})
+    return _overview(request, result=result)
