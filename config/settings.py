@@ -262,13 +262,19 @@ JOURNAL_CHECKPOINT_BUCKET = env("JOURNAL_CHECKPOINT_BUCKET") or AWS_STORAGE_BUCK
 JOURNAL_CHECKPOINT_PREFIX = env("JOURNAL_CHECKPOINT_PREFIX", "journal-checkpoints/")
 JOURNAL_CHECKPOINT_RETENTION_DAYS = int(env("JOURNAL_CHECKPOINT_RETENTION_DAYS", "3650"))
 
-# Paying grants out (bidrag/payments): the debtor of the pain.001 payment file.
-# BRA_BANKGIRO is Brå's own bankgiro number (digits, a hyphen allowed); without it no
-# payment file is made.
+# Paying grants out (bidrag/payments): the debtor of the pain.001 payment file and the
+# accounts of the SIE 4i vouchers. BRA_BANKGIRO is Brå's own bankgiro number (digits, a
+# hyphen allowed); without it no payment file is made.
 BRA_NAME = env("BRA_NAME") or "Brottsförebyggande rådet"
 BRA_ORGNR = env("BRA_ORGNR") or "2021004581"
 BRA_BANKGIRO = env("BRA_BANKGIRO") or ""
 BRA_BANK_BIC = env("BRA_BANK_BIC") or "DABASESX"  # the framework bank's BIC (Danske Bank Sverige)
+# SIE 4i: debit the grant expense, credit the bank; the voucher series the import goes to.
+# Defaults after the state's chart of accounts (statens baskontoplan: kontoklass 8,
+# lämnade bidrag, and 1930 for the agency's account in Riksgälden); Brå's ekonomi sets its own.
+SIE_GRANT_EXPENSE_ACCOUNT = env("SIE_GRANT_EXPENSE_ACCOUNT") or "8410"
+SIE_BANK_ACCOUNT = env("SIE_BANK_ACCOUNT") or "1930"
+SIE_VOUCHER_SERIES = env("SIE_VOUCHER_SERIES") or "U"
 
 # Security: secure by default, relaxed only for the local quick start over plain http.
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)

@@ -1,10 +1,12 @@
 """Betalningar: finance's page for the payment file to the bank (pain.001), the bank's
-statement read back (camt.054/camt.053).
+statement read back (camt.054/camt.053) and the vouchers for the ledger (SIE 4i).
 
 Thin: parse, call bidrag.payments (or workflows.payments for the statement, which pays
 through the door), render or send the file. Only finance reaches it: someone who is not
 Brå staff gets the same 404 as for any case page, other staff (auditors included) a 403.
 """
+
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib import messages
@@ -21,6 +23,7 @@ from arenden.errors import NotAllowed, ServiceError
 from arenden.formatting import money
 from arenden.http import report_error
 from bidrag.payments.files import is_finance, payable_disbursements, payment_file_create
+from bidrag.payments.sie import sie_file_build
 from bidrag.roles import is_staff_reader
 
 from .payments import statement_reconcile
@@ -42,6 +45,19 @@ class StatementForm(forms.Form):
     )
 
 
+class VoucherForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("Från och med"), widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": gettext_lazy("Ange periodens första dag."),
+                        "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD.")},
+    )
+    end = forms.DateField(
+        label=gettext_lazy("Till och med"), widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": gettext_lazy("Ange periodens sista dag."),
+                        "invalid": gettext_lazy("Ange datumet som ÅÅÅÅ-MM-DD.")},
+    )
+
+
 def _require_finance_page(request):
     """404 for anyone who is not Brå staff (as every case page), 403 for staff outside finance."""
     if not is_staff_reader(request.user):
@@ -53,8 +69,9 @@ def _require_finance_page(request):
     return None
 
 
-def _overview(request, *, status=200, file_form=None, statement_form=None, result=None):
+def _overview(request, *, status=200, file_form=None, statement_form=None, voucher_form=None, result=None):
     today = timezone.localdate()
+    first = today.replace(day=1)
     rows = list(payable_disbursements(actor=request.user))
     return render(request, "workflows/payments/overview.html", {
         "rows": rows,
@@ -62,6 +79,8 @@ def _overview(request, *, status=200, file_form=None, statement_form=None, resul
         "new_total": sum((d.amount for d in rows if d.in_file is None), start=0),
         "file_form": file_form or PaymentFileForm(initial={"execution_date": today}),
         "statement_form": statement_form or StatementForm(),
+        "voucher_form": voucher_form or VoucherForm(initial={"start": (first - timedelta(days=1)).replace(day=1),
+                                                            "end": first - timedelta(days=1)}),
         "result": result,
     }, status=status)
 
@@ -125,3 +144,24 @@ def statement_upload(request):
         messages.warning(request, _("%(count)s poster i kontoutdraget kunde inte registreras; se listan.")
                          % {"count": len(result.problems)})
     return _overview(request, result=result)
+
+
+@login_required
+@require_GET
+def voucher_file(request):
+    """The SIE 4i vouchers of the disbursements paid in a period."""
+    if refusal := _require_finance_page(request):
+        return refusal
+    form = VoucherForm(request.GET)
+    if not form.is_valid():
+        return _overview(request, status=400, voucher_form=form)
+    start: date = form.cleaned_data["start"]
+    end: date = form.cleaned_data["end"]
+    try:
+        made = sie_file_build(actor=request.user, start=start, end=end)
+    except ServiceError as error:
+        if field := (error.details or {}).get("field"):
+            form.add_error(field if field in form.fields else None, str(error.message))
+        status = report_error(request, error)
+        return _overview(request, status=status, voucher_form=form)
+    return _attachment(made.content, made.filename, "text/plain; charset=IBM437")

@@ -40,11 +40,12 @@ urlpatterns += [
     path("arenden/<uuid:application_id>/diarium/ny/", diarium_views.diarium_register, name="diarium_register"),
 ]
 
-# Betalningar (issue 7): the payment file and the bank's statement, for finance.
+# Betalningar (issue 7): the payment file, the bank's statement and the SIE vouchers, for finance.
 from . import payment_views  # noqa: E402 - kept with its paths
 
 urlpatterns += [
     path("ekonomi/betalningar/", payment_views.payments, name="payments"),
     path("ekonomi/betalningar/betalfil/", payment_views.payment_file, name="payment_file"),
     path("ekonomi/betalningar/kontoutdrag/", payment_views.statement_upload, name="statement_upload"),
+    path("ekonomi/betalningar/verifikationer/", payment_views.voucher_file, name="voucher_file"),
 ]
