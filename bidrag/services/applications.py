@@ -392,7 +392,7 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
     application.submitted_by = actor
     application.submit_key = idempotency_key
     application.save(update_fields=["submitted_at", "submitted_by", "submit_key", "updated_at"])
-    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING, description=f"Ansökan om ekonomiskt stöd: {application.title}")
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING, description=f"Ansökan om ekonomiskt stöd: {application.title}", kind=DiariumEntry.Kind.APPLICATION)
     # Numbering last: the year's serial row stays locked until commit, and every submission
     # of the year queues on it, so as little as possible comes after it.
     case = case_assign_diarienummer(actor=actor, case=application.case)
@@ -445,7 +445,8 @@ def _ask_applicant(
     application.deadline = deadline
     application.deadline_request = request_text.strip()
     application.save(update_fields=["deadline", "deadline_request", "updated_at"])
-    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=description)
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=description,
+            kind=DiariumEntry.Kind.LETTER)
     notify_applicant(
         application=application,
         kind=kind,
@@ -501,6 +502,7 @@ _AS_IS = {
     Status.AWAITING_SUPPLEMENT: "Ingen komplettering kom in inom svarsfristen. Ärendet handläggs vidare i befintligt skick.",
     Status.AWAITING_COMMENTS: "Inget yttrande kom in inom svarsfristen. Ärendet avgörs på befintligt underlag.",
 }
+_KINDS = {Status.AWAITING_SUPPLEMENT: DiariumEntry.Kind.SUPPLEMENT, Status.AWAITING_COMMENTS: DiariumEntry.Kind.OTHER}
 _ANSWERS = {
     Status.AWAITING_SUPPLEMENT: ("receive_supplement", "Komplettering"),
     Status.AWAITING_COMMENTS: ("receive_comments", "Yttrande över kommunicerat material"),
@@ -531,7 +533,8 @@ def _receive(*, actor: Actor | None, application, event: Event, answer: str, sto
         attachment = attachment_record(
             actor=actor, case=application.case, stored=stored_file, kind=AttachmentKind.SVAR
         )
-    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL, description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()}); {_AS_IS[status]}"[:300], attachment=attachment)
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL, description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()}); {_AS_IS[status]}"[:300], attachment=attachment,
+            kind=_KINDS[status] if actor else DiariumEntry.Kind.OTHER)
     application.deadline = None
     application.save(update_fields=["deadline", "updated_at"])
     return application

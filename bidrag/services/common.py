@@ -18,6 +18,7 @@ from django_fsm import TransitionNotAllowed as FsmTransitionNotAllowed
 from arenden.actors import Actor
 from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from arenden.journal import journal_append
+from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
 from notifications.services import outbox_enqueue
 
@@ -114,8 +115,10 @@ def record(*, actor: Actor | None, application: Application, event: Event, paylo
     )
 
 
-def diarise(*, actor: Actor | None, application: Application, direction: str, description: str, attachment=None):
-    """A diarium entry on the application's case, with the applicant organisation as counterpart."""
+def diarise(*, actor: Actor | None, application: Application, direction: str, description: str, attachment=None,
+            kind: str = DiariumEntry.Kind.OTHER):
+    """A diarium entry on the application's case, with the applicant organisation as counterpart
+    (an organisation: its name is public in the diarium, OSL 5 kap.)."""
     return diarium_entry_add(
         actor=actor,
         case=application.case,
@@ -123,6 +126,7 @@ def diarise(*, actor: Actor | None, application: Application, direction: str, de
         counterpart=application.organisation.name,
         description=description,
         attachment=attachment,
+        kind=kind,
     )
 
 

@@ -258,7 +258,7 @@ def report_submit_interim(
 
 def _report_diarise(actor, application, report: Report, description: str) -> None:
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
-            description=description, attachment=report.financial_report)
+            description=description, attachment=report.financial_report, kind=DiariumEntry.Kind.REPORT)
 
 
 def _open_report(application) -> Report:

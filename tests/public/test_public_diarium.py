@@ -46,6 +46,7 @@ def test_osl5_the_public_diarium_is_open_without_login_and_lists_registered_item
     number = submitted.case.diarienummer
     assert number in page and "Ansökan om ekonomiskt stöd" in page and submitted.organisation.name in page
     assert 'role="search"' in page and '<label for="id_dnr"' in page and "<caption" in page
+    assert "<td>Ansökan</td>" in page  # the kind of item: the application as it came in
 
 
 def test_osl5_a_marked_entrys_counterpart_and_description_never_reach_the_html(submitted, cast):
