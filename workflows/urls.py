@@ -49,3 +49,12 @@ urlpatterns += [
     path("ekonomi/betalningar/kontoutdrag/", payment_views.statement_upload, name="statement_upload"),
     path("ekonomi/betalningar/verifikationer/", payment_views.voucher_file, name="voucher_file"),
 ]
+
+# The ranking of a call with the allocation simulator, and batch decisions (issue 7).
+from . import ranking_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("handlaggning/rangordning/", ranking_views.ranking_index, name="ranking_index"),
+    path("handlaggning/rangordning/<uuid:call_id>/", ranking_views.ranking, name="ranking"),
+    path("handlaggning/rangordning/<uuid:call_id>/besluta/", ranking_views.ranking_decide, name="ranking_decide"),
+]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -121,8 +122,16 @@ def case_detail(request, application_id):
             "may_register": _may(policy.check_register_item, request.user, application) and case.diarienummer,
             "is_auditor": Role.AUDITOR in user_roles(request.user),
             "scoring": ranking.case_scoring(application=application),
+            "ranking_url": _ranking_url(request.user, application),
         },
     )
+
+
+def _ranking_url(actor, application) -> str:
+    if not ranking.may_read_ranking(actor):
+        return ""
+    url = reverse("workflows:ranking", args=[application.call_id])
+    return f"{url}?spar={application.track_id}" if application.track_id else url
 
 
 def _may(check, actor, application, **kwargs) -> bool:

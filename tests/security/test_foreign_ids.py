@@ -38,7 +38,8 @@ VALUES = {"slug": "projekt", "node": "await_supplement", "action": "receive_supp
 # Routes whose ids are not the applicant's objects (staff pages are covered by
 # tests/security/test_visibility.py and the policy matrix; public calls are public).
 NOT_APPLICANT = {"workflows:case_detail", "workflows:declare_conflict", "workflows:rule_conflict",
-                 "workflows:task_claim", "workflows:mandate_decide", "public:call_detail", "bidrag:invitation_accept"}
+                 "workflows:task_claim", "workflows:mandate_decide", "public:call_detail", "bidrag:invitation_accept",
+                 "workflows:ranking", "workflows:ranking_decide"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
 # A route that takes only one method answers 405 to the other, for a foreign and a missing id
 # alike: that says nothing about the id. Each route must answer 404 to at least one method.
 SAME = {404, 405}

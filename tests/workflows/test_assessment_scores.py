@@ -57,7 +57,7 @@ def test_the_author_may_change_their_scores_until_the_proposal(make_application,
     assert sorted(Score.objects.filter(assessment=second).values_list("value", flat=True)) == [5, 5, 5]
     assert JournalEvent.objects.filter(case_id=application.case_id, action=Event.SCORE).count() == 2
     perform(actor=cast.officer, application=application, node="assess", action="propose_decision",
-            data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Projektet avser den befintliga kommunala verksamheten som ansökans metodavsnitt beskriver, vilket förordningen inte ger stöd för."})
+            data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Projektet avser den befintliga kommunala verksamheten som ansökans metodavsnitt beskriver, vilket förordningen inte ger stöd för.", "communication_waived": "Sökanden har redan yttrat sig över hela underlaget."})
     with pytest.raises(TransitionNotAllowed):
         score(cast.officer, application, value=1)
     assert sorted(Score.objects.filter(assessment=second).values_list("value", flat=True)) == [5, 5, 5]
@@ -102,7 +102,7 @@ def test_mf21_assessor_may_not_decide(make_application, cast):
     score(both, application)  # Hugo only scores; Hanna proposes
     to_queue(application)
     perform(actor=cast.officer, application=application, node="assess", action="propose_decision",
-            data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Projektet avser den befintliga kommunala verksamheten som ansökans metodavsnitt beskriver, vilket förordningen inte ger stöd för."})
+            data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Projektet avser den befintliga kommunala verksamheten som ansökans metodavsnitt beskriver, vilket förordningen inte ger stöd för.", "communication_waived": "Sökanden har redan yttrat sig över hela underlaget."})
     with pytest.raises(NotAllowed) as excinfo:
         perform(actor=both, application=application, node="decide", action="decide")
     assert excinfo.value.code == ErrorCode.FOUR_EYES
