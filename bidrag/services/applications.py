@@ -503,13 +503,6 @@ _AS_IS = {
     Status.AWAITING_COMMENTS: "Inget yttrande kom in inom svarsfristen. Ärendet avgörs på befintligt underlag.",
 }
 _KINDS = {Status.AWAITING_SUPPLEMENT: DiariumEntry.Kind.SUPPLEMENT, Status.AWAITING_COMMENTS: DiariumEntry.Kind.OTHER}
-# What happens when the deadline passes without an answer, in the journal's own words:
-# the case goes on with what it has ("i befintligt skick").
-_AS_IS = {
-    Status.AWAITING_SUPPLEMENT: "Ingen komplettering kom in inom svarsfristen. Ärendet handläggs vidare i befintligt skick.",
-    Status.AWAITING_COMMENTS: "Inget yttrande kom in inom svarsfristen. Ärendet avgörs på befintligt underlag.",
-}
-_KINDS = {Status.AWAITING_SUPPLEMENT: DiariumEntry.Kind.SUPPLEMENT, Status.AWAITING_COMMENTS: DiariumEntry.Kind.OTHER}
 _ANSWERS = {
     Status.AWAITING_SUPPLEMENT: ("receive_supplement", "Komplettering"),
     Status.AWAITING_COMMENTS: ("receive_comments", "Yttrande över kommunicerat material"),
