@@ -181,12 +181,13 @@ def _waiting_tasks(*, actor) -> QuerySet[Task]:
     return waits.annotate(asked_by=Subquery(asker)).filter(asked_by=actor.pk)
 
 
-def _kind_tasks(*, actor, role: Role, kind: QueueKind) -> QuerySet[Task]:
+def _kind_tasks(*, actor, role: Role, kind: QueueKind, base: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """The tasks of one kind of queue; `base` is the role's open tasks when already built."""
     if kind not in queue_kinds(actor=actor, role=role):
         return Task.objects.none()
     if kind == QueueKind.WAITING:
         return _waiting_tasks(actor=actor)
-    tasks = _open_tasks(actor=actor, role=role)
+    tasks = _open_tasks(actor=actor, role=role) if base is None else base
     if kind == QueueKind.UNASSIGNED:
         return tasks.filter(owner__isnull=True)
     if kind == QueueKind.MINE:
@@ -314,7 +315,8 @@ def queue_total(query: QueueQuery, *, limit: int) -> int:
 def queue_kind_counts(*, actor, role: Role, limit: int) -> dict[QueueKind, int]:
     """Each queue of the role counted up to limit + 1 (the tabs), in one statement."""
     kinds = queue_kinds(actor=actor, role=role)
-    windows = [window_up_to(_kind_tasks(actor=actor, role=role, kind=kind), limit, ordering=QUEUE_ORDER)
+    base = _open_tasks(actor=actor, role=role)
+    windows = [window_up_to(_kind_tasks(actor=actor, role=role, kind=kind, base=base), limit, ordering=QUEUE_ORDER)
                for kind in kinds]
     return dict(zip(kinds, _count_each(windows), strict=True))
 
