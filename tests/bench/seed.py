@@ -14,6 +14,7 @@ times shifted. So the bulk rows have exactly the shape of real ones:
   dominate the run, and neither the queue page nor the transitions read them),
 * journal events forming valid hash chains (``arenden.journal.event_digest``),
 * the diarium entry of the incoming application,
+* the submitted version (what the applicant signed: its total is the requested amount),
 * outbox rows, marked as sent (a settled database has delivered its receipts; the task
   worker's own bookkeeping rows, ``django_tasks_database_dbtaskresult``, are left out),
 * viewflow ``Process`` + ``ApplicationProcess``, the finished start task and the open
@@ -42,8 +43,9 @@ from viewflow.workflow.models import Process, Task
 from arenden.journal import GENESIS_HASH, event_digest, normalise_payload
 from arenden.models import Attachment, Case, DiarieSerial, DiariumEntry, JournalEvent
 from arenden.services import format_diarienummer
-from bidrag.models import Application, BudgetLine, Membership, Organisation
+from bidrag.models import Application, BudgetLine, Membership, Organisation, SubmittedVersion
 from bidrag.models.application import Status
+from bidrag.submitted import digest
 from notifications.models import OutboxMessage
 from workflows import demo
 from workflows.models import ApplicationProcess
@@ -126,6 +128,7 @@ class _Template:
     process: Process
     tasks: list
     previous: list  # (index of from_task, index of to_task) into tasks
+    submitted: SubmittedVersion  # what the applicant signed (the queue's amount filter reads its total)
 
     @classmethod
     def load(cls, application: Application) -> _Template:
@@ -150,6 +153,7 @@ class _Template:
             process=Process.objects.get(pk=process_id),
             tasks=tasks,
             previous=previous,
+            submitted=SubmittedVersion.objects.get(application=application),
         )
 
     def shape(self) -> dict:
@@ -218,6 +222,7 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
     last_real = Application.objects.aggregate(newest=Max("submitted_at"))["newest"]
 
     cases, applications, lines, attachments, events, diarium, outbox, processes, tasks = ([] for _ in range(9))
+    versions = []
     process_links, previous_links = [], []  # (process index, application pk), (from index, to index) into tasks
     for i, (call, organisation) in enumerate(plan):
         t = templates[call.pk]
@@ -277,6 +282,8 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
                    sent_at=m.created_at + shift + timedelta(seconds=2))
             for m in t.outbox
         )
+        content = subst(t.submitted.content)
+        versions.append(SubmittedVersion(application_id=app_id, content=content, sha256=digest(content)))
         process_links.append((len(processes), app_id))
         processes.append(_clone(t.process, subst=subst, shift=shift))
         base = len(tasks)
@@ -287,6 +294,7 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
     Case.objects.bulk_create(cases, batch_size=BATCH)
     Application.objects.bulk_create(applications, batch_size=BATCH)
     BudgetLine.objects.bulk_create(lines, batch_size=BATCH)
+    SubmittedVersion.objects.bulk_create(versions, batch_size=BATCH)
     Attachment.objects.bulk_create(attachments, batch_size=BATCH)
     JournalEvent.objects.bulk_create(events, batch_size=BATCH)
     DiariumEntry.objects.bulk_create(diarium, batch_size=BATCH)
