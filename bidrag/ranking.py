@@ -16,7 +16,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from arenden.models import ConflictOfInterest, JournalEvent
@@ -159,7 +173,6 @@ class Ranking:
 
 
 def _ranked_applications(*, actor, call: Call, track: CallTrack | None) -> QuerySet[Application, Any]:
-    open_decision = Proposal.objects.filter(application=OuterRef("pk"), is_open=True, kind=Proposal.Kind.DECISION)
     latest_decision = Decision.objects.filter(
         application=OuterRef("pk"), outcome__in=[Decision.Outcome.GRANTED, Decision.Outcome.REJECTED]
     ).order_by("-decided_at")
@@ -172,10 +185,16 @@ def _ranked_applications(*, actor, call: Call, track: CallTrack | None) -> Query
             mean_score=Subquery(scored.annotate(m=Avg("total", output_field=SCORE)).values("m")[:1]),
             assessor_count=Coalesce(Subquery(scored.annotate(n=Count("pk")).values("n")[:1]), Value(0),
                                     output_field=IntegerField()),
-            proposal_outcome=Subquery(open_decision.values("outcome")[:1]),
-            proposal_amount=Subquery(open_decision.values("amount")[:1], output_field=MONEY),
-            decided_outcome=Subquery(latest_decision.values("outcome")[:1]),
-            decided_amount=Subquery(latest_decision.values("amount")[:1], output_field=MONEY),
+            # A join, not a subquery: an application has at most one open proposal
+            # (the constraint one_open_proposal_per_application), so no row is repeated.
+            open_decision=FilteredRelation(
+                "proposals", condition=Q(proposals__is_open=True, proposals__kind=Proposal.Kind.DECISION)),
+            proposal_outcome=F("open_decision__outcome"),
+            proposal_amount=F("open_decision__amount"),
+            # Looked up only for the decided ones (a CASE evaluates its subquery only where it applies).
+            decided_outcome=Case(When(status__in=DECIDED_STATES, then=Subquery(latest_decision.values("outcome")[:1]))),
+            decided_amount=Case(When(status__in=DECIDED_STATES, then=Subquery(latest_decision.values("amount")[:1])),
+                                output_field=MONEY),
         )
     )
     if track is not None:
@@ -262,11 +281,12 @@ def allocate(rows: list[RankedRow], *, budget: Decimal, amounts: dict[str, Decim
     and `cut` change undecided rows only. Changes the rows in place, writes nothing."""
     amounts, cut = amounts or {}, cut or set()
     running, line_at, left = Decimal("0"), None, budget
+    changes = bool(amounts or cut)
     for row in rows:
-        key = str(row.application.pk)
+        key = str(row.application.pk) if changes else ""
         row.default_amount = default_amount(row)
-        row.cut = key in cut and not row.fixed
-        row.adjusted = key in amounts and not row.fixed and not row.cut
+        row.cut = changes and key in cut and not row.fixed
+        row.adjusted = changes and key in amounts and not row.fixed and not row.cut
         row.amount = Decimal("0") if row.cut else amounts[key] if row.adjusted else row.default_amount
         row.remaining_at_row = max(budget - running, Decimal("0"))
         running += row.amount

@@ -61,8 +61,10 @@ def ranking_index(request):
 
 def _simulation(request, rows):
     """The simulator's state from the query string: changes to rows of this ranking only."""
+    problems: list[str] = []
+    if not any(request.GET.getlist(name) for name in ("belopp", "rad", "stryk")):
+        return {}, set(), problems
     keys = {str(r.application.pk): r for r in rows}
-    problems = []
     amounts: dict[str, Decimal] = {}
     for item in request.GET.getlist("belopp"):
         key, _sep, text = item.partition(":")
@@ -97,7 +99,7 @@ def ranking(request, call_id):
     result = rank.call_ranking(actor=request.user, call_id=call_id, track_id=request.GET.get("spar") or None)
     if result is None:
         raise Http404
-    problems = []
+    problems: list[str] = []
     budget = result.call.budget
     if request.GET.get("ram", "").strip():
         given = parse_amount(request.GET["ram"])
