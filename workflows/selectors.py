@@ -9,7 +9,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -338,11 +338,14 @@ def _count_each(querysets: Sequence[QuerySet]) -> list[int]:
     return [int(n) for n in row]
 
 
+JAV = "jäv"  # a declared conflict, beside the journal's actions in assignees' one query
+
+
 def assignees(*, actor, role: Role, rows: list[dict]) -> dict[int, list]:
     """For a team lead's queue page: per task (by pk), whom it may be given to. People who
     hold the queue's role (never an auditor or administrator), without those barred by jäv
     on the case (FL 16 §) and those four eyes bar from any of the step's actions, as
-    policy.check_assign judges; the door checks each assignment again. Three queries for
+    policy.check_assign judges; the door checks each assignment again. Two queries for
     the page, whatever its length."""
     if Role.TEAM_LEAD not in user_roles(actor) or not rows:
         return {}
@@ -352,18 +355,25 @@ def assignees(*, actor, role: Role, rows: list[dict]) -> dict[int, list]:
         .distinct().order_by("first_name", "last_name", "username")
     )
     case_ids = {row["application"].case_id for row in rows}
-    barred = set(
-        ConflictOfInterest.objects.filter(case_id__in=case_ids).exclude(ruling__upheld=False)
-        .values_list("case_id", "user_id")
-    )
     by_name = nodes()
     barring = {str(event) for node in by_name.values() for action in node.actions for event in action.four_eyes}
-    took_part: dict[tuple, set[str]] = {}
-    for case_id, actor_id, action in (
+    # One query for both: who declared jäv on the page's cases (not ruled away), and who of
+    # the role's holders took part there in a way four eyes counts.
+    declared = (
+        ConflictOfInterest.objects.filter(case_id__in=case_ids).exclude(ruling__upheld=False)
+        .annotate(what=Value(JAV, output_field=CharField())).values_list("case_id", "user_id", "what").order_by()
+    )
+    acted = (
         JournalEvent.objects.filter(case_id__in=case_ids, actor_id__in=[h.pk for h in holders], action__in=barring)
-        .values_list("case_id", "actor_id", "action").distinct()
-    ):
-        took_part.setdefault((case_id, actor_id), set()).add(action)
+        .values_list("case_id", "actor_id", "action").order_by()
+    )
+    barred: set[tuple] = set()
+    took_part: dict[tuple, set[str]] = {}
+    for case_id, user_id, what in declared.union(acted).order_by():
+        if what == JAV:
+            barred.add((case_id, user_id))
+        else:
+            took_part.setdefault((case_id, user_id), set()).add(what)
     result: dict[int, list] = {}
     for row in rows:
         task, case_id = row["task"], row["application"].case_id

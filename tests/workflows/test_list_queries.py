@@ -78,7 +78,7 @@ def nodes(node: dict, *, subplans: bool = True):
 
 
 def test_all_cases_and_queue_cost_the_same_queries_with_3_and_with_30_applications(make_application, cast, call):
-    auditor, registrar = client_for(cast.auditor), client_for(cast.registrar)
+    auditor, registrar, team_lead = client_for(cast.auditor), client_for(cast.registrar), client_for(cast.team_lead)
     pages = [
         (auditor, CASES, {}), (auditor, CASES, {"antal": 100}), (auditor, CASES, {"q": "Projekt"}),
         (auditor, CASES, {"sista": "1"}), (registrar, QUEUE, {}), (registrar, QUEUE, {"sista": "1"}),
@@ -86,6 +86,7 @@ def test_all_cases_and_queue_cost_the_same_queries_with_3_and_with_30_applicatio
         (registrar, QUEUE, {"lan": "01", "utlysning": str(call.pk), "belopp_fran": "1", "status": "submitted"}),
         (registrar, QUEUE, {"q": "kommun", "sortering": "belopp"}), (registrar, QUEUE, {"sortering": "inkom", "sista": "1"}),
         (registrar, QUEUE, {"vy": "ej-tilldelade", "sortering": "svarsfrist", "antal": 100}),
+        (team_lead, QUEUE, {"ko": "registrator"}),  # with whom each task may be given to
     ]
     submitted(make_application, 3)
     for client, url, params in pages:
