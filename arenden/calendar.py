@@ -11,6 +11,7 @@ holidays and its de-facto ones, which are exactly midsommarafton, julafton and n
 Dates are calendar days in Europe/Stockholm (`stockholm_today`).
 """
 
+import calendar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -55,3 +56,11 @@ def working_deadline(day: date) -> date:
 def stockholm_today(now: datetime | None = None) -> date:
     """Today's date in Europe/Stockholm (at `now`, an aware datetime, when given)."""
     return (now or timezone.now()).astimezone(STOCKHOLM).date()
+
+
+def months_after(start: date, months: int) -> date:
+    """The same day `months` later, or that month's last day when it has no such day
+    (31 August + 6 months is 28 or 29 February)."""
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

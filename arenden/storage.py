@@ -402,6 +402,52 @@ def upload_store(*, case_id, uploaded_file) -> StoredUpload:
     )
 
 
+class DocumentExists(RuntimeError):
+    """An object is already stored under the key: a stored document is never overwritten."""
+
+
+def document_put(*, key: str, content: bytes, content_type: str) -> None:
+    """Store a document the agency produced (a decision letter) under ``key``, never over an
+    object already there; touches no database row, so call it before taking any lock.
+
+    S3 is asked to refuse an existing key (``If-None-Match: *``); a local storage that would
+    rename the file on a collision is refused instead. Raises StorageUnavailable when the
+    storage does not answer.
+    """
+    with _unavailable_on_failure("document", key):
+        if is_s3(default_storage):
+            from botocore.exceptions import ClientError
+
+            client = default_storage.connection.meta.client  # type: ignore[attr-defined]
+            try:
+                client.put_object(
+                    Bucket=default_storage.bucket_name,  # type: ignore[attr-defined]
+                    Key=default_storage._normalize_name(key),  # type: ignore[attr-defined]
+                    Body=content,
+                    ContentType=content_type,
+                    IfNoneMatch="*",
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                    raise DocumentExists(f"{key} exists already: a stored document is never overwritten") from exc
+                raise
+            return
+        from django.core.files.base import ContentFile
+
+        if default_storage.exists(key):
+            raise DocumentExists(f"{key} exists already: a stored document is never overwritten")
+        stored_name = default_storage.save(key, ContentFile(content))
+    if stored_name != key:
+        upload_discard(StoredUpload(stored_name, "", content_type, len(content), ""))
+        raise RuntimeError(f"storage renamed {key} to {stored_name}")
+
+
+def document_read(name: str) -> bytes:
+    """The bytes of a stored document; StorageUnavailable when the storage does not answer."""
+    with _unavailable_on_failure("download", name), default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
 def is_s3(storage) -> bool:
     """Whether ``storage`` (default_storage's lazy proxy too) is django-storages' S3."""
     from storages.backends.s3 import S3Storage

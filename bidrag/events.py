@@ -35,6 +35,19 @@ class Event(StrEnum):
     RETURN_PROPOSAL = "return_proposal"
     DECIDE = "decide"
     DISMISS = "dismiss"
+    # The decision's letter stored (PDF/A, S3) with its SHA-256: after the decision commits.
+    ISSUE_LETTER = "issue_letter"
+    # Appeals (FL 44–45 §§; HFD 2016 ref. 49): registered, then forwarded or dismissed as late.
+    REGISTER_APPEAL = "register_appeal"
+    FORWARD_APPEAL = "forward_appeal"
+    DISMISS_APPEAL = "dismiss_appeal"
+    # The clocks of förvaltningslagen: a delay notice (FL 11 §), a demand for a decision and
+    # its refusal (FL 12 §).
+    NOTIFY_DELAY = "notify_delay"
+    DEMAND_DECISION = "demand_decision"
+    REFUSE_DEMAND = "refuse_demand"
+    # FL 36 §: an obvious error in a sent decision corrected by a new decision.
+    CORRECT_DECISION = "correct_decision"
     PREPARE_DISBURSEMENT = "prepare_disbursement"
     ATTEST_DISBURSEMENT = "attest_disbursement"
     PAY_DISBURSEMENT = "pay_disbursement"
@@ -97,6 +110,14 @@ ACTION_LABELS = {
     Event.RETURN_PROPOSAL: _("Förslaget återförvisat"),
     Event.DECIDE: _("Beslut fattat"),
     Event.DISMISS: _("Ansökan avvisad"),
+    Event.ISSUE_LETTER: _("Beslutsbrev upprättat och arkiverat"),
+    Event.REGISTER_APPEAL: _("Överklagande registrerat"),
+    Event.FORWARD_APPEAL: _("Överklagandet överlämnat till domstol"),
+    Event.DISMISS_APPEAL: _("Överklagandet avvisat som för sent inkommet"),
+    Event.NOTIFY_DELAY: _("Sökanden underrättad om försening (FL 11 §)"),
+    Event.DEMAND_DECISION: _("Sökanden begärde att ärendet avgörs (FL 12 §)"),
+    Event.REFUSE_DEMAND: _("Begäran om avgörande avslogs (FL 12 §)"),
+    Event.CORRECT_DECISION: _("Beslut rättat (FL 36 §)"),
     Event.PREPARE_DISBURSEMENT: _("Utbetalning förberedd"),
     Event.ATTEST_DISBURSEMENT: _("Utbetalning attesterad"),
     Event.PAY_DISBURSEMENT: _("Utbetalning gjord"),

@@ -1,18 +1,21 @@
 """The application as it was sent, its receipt (kvitto) and its decision letters as PDF.
 
-The first two read the frozen SubmittedVersion, the letters their Decision (which the
-database keeps unchanged), never the live rows. Members of the applicant organisation and
+The first two read the frozen SubmittedVersion, never the live rows; a letter is the PDF
+stored when its decision was sent (bidrag.services.letters), checked against its SHA-256. Members of the applicant organisation and
 staff who may read the case see them; anyone else gets 404.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from arenden.errors import ServiceError
+
 from . import selectors
-from .letters import decision_letter_pdf
 from .models.submitted import SubmittedVersion
+from .services.letters import letter_content, letter_issue
 from .submitted import receipt_pdf
 
 
@@ -54,7 +57,14 @@ def decision_letter(request, application_id, decision_id):
         ).get(pk=decision_id)
     except (application.decisions.model.DoesNotExist, ValueError):
         raise Http404 from None
-    response = HttpResponse(decision_letter_pdf(decision), content_type="application/pdf")
+    try:
+        # The letter as stored when it was issued; issued now if the worker has not got to it.
+        content = letter_content(letter_issue(decision_id=decision.pk))
+    except ServiceError as error:
+        back = reverse("workflows:application_detail", args=[application.pk])
+        return render(request, "bidrag/letter_unavailable.html", {"message": error.message, "back": back},
+                      status=error.http_status)
+    response = HttpResponse(content, content_type="application/pdf")
     number = (application.case.diarienummer or "").replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="beslut-{number}-{decision.decided_at:%Y-%m-%d}.pdf"'
     response["Cache-Control"] = "private, no-store"

@@ -276,6 +276,12 @@ SIE_GRANT_EXPENSE_ACCOUNT = env("SIE_GRANT_EXPENSE_ACCOUNT") or "8410"
 SIE_BANK_ACCOUNT = env("SIE_BANK_ACCOUNT") or "1930"
 SIE_VOUCHER_SERIES = env("SIE_VOUCHER_SERIES") or "U"
 
+# Where Brå forwards an appeal that came in time (FL 45 §): the administrative court of the
+# agency's seat. The registrar can name another on the appeal.
+APPEAL_COURT = env("APPEAL_COURT") or "Förvaltningsrätten i Stockholm"
+# A repayment claim is due this many days after the decision (moved to a working day).
+REPAYMENT_DUE_DAYS = int(env("REPAYMENT_DUE_DAYS", "30"))
+
 # Security: secure by default, relaxed only for the local quick start over plain http.
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -101,8 +101,9 @@ def _schedule(message_id, *, run_after=None) -> None:
     task.enqueue(str(message_id))
 
 
-def _enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime | None = None) -> None:
-    """Queue ``task`` so that it exists exactly when this transaction commits.
+def enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime | None = None) -> None:
+    """Queue ``task`` (with the one argument ``message_id``, any id) so that it exists
+    exactly when this transaction commits.
 
     The database backend writes its task row in our transaction, so the two commit together
     and a process killed right after the commit leaves no message without its task. Other
@@ -163,7 +164,7 @@ def _claim(candidates: QuerySet[OutboxMessage]) -> tuple[OutboxMessage | None, b
         if not message.message_id:
             message.message_id = message_id_new()
         message.save()
-        _enqueue_with_this_transaction(
+        enqueue_with_this_transaction(
             take_over_outbox_message, message.pk, run_after=message.claimed_until + timedelta(seconds=1)
         )
     return message, took_over
@@ -288,7 +289,7 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> None:
             current.claimed_until = None
             current.claim_token = None
             current.claimed_by = ""
-            _enqueue_with_this_transaction(deliver_outbox_message, current.pk, run_after=current.next_attempt_at)
+            enqueue_with_this_transaction(deliver_outbox_message, current.pk, run_after=current.next_attempt_at)
         current.save()
 
 
@@ -377,7 +378,7 @@ def outbox_resend(*, actor: User, message_ids: Iterable, via: str) -> int:
             message.attempts = 0
             message.next_attempt_at = now
             message.save(update_fields=["status", "attempts", "next_attempt_at"])
-            _enqueue_with_this_transaction(deliver_outbox_message, message.pk)
+            enqueue_with_this_transaction(deliver_outbox_message, message.pk)
             count += 1
     return count
 

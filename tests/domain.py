@@ -97,3 +97,18 @@ def to_queue(application) -> None:
         for task in lock_tasks(application.pk):
             if task.owner_id:
                 task.flow_task.activation_class(task).unassign()
+
+
+# Reasons for a proposal that goes against the applicant, as FL 32 § and the call's minimum
+# want them (bidrag.services.decisions.check_reasons), and the FL 25 § note for a proposal
+# made without communicating first (check_communicated).
+REFUSAL_REASONS = (
+    "Projektet avser befintlig kommunal verksamhet: fältarbetet bedrivs redan inom "
+    "socialförvaltningens ordinarie budget, och bidrag lämnas inte för sådan verksamhet."
+)
+NOT_COMMUNICATED = "Beslutet grundas enbart på uppgifter som sökanden själv har lämnat."
+
+
+def refusal(**data) -> dict:
+    """The data of a rejection proposal that meets FL 25 § and FL 32 §."""
+    return {"outcome": "rejected", "reasons": REFUSAL_REASONS, "communication_waived": NOT_COMMUNICATED, **data}

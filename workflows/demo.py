@@ -69,6 +69,13 @@ SCHEMES = [
         "delrapport och slutrapport med ekonomisk redovisning (utdrag ur huvudboken undertecknat av kommunens "
         "ekonomiansvarige, inga schablonkostnader).",
         "information_url": "https://lagen.nu/2023:442",
+        "appeal_notice": "Enligt förordningen (2023:442) får beslutet inte överklagas. Om ni ändå vill överklaga, "
+        "skriv till Brå inom tre veckor från den dag ni fick del av beslutet och ange diarienumret. Brå registrerar "
+        "överklagandet och lämnar det vidare till förvaltningsrätten, som prövar om det får prövas.",
+        "appeal_notice_en": "Under Ordinance (2023:442) the decision may not be appealed. If you wish to appeal "
+        "anyway, write to Brå within three weeks of the day you were notified of the decision, quoting the case "
+        "number. Brå registers the appeal and forwards it to the administrative court, which decides whether it "
+        "can be heard.",
     },
     {
         "code": "utvardering",
@@ -96,6 +103,12 @@ SCHEMES = [
         "utomlands.\n\n"
         "En slutrapport krävs, och Brå publicerar resultaten.",
         "information_url": "https://bra.se/forebygga-brott/sok-ekonomiskt-stod/ekonomiskt-stod-for-utvardering-och-uppfoljning/",
+        "appeal_notice": "Beslutet kan överklagas hos förvaltningsrätten. Skriv till Brå inom tre veckor från den dag "
+        "ni fick del av beslutet, ange diarienumret, vilket beslut ni överklagar och vilken ändring ni vill ha. "
+        "Brå prövar att överklagandet kommit in i tid och lämnar det vidare till domstolen.",
+        "appeal_notice_en": "The decision may be appealed to the administrative court. Write to Brå within three "
+        "weeks of the day you were notified of the decision, quoting the case number, the decision you appeal and "
+        "the change you ask for. Brå checks that the appeal arrived in time and forwards it to the court.",
     },
 ]
 
@@ -353,7 +366,10 @@ def _steps(cast: Cast):
         ],
         Status.DECISION_PROPOSED: [
             (cast.officer, "assess", "propose_decision",
-             {"outcome": Proposal.Outcome.GRANTED, "amount": Decimal("250000"), "reasons": "Projektet är relevant, genomförbart och långsiktigt.",
+             {"outcome": Proposal.Outcome.GRANTED, "amount": Decimal("250000"),
+              "reasons": "Projektet är relevant, genomförbart och långsiktigt. Kostnaden för extern "
+              "processledning (50 000 kr) beviljas inte: samma uppgift ligger på kommunens samordnare.",
+              "communication_waived": "Beslutet grundas enbart på uppgifter som sökanden själv har lämnat.",
               "conditions": "Slutrapport senast tre månader efter projektets slut. Beviljat belopp är lägre än sökt."})
         ],
         Status.GRANTED: [(cast.decision_maker, "decide", "decide", {})],
@@ -428,17 +444,23 @@ def drive(*, application: Application, to: str, cast: Cast) -> Application:
             _do(who, application, node, action, **(data(application) if callable(data) else data))
     if to == Status.REJECTED:
         _do(cast.officer, application, "assess", "propose_decision",
-            outcome=Proposal.Outcome.REJECTED, reasons="Projektet avser befintlig kommunal verksamhet (3 § förordningen).")
+            outcome=Proposal.Outcome.REJECTED,
+            reasons="Projektet avser befintlig kommunal verksamhet: enligt ansökan bedrivs fältarbetet redan sedan "
+            "2022 inom socialförvaltningens ordinarie budget, och bidrag lämnas inte för sådan verksamhet.",
+            communication_waived="Beslutet grundas enbart på uppgifter som sökanden själv har lämnat.")
         _do(cast.decision_maker, application, "decide", "decide")
     elif to == Status.DISMISSED:
-        _do(cast.officer, application, "review", "propose_dismissal", reasons="Ansökan kom in efter att utlysningen stängt.")
+        _do(cast.officer, application, "review", "propose_dismissal", reasons="Ansökan kom in efter att utlysningen hade stängt och kan "
+            "därför inte prövas i sak; sista dag för ansökan framgick av utlysningen.")
         _do(cast.decision_maker, application, "dismiss", "dismiss")
     elif to == Status.WITHDRAWN:
         door.act(actor=cast.signatory, application_id=application.pk, node=None, action="withdraw",
                  data={"reason": "Projektet finansieras på annat sätt."})
     elif to == Status.REPAYMENT_CLAIMED:
         _do(cast.officer, application, "review_report", "propose_repayment",
-            amount=Decimal("50000"), reasons="Medel har använts till löpande verksamhet i strid med villkoren.")
+            amount=Decimal("50000"),
+            reasons="Slutrapporten visar att 50 000 kr av bidraget har gått till lokalhyra för ordinarie "
+            "verksamhet, alltså löpande kostnader, i strid med villkoren i beslutet.")
         _do(cast.decision_maker, application, "claim_repayment", "claim_repayment")
     # A fresh instance, not refresh_from_db(): see workflows/views.py submit().
     return Application.objects.select_related("case", "call", "organisation").get(pk=application.pk)

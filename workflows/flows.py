@@ -120,9 +120,10 @@ class ApplicationFlow(flow.Flow):
     ).Next(this.review)
 
     dismiss = Step(_("Besluta om avvisning")).Actions(
-        Action(Event.DISMISS, _("Besluta om avvisning"), by=(DECIDER,), style="danger", transitions=("dismiss",),
-               four_eyes=ASSESSMENT_EVENTS,
-               perform=lambda a, app, d: S.application_dismiss(actor=a, application=app)),
+        Action(Event.DISMISS, _("Besluta om avvisning"), by=(DECIDER,), form=forms.DecideForm, style="danger",
+               transitions=("dismiss",), four_eyes=ASSESSMENT_EVENTS,
+               perform=lambda a, app, d: S.application_dismiss(
+                   actor=a, application=app, participants=d.get("participants") or ())),
         RETURN_PROPOSAL,
     ).Next(this.route_dismiss)
     route_dismiss = flow.Switch().Case(this.end, status_is(Status.DISMISSED)).Default(this.review)
@@ -137,7 +138,8 @@ class ApplicationFlow(flow.Flow):
                transitions=("propose_decision",), creates="Proposal",
                perform=lambda a, app, d: S.proposal_create(
                    actor=a, application=app, kind=Proposal.Kind.DECISION, outcome=d["outcome"],
-                   amount=d.get("amount"), reasons=d["reasons"], conditions=d.get("conditions", ""))),
+                   amount=d.get("amount"), reasons=d["reasons"], conditions=d.get("conditions", ""),
+                   communication_waived=d.get("communication_waived", ""))),
         Action(Event.COMMUNICATE, _("Kommunicera material (FL 25 §)"), by=(OFFICER,), form=forms.DeadlineForm,
                style="secondary", transitions=("communicate",),
                perform=lambda a, app, d: S.application_communicate(
@@ -159,9 +161,10 @@ class ApplicationFlow(flow.Flow):
     ).Next(this.assess)
 
     decide = Step(_("Fatta beslut")).Actions(
-        Action(Event.DECIDE, _("Besluta enligt förslaget"), by=(DECIDER,), transitions=("decide",),
-               four_eyes=ASSESSMENT_EVENTS,
-               perform=lambda a, app, d: S.application_decide(actor=a, application=app)),
+        Action(Event.DECIDE, _("Besluta enligt förslaget"), by=(DECIDER,), form=forms.DecideForm,
+               transitions=("decide",), four_eyes=ASSESSMENT_EVENTS,
+               perform=lambda a, app, d: S.application_decide(
+                   actor=a, application=app, participants=d.get("participants") or ())),
         RETURN_PROPOSAL,
     ).Next(this.route_decide)
     route_decide = (

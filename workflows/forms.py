@@ -77,8 +77,44 @@ class ProposalForm(forms.Form):
         widget=forms.RadioSelect,
     )
     amount = forms.DecimalField(label=_("Belopp (kr)"), required=False, min_value=0, decimal_places=2, max_digits=12)
-    reasons = forms.CharField(label=_("Skäl (FL 32 §)"), widget=forms.Textarea(attrs={"rows": 4}))
+    reasons = forms.CharField(
+        label=_("Skäl (FL 32 §)"), widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Vid avslag eller lägre belopp: vad i ansökan som avgjorde, inte bara standardformuleringar."),
+    )
     conditions = forms.CharField(label=_("Villkor"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    communication_waived = forms.CharField(
+        label=_("Varför underlaget inte behöver kommuniceras (FL 25 §)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Behövs bara när förslaget går sökanden emot och underlaget inte har kommunicerats, "
+                    "till exempel: beslutet grundas enbart på uppgifter som sökanden själv lämnat."),
+    )
+
+
+class DecideForm(forms.Form):
+    """The decision on the proposal shown above it; who else took part (MF 21 §)."""
+
+    needs_application = True
+
+    participants = forms.ModelMultipleChoiceField(
+        label=_("Övriga som deltagit i den slutliga handläggningen (MF 21 §)"), required=False,
+        queryset=None, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Beslutsfattaren och föredraganden antecknas ändå. Den som anmält jäv kan inte väljas."),
+    )
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        from arenden.services import conflict_barred_user_ids
+        from bidrag.roles import Role
+
+        staff_roles = [Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE]
+        self.fields["participants"].queryset = (
+            get_user_model().objects.filter(is_active=True, groups__name__in=staff_roles)
+            .exclude(pk__in=conflict_barred_user_ids(case=application.case))
+            .distinct().order_by("last_name", "first_name", "username")
+        )
+        self.fields["participants"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
 
 
 class ReasonsForm(forms.Form):

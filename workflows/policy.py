@@ -208,3 +208,65 @@ def check_assign(*, actor, application: Application, node, task, to_user) -> Non
             % {"name": name},
             ErrorCode.FOUR_EYES,
         )
+
+
+def check_appeal(*, actor, application: Application, dismiss: bool = False) -> None:
+    """Who handles an appeal (FL 44–45 §§): a registrar or case officer registers it and,
+    if it came in time, forwards it; a decision maker dismisses a late one. Never an
+    auditor or administrator, never someone barred by jäv. Not a step of the flow: the
+    application's state does not change, and the case may already be closed."""
+    check_staff_write(actor)
+    roles = user_roles(actor)
+    if dismiss and Role.DECISION_MAKER not in roles:
+        _refuse(_("Ett för sent inkommet överklagande avvisas av en beslutsfattare."))
+    if not dismiss and not roles & {Role.REGISTRAR, Role.CASE_OFFICER}:
+        _refuse(_("Överklaganden registreras och lämnas över av registrator eller handläggare."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+
+
+def check_delay_notice(*, actor, application: Application) -> None:
+    """FL 11 §: a case officer (or the registrar) tells the applicant of a delay; never an
+    auditor or administrator, never someone barred by jäv."""
+    check_staff_write(actor)
+    if not user_roles(actor) & {Role.CASE_OFFICER, Role.REGISTRAR}:
+        _refuse(_("Underrättelse om försening skickas av handläggare eller registrator."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+
+
+def check_demand_refusal(*, actor, application: Application) -> None:
+    """FL 12 §: refusing a demand for a decision is a decision: a decision maker's, not barred."""
+    check_staff_write(actor)
+    if Role.DECISION_MAKER not in user_roles(actor):
+        _refuse(_("En begäran om avgörande avslås av en beslutsfattare."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+
+
+def check_decision_demand(*, actor, application: Application) -> None:
+    """FL 12 §: the party demands a decision: the applicant organisation's firmatecknare."""
+    check_staff_write(actor)
+    if _membership(actor, application) != Membership.Role.SIGNATORY:
+        _refuse(_("Endast organisationens firmatecknare får göra detta."))
+
+
+def check_correction(*, actor, application: Application) -> None:
+    """FL 36 §: correcting a sent decision is a decision maker's, never one barred by jäv."""
+    check_staff_write(actor)
+    if Role.DECISION_MAKER not in user_roles(actor):
+        _refuse(_("Ett beslut rättas av en beslutsfattare."))
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )

@@ -134,6 +134,12 @@ def default_jobs() -> tuple[Job, ...]:
             every=timedelta(minutes=settings.SCHEDULER_OUTBOX_SWEEP_MINUTES),
         ),
         Job(
+            name="letters_issue",
+            run=command("letters_issue"),
+            what="Store the letter of any decision still without one (its task was lost or failed).",
+            every=timedelta(minutes=10),
+        ),
+        Job(
             name="journal_checkpoint",
             run=command("journal_checkpoint"),
             what="Verify the journal and write a signed checkpoint of every chain's head to S3.",

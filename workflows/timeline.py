@@ -9,7 +9,6 @@ paid. What happens next follows from the status.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from arenden.calendar import working_deadline
+from arenden.calendar import months_after, working_deadline
 from arenden.formatting import day, moment, money
 from arenden.models import JournalEvent
 from bidrag.events import Event
@@ -73,13 +72,14 @@ _TITLES = {
     Event.REGISTER_REPAYMENT: _("Återbetalningen registrerades"),
     Event.WAIVE_REPAYMENT: _("Brå efterskänkte återbetalningen"),
     Event.WITHDRAW: _("Ansökan återkallades"),
+    Event.REGISTER_APPEAL: _("Ert överklagande registrerades"),
+    Event.FORWARD_APPEAL: _("Brå lämnade över ert överklagande till domstolen"),
+    Event.DISMISS_APPEAL: _("Brå avvisade överklagandet som för sent inkommet"),
+    Event.NOTIFY_DELAY: _("Brå meddelade att beslutet dröjer (FL 11 §)"),
+    Event.DEMAND_DECISION: _("Ni begärde att ärendet avgörs (FL 12 §)"),
+    Event.REFUSE_DEMAND: _("Brå avslog begäran om avgörande (FL 12 §)"),
+    Event.CORRECT_DECISION: _("Brå rättade ett beslut (FL 36 §)"),
 }
-
-
-def _add_months(start: date, months: int) -> date:
-    month = start.month - 1 + months
-    year, month = start.year + month // 12, month % 12 + 1
-    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def report_due(application: Application) -> date | None:
@@ -87,7 +87,7 @@ def report_due(application: Application) -> date | None:
     to the next working day when that is a weekend or holiday (arenden.calendar)."""
     if application.end_date is None:
         return None
-    return working_deadline(_add_months(application.end_date, settings.BIDRAG_REPORT_DUE_MONTHS))
+    return working_deadline(months_after(application.end_date, settings.BIDRAG_REPORT_DUE_MONTHS))
 
 
 def _text(action: str, payload: dict) -> str:

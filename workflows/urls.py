@@ -40,6 +40,15 @@ urlpatterns += [
     path("arenden/<uuid:application_id>/diarium/ny/", diarium_views.diarium_register, name="diarium_register"),
 ]
 
+# The ranking of a call with the allocation simulator, and batch decisions (issue 7).
+from . import ranking_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("handlaggning/rangordning/", ranking_views.ranking_index, name="ranking_index"),
+    path("handlaggning/rangordning/<uuid:call_id>/", ranking_views.ranking, name="ranking"),
+    path("handlaggning/rangordning/<uuid:call_id>/besluta/", ranking_views.ranking_decide, name="ranking_decide"),
+]
+
 # Betalningar (issue 7): the payment file, the bank's statement and the SIE vouchers, for finance.
 from . import payment_views  # noqa: E402 - kept with its paths
 
@@ -50,11 +59,24 @@ urlpatterns += [
     path("ekonomi/betalningar/verifikationer/", payment_views.voucher_file, name="voucher_file"),
 ]
 
-# The ranking of a call with the allocation simulator, and batch decisions (issue 7).
-from . import ranking_views  # noqa: E402 - kept with its paths
+# Appeals of a decision (issue 7; FL 44–45 §§, HFD 2016 ref. 49).
+from . import appeal_views  # noqa: E402 - kept with its paths
 
 urlpatterns += [
-    path("handlaggning/rangordning/", ranking_views.ranking_index, name="ranking_index"),
-    path("handlaggning/rangordning/<uuid:call_id>/", ranking_views.ranking, name="ranking"),
-    path("handlaggning/rangordning/<uuid:call_id>/besluta/", ranking_views.ranking_decide, name="ranking_decide"),
+    path("arenden/<uuid:application_id>/overklagande/ny/", appeal_views.appeal_register, name="appeal_register"),
+    path("arenden/<uuid:application_id>/overklagande/<uuid:appeal_id>/overlamna/", appeal_views.appeal_forward,
+         name="appeal_forward"),
+    path("arenden/<uuid:application_id>/overklagande/<uuid:appeal_id>/avvisa/", appeal_views.appeal_dismiss,
+         name="appeal_dismiss"),
+]
+
+# The clocks of förvaltningslagen (issue 7): delay notice (FL 11 §), demand for a decision (FL 12 §).
+from . import clock_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("ansokningar/<uuid:application_id>/begar-avgorande/", clock_views.decision_demand, name="decision_demand"),
+    path("arenden/<uuid:application_id>/begaran-om-avgorande/avsla/", clock_views.demand_refuse,
+         name="demand_refuse"),
+    path("arenden/<uuid:application_id>/forsening/", clock_views.delay_notice, name="delay_notice"),
+    path("arenden/<uuid:application_id>/beslut/rattelse/", clock_views.decision_correct, name="decision_correct"),
 ]

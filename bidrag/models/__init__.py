@@ -1,11 +1,14 @@
+from .appeals import Appeal
 from .application import Application, BudgetLine, Proposal
 from .assessment import Assessment, Score
+from .clocks import DecisionDemand, DelayNotice
 from .mandates import Invitation, JoinRequest, MandateDecision
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
 from .outcomes import ChangeRequest, Decision, DecisionLetter, Disbursement, Repayment, Report, ReportLine
 from .submitted import SubmittedVersion
 
 __all__ = [
+    "Appeal",
     "Application",
     "Assessment",
     "BudgetLine",
@@ -13,6 +16,9 @@ __all__ = [
     "CallTrack",
     "ChangeRequest",
     "Decision",
+    "DecisionDemand",
+    "DecisionLetter",
+    "DelayNotice",
     "Disbursement",
     "GrantScheme",
     "DecisionLetter",

@@ -244,6 +244,12 @@ class Call(models.Model):
         _("minsta längd på skäl vid avslag (tecken)"), default=80,
         help_text=_("Räknas utan standardformuleringarna nedan."),
     )
+    # FL 9 and 11 §§: the handling time Brå aims at, from registration to decision; a case
+    # nearing it without a decision is flagged, and the applicant told of a delay.
+    target_days = models.PositiveSmallIntegerField(
+        _("mål för handläggningstid (dagar)"), default=120,
+        help_text=_("Från registrering till beslut. Ärenden som närmar sig målet visas som risk för försening."),
+    )
     boilerplate_phrases = models.JSONField(
         _("standardformuleringar"), default=boilerplate_default, blank=True,
         help_text=_('Fraser som inte räknas som skäl: ["Ansökan har inte prioriterats", …].'),

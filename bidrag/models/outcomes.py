@@ -18,6 +18,10 @@ class Decision(models.Model):
         DISMISSED = "dismissed", _("Avvisad")
         REPAYMENT_CLAIMED = "repayment_claimed", _("Återkrav")
         REPAYMENT_WAIVED = "repayment_waived", _("Eftergift av återkrav")
+        # FL 45 §: an appeal that came in too late is dismissed by Brå, not forwarded.
+        APPEAL_DISMISSED = "appeal_dismissed", _("Överklagandet avvisat")
+        # FL 12 §: a demand that the case be decided, refused by a decision of its own.
+        DEMAND_REFUSED = "demand_refused", _("Begäran om avgörande avslagen")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     application = models.ForeignKey("bidrag.Application", on_delete=models.PROTECT, related_name="decisions")
@@ -250,6 +254,10 @@ class Repayment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     settled_at = models.DateTimeField(null=True, blank=True)
+    # How the applicant pays it back: by this day, to Brå's bankgiro, with this OCR reference
+    # (bidrag.payments.ocr) so the payment is matched to the case.
+    due_on = models.DateField(_("ska betalas senast"), null=True, blank=True)
+    ocr = models.CharField(_("OCR-nummer"), max_length=25, blank=True)
 
     class Meta:
         verbose_name = _("återkrav")

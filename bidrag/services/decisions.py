@@ -1,6 +1,7 @@
 """Proposals (föredragning) and decisions. The door has checked who may act (roles, jäv,
 four eyes: the decider took no part in the assessment and is not the proposer)."""
 
+import re
 from decimal import Decimal
 
 from django.utils import timezone
@@ -9,12 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day, money
-from arenden.models import DiariumEntry
+from arenden.models import DiariumEntry, JournalEvent
+from arenden.services import conflict_barred_user_ids
+from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..letters import appeal_notice
 from ..models import Decision, Proposal
 from ..models.application import Status
+from .clocks import demands_answered_by_decision
 from .common import diarise, notify_applicant, record, require_door, transition
 
 # Which proposal may be put in which application state, and the event that records it.
@@ -37,6 +41,48 @@ KIND_OUTCOMES: dict[str, set[str]] = {
     Proposal.Kind.WAIVER: {Proposal.Outcome.WAIVER},
 }
 
+def _substance(reasons: str, phrases) -> int:
+    """How many characters of ``reasons`` say something: letters and digits, not counting
+    the call's stock phrases (case-insensitive)."""
+    text = reasons
+    for phrase in sorted((p for p in phrases or () if p.strip()), key=len, reverse=True):
+        text = re.sub(re.escape(phrase.strip()), " ", text, flags=re.IGNORECASE)
+    return len(re.sub(r"[\W_]+", "", text))
+
+
+def is_adverse(*, kind: str, outcome: str, amount: Decimal | None, requested: Decimal) -> bool:
+    """Whether the proposal goes against the applicant, wholly or in part."""
+    if kind == Proposal.Kind.WAIVER:
+        return False
+    if outcome == Proposal.Outcome.GRANTED:
+        return amount is not None and amount < requested
+    return True
+
+
+def check_reasons(*, call, reasons: str) -> None:
+    """FL 32 §: an adverse decision gives the real reasons. JO has criticised refusals given
+    with stock phrases only, so the reasons must reach the call's minimum without them."""
+    if _substance(reasons, call.boilerplate_phrases) < call.reasons_min_length:
+        raise ValidationFailed(
+            _("Skälen räcker inte för ett beslut som går sökanden emot: skriv vad i ansökan som avgjorde, "
+              "minst %(min)s tecken utöver standardformuleringar som ”%(example)s” (FL 32 §).")
+            % {"min": call.reasons_min_length, "example": (call.boilerplate_phrases or ["…"])[0]},
+            details={"field": "reasons"},
+        )
+
+
+def check_communicated(*, application, communication_waived: str) -> None:
+    """FL 25 §: before a decision that goes against the applicant, the material is
+    communicated with a deadline, unless that is plainly unnecessary; then the proposer says why."""
+    communicated = JournalEvent.objects.filter(case_id=application.case_id, action=Event.COMMUNICATE).exists()
+    if not communicated and not communication_waived.strip():
+        raise ValidationFailed(
+            _("Förslaget går sökanden emot: kommunicera underlaget först (FL 25 §), eller ange varför det är "
+              "uppenbart obehövligt."),
+            details={"field": "communication_waived"},
+        )
+
+
 def open_proposal(application, kind: str | None = None) -> Proposal | None:
     proposals = application.proposals.filter(is_open=True)
     if kind:
@@ -53,6 +99,7 @@ def proposal_create(
     reasons: str,
     amount: Decimal | None = None,
     conditions: str = "",
+    communication_waived: str = "",
 ) -> Proposal:
     """The föredragande presents a proposal. A decision proposal moves the application to
     decision_proposed; the other kinds leave its state for the decider."""
@@ -86,6 +133,11 @@ def proposal_create(
         amount = repayment.amount if repayment else None
     else:
         amount = None
+    if is_adverse(kind=kind, outcome=outcome, amount=amount, requested=requested):
+        check_reasons(call=application.call, reasons=reasons)
+        if kind == Proposal.Kind.DECISION:
+            # Only the assessment step offers the communication (FL 25 §) to take first.
+            check_communicated(application=application, communication_waived=communication_waived)
     proposal = Proposal.objects.create(
         application=application,
         kind=kind,
@@ -93,6 +145,7 @@ def proposal_create(
         amount=amount,
         reasons=reasons.strip(),
         conditions=conditions.strip(),
+        communication_waived=communication_waived.strip(),
         proposed_by=actor,
     )
     event = PROPOSAL_EVENTS[kind]
@@ -111,8 +164,11 @@ def proposal_for_decider(application, kind: str) -> Proposal:
     return proposal
 
 
-def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: str, corrects=None) -> Decision:
-    """The decision as sent (Myndighetsförordningen 21 §): who decided, who presented."""
+def record_decision(
+    *, actor: Actor, application, proposal: Proposal, outcome: str, corrects=None, participants=(),
+) -> Decision:
+    """The decision as sent (Myndighetsförordningen 21 §): who decided, who presented, who
+    else took part in the final handling."""
     decision = Decision.objects.create(
         application=application,
         outcome=outcome,
@@ -124,9 +180,17 @@ def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: s
         decided_at=timezone.now(),
         corrects=corrects,
     )
+    if participants:
+        decision.participants.set(participants)
+    # FL 12 §: a decision on the case answers a demand that it be decided.
+    demands_answered_by_decision(application=application)
     proposal.is_open = False
     proposal.save(update_fields=["is_open"])
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=f"Beslut: {decision.get_outcome_display()}")
+    # The letter is rendered and stored after this commits, not under the door's locks.
+    from ..tasks import issue_decision_letter
+
+    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
     amount_line = f"Belopp: {money(decision.amount, language='sv')}.\n" if decision.amount else ""
     conditions_line = f"Villkor: {decision.conditions}\n" if decision.conditions else ""
     notify_applicant(
@@ -138,13 +202,28 @@ def record_decision(*, actor: Actor, application, proposal: Proposal, outcome: s
             f"fattat beslut i ärendet ”{application.title}”: {decision.get_outcome_display()}.\n"
             f"{amount_line}{conditions_line}Skäl: {decision.reasons}\n\n"
             f"Beslutet har fattats av {actor.get_full_name() or actor.get_username()} efter föredragning av "
-            f"{proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username()}.\n\n{appeal_notice('sv')}"
+            f"{proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username()}.\n\n{appeal_notice(application.call.scheme, 'sv')}"
         ),
     )
     return decision
 
 
-def application_decide(*, actor: Actor, application) -> Decision:
+def participants_check(*, actor: Actor, application, proposal: Proposal, participants) -> list:
+    """MF 21 §: who else took part in the final handling. Not the decider or the presenter
+    (recorded as such), and never someone barred by jäv (FL 16 §)."""
+    people = list(participants or ())
+    barred = conflict_barred_user_ids(case=application.case)
+    for person in people:
+        if person.pk in barred:
+            raise ValidationFailed(
+                _("%(name)s har anmält jäv i ärendet och kan inte delta i handläggningen (FL 16 §).")
+                % {"name": person.get_full_name() or person.get_username()},
+                details={"field": "participants"},
+            )
+    return [p for p in people if p.pk not in (actor.pk, proposal.proposed_by_id)]
+
+
+def application_decide(*, actor: Actor, application, participants=()) -> Decision:
     """Decide on the open decision proposal: grant (fully or partly) or reject."""
     require_door()
     if application.status != Status.DECISION_PROPOSED:
@@ -155,7 +234,10 @@ def application_decide(*, actor: Actor, application) -> Decision:
     proposal = proposal_for_decider(application, Proposal.Kind.DECISION)
     granted = proposal.outcome == Proposal.Outcome.GRANTED
     outcome = Decision.Outcome.GRANTED if granted else Decision.Outcome.REJECTED
-    decision = record_decision(actor=actor, application=application, proposal=proposal, outcome=outcome)
+    people = participants_check(actor=actor, application=application, proposal=proposal, participants=participants)
+    decision = record_decision(
+        actor=actor, application=application, proposal=proposal, outcome=outcome, participants=people
+    )
     transition(
         actor=actor,
         application=application,
@@ -166,23 +248,27 @@ def application_decide(*, actor: Actor, application) -> Decision:
             "outcome": outcome,
             "amount": decision.amount,
             "presented_by": proposal.proposed_by_id,
+            "participants": [p.pk for p in people],
         },
     )
     return decision
 
 
-def application_dismiss(*, actor: Actor, application) -> Decision:
+def application_dismiss(*, actor: Actor, application, participants=()) -> Decision:
     """Dismiss on formal grounds (late, ineligible) on the case officer's proposal."""
     require_door()
     proposal = proposal_for_decider(application, Proposal.Kind.DISMISSAL)
+    people = participants_check(actor=actor, application=application, proposal=proposal, participants=participants)
     decision = record_decision(
-        actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.DISMISSED
+        actor=actor, application=application, proposal=proposal, outcome=Decision.Outcome.DISMISSED,
+        participants=people,
     )
     transition(
         actor=actor,
         application=application,
         event=Event.DISMISS,
-        payload={"decision": decision.pk, "outcome": decision.outcome, "presented_by": proposal.proposed_by_id},
+        payload={"decision": decision.pk, "outcome": decision.outcome, "presented_by": proposal.proposed_by_id,
+                 "participants": [p.pk for p in people]},
     )
     return decision
 

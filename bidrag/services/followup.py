@@ -5,14 +5,17 @@ decider ≠ its proposer) and locked the application; these lock the row they wo
 """
 
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from arenden.actors import Actor
+from arenden.calendar import stockholm_today, working_deadline
 from arenden.errors import ErrorCode, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day, money
 from arenden.models import DiariumEntry
@@ -22,7 +25,8 @@ from ..events import Event
 from ..locks import lock_disbursement, lock_repayment, lock_report
 from ..models import BudgetLine, ChangeRequest, Decision, Disbursement, Proposal, Repayment, Report, ReportLine
 from ..models.application import AttachmentKind, Status
-from ..payments.accounts import account_of
+from ..payments.accounts import account_of, format_account
+from ..payments.ocr import ocr_reference
 from .common import diarise, notify_applicant, record, require_door, transition
 from .decisions import proposal_for_decider, record_decision
 
@@ -318,15 +322,33 @@ def repayment_claim(*, actor: Actor, application) -> Repayment:
     )
     assert proposal.amount is not None  # a repayment proposal always names its amount
     repayment = Repayment.objects.create(
-        application=application, amount=proposal.amount, reason=proposal.reasons, claimed_by=actor
+        application=application, amount=proposal.amount, reason=proposal.reasons, claimed_by=actor,
+        due_on=working_deadline(stockholm_today() + timedelta(days=settings.REPAYMENT_DUE_DAYS)),
+        ocr=ocr_reference(application.case.diarienummer or str(application.case.pk.int)[:20]),
     )
     transition(
         actor=actor,
         application=application,
         event=Event.CLAIM_REPAYMENT,
-        payload={"decision": decision.pk, "repayment": repayment.pk, "amount": repayment.amount},
+        payload={"decision": decision.pk, "repayment": repayment.pk, "amount": repayment.amount,
+                 "due_on": repayment.due_on.isoformat() if repayment.due_on else None, "ocr": repayment.ocr},
+    )
+    notify_applicant(
+        application=application, kind="repayment_instructions", subject="Så betalar ni tillbaka",
+        body=repayment_instructions(repayment),
     )
     return repayment
+
+
+def repayment_instructions(repayment: Repayment) -> str:
+    """How to pay a claim back, in Swedish (the letter's and the notice's words)."""
+    due = day(repayment.due_on, language="sv") if repayment.due_on else ""
+    if not settings.BRA_BANKGIRO:
+        return (f"Betala {money(repayment.amount, language='sv')} senast {due}. Brås ekonomi skickar "
+                f"betalningsuppgifterna; ange OCR-nummer {repayment.ocr}.")
+    bankgiro = format_account(method="bankgiro", digits="".join(c for c in settings.BRA_BANKGIRO if c.isdigit()))
+    return (f"Betala {money(repayment.amount, language='sv')} till Brås bankgiro {bankgiro} senast {due}. "
+            f"Ange OCR-nummer {repayment.ocr}, så kopplas betalningen till ärendet.")
 
 
 def _open_repayment(application) -> Repayment:

@@ -176,11 +176,11 @@ def per_year(budget_lines):
 
 
 @register.simple_tag
-def appeal_notice():
-    """How to appeal a decision, in the page's language (bidrag.letters)."""
+def appeal_notice(scheme=None):
+    """How to appeal a decision under ``scheme``, in the page's language (bidrag.letters)."""
     from bidrag.letters import appeal_notice as notice
 
-    return notice()
+    return notice(scheme)
 
 
 @register.filter

@@ -165,7 +165,7 @@ def test_decisions_cannot_be_updated_or_deleted(granted):
     assert "DELETE refused" in str(_refused("DELETE FROM bidrag_decision WHERE id = %s", [decision.pk]))
     decision.refresh_from_db()
     assert decision.amount == 250000
-    assert decision.reasons == "Projektet är relevant, genomförbart och långsiktigt."
+    assert decision.reasons.startswith("Projektet är relevant, genomförbart och långsiktigt.")
 
 
 # -- verify_journal finds tampering ------------------------------------------------------

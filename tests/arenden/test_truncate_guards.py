@@ -11,6 +11,8 @@ APPEND_ONLY = [
     "arenden_conflictofinterest",  # jäv declarations
     "arenden_conflictruling",
     "bidrag_decision",
+    "bidrag_decision_participants",  # MF 21 §: who took part
+    "bidrag_decisionletter",
     "bidrag_mandatedecision",
     "bidrag_submittedversion",
 ]

@@ -149,7 +149,9 @@ def test_a_coordinator_from_the_public_calls_to_the_final_report(
     perform(actor=users.officer, application=application, node="review", action="start_assessment")
     perform(actor=users.officer, application=application, node="assess", action="propose_decision",
             data={"outcome": Proposal.Outcome.GRANTED, "amount": Decimal("280000"),
-                  "reasons": "Relevant, genomförbart och förankrat."})
+                  "reasons": "Relevant, genomförbart och förankrat. Kostnaden för extern processledning "
+                             "beviljas inte: samma uppgift ligger redan på kommunens samordnare.",
+                  "communication_waived": "Beslutet grundas enbart på uppgifter som sökanden själv har lämnat."})
     perform(actor=users.decision_maker, application=application, node="decide", action="decide")
     demo.payment_account_ensure(organisation=application.organisation)  # the payee's bankgiro
     perform(actor=users.officer, application=application, node="prepare_payment", action="prepare_disbursement")

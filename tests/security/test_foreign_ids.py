@@ -39,7 +39,11 @@ VALUES = {"slug": "projekt", "node": "await_supplement", "action": "receive_supp
 # tests/security/test_visibility.py and the policy matrix; public calls are public).
 NOT_APPLICANT = {"workflows:case_detail", "workflows:declare_conflict", "workflows:rule_conflict",
                  "workflows:task_claim", "workflows:mandate_decide", "public:call_detail", "bidrag:invitation_accept",
-                 "workflows:ranking", "workflows:ranking_decide"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
+                 "workflows:ranking", "workflows:ranking_decide",
+                 # appeals and the FL 11/12 § clocks on the case page: staff, tests/workflows/test_appeals.py
+                 # and test_decision_clocks.py
+                 "workflows:appeal_register", "workflows:appeal_forward", "workflows:appeal_dismiss",
+                 "workflows:demand_refuse", "workflows:delay_notice", "workflows:decision_correct"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
 # A route that takes only one method answers 405 to the other, for a foreign and a missing id
 # alike: that says nothing about the id. Each route must answer 404 to at least one method.
 SAME = {404, 405}

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from bidrag.models.application import Status
-from tests.domain import perform, to_queue
+from tests.domain import perform, refusal, to_queue
 from workflows.selectors import active_tasks
 
 pytestmark = pytest.mark.django_db
@@ -35,5 +35,5 @@ def test_a_step_four_eyes_deny_goes_to_the_queue(make_application, cast):
     application = make_application(to=Status.IN_ASSESSMENT)
     to_queue(application)
     perform(actor=cast.officer, application=application, node="assess", action="propose_decision",
-            data={"outcome": "rejected", "reasons": "Skäl"})
+            data=refusal())
     assert holder(application, "decide") is None

@@ -5,7 +5,7 @@ import pytest
 
 from bidrag.models import Proposal
 from bidrag.models.application import Status
-from tests.domain import perform
+from tests.domain import REFUSAL_REASONS, perform
 from workflows.selectors import active_tasks
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_repayment_settled_closes_the_case(make_application, cast):
 def test_withdrawal_closes_an_open_proposal_and_every_task(make_application, cast):
     application = make_application(to=Status.IN_REVIEW)
     perform(actor=cast.officer, application=application, node="review", action="propose_dismissal",
-            data={"reasons": "Inkom för sent"})
+            data={"reasons": REFUSAL_REASONS})
     perform(actor=cast.signatory, application=application, node=None, action="withdraw", data={"reason": "Avstår"})
     assert not Proposal.objects.filter(application=application, is_open=True).exists()
     assert active_tasks(application) == []

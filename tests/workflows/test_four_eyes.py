@@ -11,7 +11,7 @@ from arenden.errors import ErrorCode, NotAllowed
 from bidrag.models import Application, Decision, Disbursement, Proposal
 from bidrag.models.application import Status
 from bidrag.roles import Role
-from tests.domain import perform, to_queue
+from tests.domain import REFUSAL_REASONS, perform, to_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_mf21_decider_who_communicated_under_fl25_cannot_decide(make_application
             data={"answer": "Inget"})
     to_queue(application)  # the answer came back to Hugo, who asked; he hands the case on
     perform(actor=cast.officer, application=application, node="assess", action="propose_decision",
-            data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Befintlig verksamhet"})
+            data={"outcome": Proposal.Outcome.REJECTED, "reasons": REFUSAL_REASONS})
     with pytest.raises(NotAllowed) as excinfo:
         perform(actor=both, application=application, node="decide", action="decide")
     assert excinfo.value.code == ErrorCode.FOUR_EYES

@@ -11,9 +11,9 @@ from django.utils import timezone
 from arenden.errors import ErrorCode, NotAllowed, ServiceError, TransitionNotAllowed
 from arenden.journal import CaseEvent, journal_append
 from arenden.models import JournalEvent
-from bidrag.models import Application, Decision, Proposal
+from bidrag.models import Application, Decision
 from bidrag.models.application import Status
-from tests.domain import perform, to_queue
+from tests.domain import perform, refusal, to_queue
 from workflows import door
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_mf21_decision_maker_cannot_decide_own_proposal(make_application, cast):
     both = type(cast.officer2).objects.get(pk=cast.officer2.pk)  # fresh: roles are cached per user object
     to_queue(application)  # the assessment was Hanna's: released, another officer takes it
     perform(actor=both, application=application, node="assess", action="propose_decision",
-            data={"outcome": Proposal.Outcome.REJECTED, "reasons": "Skäl"})
+            data=refusal())
     before = events(application)
     with pytest.raises(NotAllowed) as excinfo:
         perform(actor=both, application=application, node="decide", action="decide")

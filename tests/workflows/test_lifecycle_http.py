@@ -15,6 +15,7 @@ from arenden.journal import journal_verify
 from bidrag.models import Application, Decision, Disbursement, Repayment
 from bidrag.models.application import Status
 from notifications.models import OutboxMessage
+from tests.domain import NOT_COMMUNICATED, REFUSAL_REASONS, refusal
 from workflows import demo
 from workflows.models import ApplicationProcess
 
@@ -143,7 +144,8 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     assert response.status_code == 302
     act(
         cast.officer, application, "assess", "propose_decision",
-        outcome="granted", amount="280000", reasons="Relevant och genomförbart", conditions="Delvis beviljat: 280 000 kr",
+        outcome="granted", amount="280000", reasons=REFUSAL_REASONS, conditions="Delvis beviljat: 280 000 kr",
+        communication_waived=NOT_COMMUNICATED,
     )
     assert status_of(application) == Status.DECISION_PROPOSED
 
@@ -153,7 +155,7 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
     decision = Decision.objects.get(application=application)
     assert (decision.outcome, decision.amount) == (Decision.Outcome.GRANTED, Decimal("280000"))
     assert decision.decided_by == cast.decision_maker and decision.presented_by == cast.officer
-    assert "Relevant och genomförbart" in applicant.get(reverse("workflows:application_detail", args=[application.pk])).content.decode()
+    assert REFUSAL_REASONS[:40] in applicant.get(reverse("workflows:application_detail", args=[application.pk])).content.decode()
 
     # Disbursement: prepared by the officer, attested and paid by finance.
     act(cast.officer, application, "prepare_payment", "prepare_disbursement")
@@ -189,7 +191,8 @@ def test_whole_lifecycle_through_the_pages(cast, call, stockholm):
 
 def test_reject_path(make_application, cast):
     application = make_application(to=Status.IN_ASSESSMENT)
-    act(cast.officer, application, "assess", "propose_decision", outcome="rejected", reasons="Avser befintlig verksamhet")
+    act(cast.officer, application, "assess", "propose_decision", outcome="rejected", reasons=REFUSAL_REASONS,
+        communication_waived=NOT_COMMUNICATED)
     act(cast.decision_maker, application, "decide", "decide")
     application.refresh_from_db()
     assert application.status == Status.REJECTED
@@ -218,12 +221,12 @@ def test_withdraw_path(make_application, cast):
     assert process.status == "CANCELED"
     assert not process.task_set.filter(status__in=["NEW", "ASSIGNED", "STARTED"]).exists()
     # Nothing is left in any queue, and the officer can no longer act on it.
-    act(cast.officer, application, "assess", "propose_decision", expect=409, outcome="rejected", reasons="x")
+    act(cast.officer, application, "assess", "propose_decision", expect=409, **refusal())
 
 
 def test_dismiss_path(make_application, cast):
     application = make_application(to=Status.IN_REVIEW)
-    act(cast.officer, application, "review", "propose_dismissal", reasons="Inkom efter sista ansökningsdag")
+    act(cast.officer, application, "review", "propose_dismissal", reasons=REFUSAL_REASONS)
     assert status_of(application) == Status.IN_REVIEW
     act(cast.decision_maker, application, "dismiss", "dismiss")
     application.refresh_from_db()
@@ -233,7 +236,7 @@ def test_dismiss_path(make_application, cast):
 
 def test_repayment_path(make_application, cast):
     application = make_application(to=Status.REPORT_REVIEW)
-    act(cast.officer, application, "review_report", "propose_repayment", amount="40000", reasons="Kostnader utanför villkoren")
+    act(cast.officer, application, "review_report", "propose_repayment", amount="40000", reasons=REFUSAL_REASONS)
     act(cast.decision_maker, application, "claim_repayment", "claim_repayment")
     assert status_of(application) == Status.REPAYMENT_CLAIMED
     assert Repayment.objects.get(application=application).amount == Decimal("40000")
@@ -255,7 +258,7 @@ def test_repayment_waived_on_a_proposal_by_someone_else(make_application, cast):
 
 def test_repayment_claimed_while_project_runs(make_application, cast):
     application = make_application(to=Status.IN_PROGRESS)
-    act(cast.officer, application, "await_report", "propose_repayment", amount="10000", reasons="Projektet har avbrutits")
+    act(cast.officer, application, "await_report", "propose_repayment", amount="10000", reasons=REFUSAL_REASONS)
     act(cast.decision_maker, application, "claim_repayment", "claim_repayment")
     assert status_of(application) == Status.REPAYMENT_CLAIMED
 

@@ -26,7 +26,7 @@ from bidrag.models.application import FINAL, Status
 from bidrag.models.assessment import Score, criteria_of
 from bidrag.roles import Role
 from notifications.models import OutboxMessage
-from tests.domain import perform, to_queue
+from tests.domain import REFUSAL_REASONS, perform, refusal, to_queue
 from workflows import demo, door
 from workflows.door import nodes
 from workflows.flows import ApplicationFlow
@@ -43,7 +43,7 @@ RECIPES = {
     "register": (Status.SUBMITTED, []),
     "review": (Status.IN_REVIEW, []),
     "await_supplement": (Status.AWAITING_SUPPLEMENT, ["deadline_passed"]),
-    "dismiss": (Status.IN_REVIEW, [("officer", "review", "propose_dismissal", {"reasons": "Inkom för sent"})]),
+    "dismiss": (Status.IN_REVIEW, [("officer", "review", "propose_dismissal", {"reasons": REFUSAL_REASONS})]),
     "assess": (Status.IN_ASSESSMENT, []),
     "await_comments": (Status.AWAITING_COMMENTS, ["deadline_passed"]),
     "decide": (Status.DECISION_PROPOSED, []),
@@ -55,7 +55,7 @@ RECIPES = {
     "review_change": (Status.IN_PROGRESS, [("signatory", "await_report", "request_change", demo.change_request)]),
     "review_report": (Status.REPORT_REVIEW, []),
     "claim_repayment": (Status.REPORT_REVIEW, [
-        ("officer", "review_report", "propose_repayment", {"amount": Decimal("1000"), "reasons": "Villkor brutna"})]),
+        ("officer", "review_report", "propose_repayment", {"amount": Decimal("1000"), "reasons": REFUSAL_REASONS})]),
     "settle_repayment": (Status.REPAYMENT_CLAIMED, []),
     "decide_waiver": (Status.REPAYMENT_CLAIMED, [
         ("finance", "settle_repayment", "propose_waiver", {"reasons": "Särskilda skäl"})]),
@@ -69,13 +69,13 @@ DATA = {
     "start_assessment": {},
     "score": lambda application: {"scores": {c["code"]: (4, "Väl underbyggt") for c in criteria_of(application.call)}},
     "request_supplement": {"deadline": SOON, "request_text": "Bifoga lägesbilden"},
-    "propose_dismissal": {"reasons": "Inkom för sent"},
+    "propose_dismissal": {"reasons": REFUSAL_REASONS},
     "receive_supplement": {"answer": "Här är den"},
     "receive_comments": {"answer": "Inget att tillägga"},
     "deadline_passed": {},
     "dismiss": {},
     "return_proposal": {"comment": "Motivera bättre"},
-    "propose_decision": {"outcome": Proposal.Outcome.REJECTED, "reasons": "Befintlig verksamhet"},
+    "propose_decision": refusal(),
     "communicate": {"deadline": SOON, "request_text": "Yttra er"},
     "decide": {},
     "prepare_disbursement": {},
@@ -87,7 +87,7 @@ DATA = {
     "submit_interim_report": demo.final_report,  # the same content, so far
     "approve_change": {"comment": ""},
     "reject_change": {"comment": "Inköpet ryms inte i projektets syfte"},
-    "propose_repayment": {"amount": Decimal("1000"), "reasons": "Villkor brutna"},
+    "propose_repayment": {"amount": Decimal("1000"), "reasons": REFUSAL_REASONS},
     "approve_report": {"note": ""},
     "return_report": {"comment": "Bifoga huvudbok"},
     "claim_repayment": {},

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 KEY = "test-only-journal-checkpoint-key-scheduler-0123456789"
-ALL_JOBS = {"deliver_outbox", "journal_checkpoint", "run_deadlines", "attachments_cleanup"}
+ALL_JOBS = {"deliver_outbox", "letters_issue", "journal_checkpoint", "run_deadlines", "attachments_cleanup"}
 
 
 def at(text: str) -> datetime:
@@ -208,14 +208,15 @@ def test_every_clock_fires_at_its_due_times(checkpoints):
     # The first look runs every job once, for its latest due time.
     assert ran(run_due(now=at("2027-06-24 23:58"))) == ALL_JOBS
     assert run_due(now=at("2027-06-24 23:59")) == []
-    # Midnight: a five-minute sweep and the hourly checkpoint.
-    assert ran(run_due(now=at("2027-06-25 00:00"))) == {"deliver_outbox", "journal_checkpoint"}
+    # Midnight: a five-minute sweep, the ten-minute letter sweep and the hourly checkpoint.
+    assert ran(run_due(now=at("2027-06-25 00:00"))) == {"deliver_outbox", "letters_issue", "journal_checkpoint"}
     assert run_due(now=at("2027-06-25 00:04:59")) == []
     # 00:05 Stockholm: the deadline clock, with the sweep.
     assert ran(run_due(now=at("2027-06-25 00:05"))) == {"deliver_outbox", "run_deadlines"}
     assert ran(run_due(now=at("2027-06-25 00:07"))) == set()
     # A scheduler away from 00:07 to 03:31 runs each job once, for its latest due time only.
-    assert ran(run_due(now=at("2027-06-25 03:31"))) == {"deliver_outbox", "journal_checkpoint", "attachments_cleanup"}
+    assert ran(run_due(now=at("2027-06-25 03:31"))) == {
+        "deliver_outbox", "letters_issue", "journal_checkpoint", "attachments_cleanup"}
     # The next day's deadline clock, not before.
     assert "run_deadlines" not in ran(run_due(now=at("2027-06-26 00:04")))
     assert "run_deadlines" in ran(run_due(now=at("2027-06-26 00:05")))

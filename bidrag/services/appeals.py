@@ -1,0 +1,161 @@
+"""Appeals (överklagande) of Brå's decisions: registered, checked for time, forwarded or
+dismissed (FL 44–45 §§). Even where the ordinance says a decision may not be appealed, an
+appeal is registered and forwarded, never dropped: the court decides whether it can be
+heard (HFD 2016 ref. 49).
+
+Not a step of the application's flow (its status does not change, the case may be
+closed), but entered the same way: workflows.appeals locks the application and its case,
+applies the policy and calls these, which journal, diarise and write the outbox in the
+caller's transaction.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from arenden.actors import Actor
+from arenden.calendar import stockholm_today, working_deadline
+from arenden.errors import NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
+from arenden.formatting import day
+from arenden.journal import journal_append
+from arenden.models import DiariumEntry
+from arenden.services import diarium_entry_add
+from notifications.services import enqueue_with_this_transaction
+
+from ..events import Event
+from ..models import Appeal, Application, Decision
+from .common import notify_applicant
+
+# FL 44 §: three weeks from the day the party was notified of the decision.
+APPEAL_PERIOD = timedelta(weeks=3)
+
+
+def appeal_deadline(notified_on: date) -> date:
+    """The last day an appeal may come in; a weekend or holiday moves it to the next working
+    day (lag (1930:173) om beräkning av lagstadgad tid)."""
+    return working_deadline(notified_on + APPEAL_PERIOD)
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("appeals are handled inside workflows.appeals' transaction, under its locks")
+
+
+def _journal(*, actor: Actor, application: Application, event: Event, payload: dict) -> None:
+    journal_append(actor=actor, case_id=application.case_id, action=event, from_state=application.status,
+                   to_state=application.status, payload=payload)
+
+
+def _diarise(*, actor: Actor, application: Application, direction: str, description: str) -> None:
+    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=DiariumEntry.Kind.LETTER,
+                      counterpart=application.organisation.name, description=description)
+
+
+def appeal_register(
+    *, actor: Actor, application: Application, decision_id, received_on: date, notified_on: date | None,
+    summary: str,
+) -> Appeal:
+    """Register an appeal as it came in: the day it reached Brå, the day the applicant was
+    notified of the decision (the decision's day when not known otherwise) and what it asks."""
+    _require_transaction()
+    decision = application.decisions.filter(pk=decision_id).exclude(outcome=Decision.Outcome.APPEAL_DISMISSED).first()
+    if decision is None:
+        raise NotFound(_("Beslutet finns inte i ärendet."))
+    decided_on = timezone.localdate(decision.decided_at)
+    notified_on = notified_on or decided_on
+    problems: dict[str, list] = {}
+    if not summary.strip():
+        problems["summary"] = [_("Skriv kort vad överklagandet gäller.")]
+    if received_on > stockholm_today():
+        problems["received_on"] = [_("Dagen då överklagandet kom in kan inte ligga i framtiden.")]
+    if notified_on < decided_on:
+        problems["notified_on"] = [_("Sökanden kan inte ha fått del av beslutet före beslutsdagen %(day)s.")
+                                   % {"day": day(decision.decided_at)}]
+    if problems:
+        field, messages = next(iter(problems.items()))
+        raise ValidationFailed(messages[0], details={"field": field, "fields": problems})
+    appeal = Appeal.objects.create(
+        decision=decision, received_on=received_on, notified_on=notified_on, deadline=appeal_deadline(notified_on),
+        summary=summary.strip(), registered_by=actor,
+    )
+    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+             description=f"Överklagande av beslut {day(decision.decided_at, language='sv')}")
+    _journal(actor=actor, application=application, event=Event.REGISTER_APPEAL, payload={
+        "appeal": str(appeal.pk), "decision": str(decision.pk), "received_on": received_on.isoformat(),
+        "notified_on": notified_on.isoformat(), "deadline": appeal.deadline.isoformat(), "timely": appeal.timely,
+    })
+    return appeal
+
+
+def _open_appeal(application: Application, appeal_id) -> Appeal:
+    appeal = (
+        Appeal.objects.select_for_update(of=("self",)).select_related("decision")
+        .filter(pk=appeal_id, decision__application=application).first()
+    )
+    if appeal is None:
+        raise NotFound(_("Överklagandet finns inte i ärendet."))
+    if appeal.state != Appeal.State.REGISTERED:
+        raise TransitionNotAllowed(_("Överklagandet är redan hanterat: %(state)s.") % {"state": appeal.get_state_display()})
+    return appeal
+
+
+def appeal_forward(*, actor: Actor, application: Application, appeal_id, court: str = "") -> Appeal:
+    """FL 45 §: an appeal that came in time goes to the court with the case's documents."""
+    _require_transaction()
+    appeal = _open_appeal(application, appeal_id)
+    if not appeal.timely:
+        raise TransitionNotAllowed(
+            _("Överklagandet kom in efter sista dagen %(day)s: det avvisas av en beslutsfattare och lämnas inte över "
+              "(FL 45 §).") % {"day": day(appeal.deadline)})
+    appeal.court = court.strip() or settings.APPEAL_COURT
+    appeal.state, appeal.handled_by, appeal.handled_at = Appeal.State.FORWARDED, actor, timezone.now()
+    appeal.save(update_fields=["court", "state", "handled_by", "handled_at"])
+    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+             description=f"Överklagandet med ärendets handlingar överlämnat till {appeal.court}")
+    _journal(actor=actor, application=application, event=Event.FORWARD_APPEAL,
+             payload={"appeal": str(appeal.pk), "court": appeal.court})
+    notify_applicant(
+        application=application, kind="appeal_forwarded", subject="Ert överklagande har lämnats över till domstol",
+        body=(f"Brå har tagit emot ert överklagande av beslutet den {day(appeal.decision.decided_at, language='sv')} "
+              f"i ärendet ”{application.title}”. Det kom in i tid och har lämnats över till {appeal.court}, "
+              "som prövar det. Domstolen hör av sig till er."),
+    )
+    return appeal
+
+
+def appeal_dismiss(*, actor: Actor, application: Application, appeal_id, reasons: str) -> Decision:
+    """FL 45 §: an appeal that came in too late is dismissed, by a decision of its own (with
+    its letter), on the registrar's presentation: the decider is someone else."""
+    _require_transaction()
+    appeal = _open_appeal(application, appeal_id)
+    if appeal.timely:
+        raise TransitionNotAllowed(_("Överklagandet kom in i tid och ska lämnas över till domstolen (FL 45 §)."))
+    if appeal.registered_by_id == actor.pk:
+        raise NotAllowed(_("Den som registrerade överklagandet beslutar inte om att avvisa det (fyraögonsprincipen)."))
+    if not reasons.strip():
+        raise ValidationFailed(_("Skälen för beslutet måste anges (FL 32 §)."), details={"field": "reasons"})
+    decision = Decision.objects.create(
+        application=application, outcome=Decision.Outcome.APPEAL_DISMISSED, amount=None, reasons=reasons.strip(),
+        decided_by=actor, presented_by=appeal.registered_by, decided_at=timezone.now(),
+    )
+    appeal.state, appeal.handled_by, appeal.handled_at, appeal.dismissal = (
+        Appeal.State.DISMISSED, actor, timezone.now(), decision)
+    appeal.save(update_fields=["state", "handled_by", "handled_at", "dismissal"])
+    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+             description="Beslut: överklagandet avvisat som för sent inkommet")
+    _journal(actor=actor, application=application, event=Event.DISMISS_APPEAL,
+             payload={"appeal": str(appeal.pk), "decision": str(decision.pk), "deadline": appeal.deadline.isoformat(),
+                      "received_on": appeal.received_on.isoformat()})
+    from ..tasks import issue_decision_letter
+
+    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
+    notify_applicant(
+        application=application, kind="decision", subject="Beslut: överklagandet avvisat",
+        body=(f"Ert överklagande i ärendet ”{application.title}” kom in den {day(appeal.received_on, language='sv')}, "
+              f"efter sista dagen {day(appeal.deadline, language='sv')}. Brå har därför avvisat det (45 § "
+              f"förvaltningslagen).\nSkäl: {decision.reasons}\n\nBeslutsbrevet finns på ärendets sida."),
+    )
+    return decision

@@ -1,0 +1,93 @@
+"""Decision letters as stored documents: rendered once (PDF/A), kept in object storage
+under a key of their own that nothing overwrites, recorded with their SHA-256 in the case's
+journal, and read back checked against it.
+
+A letter is issued after its decision has committed, never under the decision's locks
+(rendering takes a moment and the upload waits on the network): the decision queues
+`bidrag.tasks.issue_decision_letter` in its own transaction, the scheduler's `letters_issue`
+sweeps up any decision still without a letter, and a reader who asks first gets it issued
+there and then. However many of them race, one letter is recorded; the others' objects are
+removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from arenden.errors import ServiceError
+from arenden.journal import journal_append
+from arenden.storage import StoredUpload, document_put, document_read, upload_discard
+
+from ..events import Event
+from ..letters import decision_letter_pdf
+from ..locks import lock_application, lock_case
+from ..models import Decision, DecisionLetter
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "letters"
+
+
+class LetterAltered(ServiceError):
+    """The stored object no longer has the SHA-256 the journal recorded for it."""
+
+    http_status = 500
+
+    def __init__(self):
+        super().__init__(_("Beslutsbrevet i arkivet stämmer inte med det som registrerades. Kontakta Brå."))
+
+
+def letter_issue(*, decision_id) -> DecisionLetter:
+    """The decision's letter, issued now if it has none yet. Call it outside any transaction."""
+    existing = DecisionLetter.objects.filter(decision_id=decision_id).first()
+    if existing is not None:
+        return existing
+    decision = Decision.objects.select_related(
+        "application__case", "application__organisation", "application__call__scheme", "decided_by", "presented_by",
+        "corrects",
+    ).get(pk=decision_id)
+    content = decision_letter_pdf(decision)
+    letter_id = uuid.uuid4()
+    key = f"{PREFIX}/{decision.application.case_id}/{letter_id}.pdf"
+    document_put(key=key, content=content, content_type="application/pdf")
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        application = lock_application(decision.application_id)
+        lock_case(application.case_id)
+        existing = DecisionLetter.objects.filter(decision_id=decision_id).first()
+        if existing is None:
+            letter = DecisionLetter.objects.create(
+                id=letter_id, decision=decision, file=key, sha256=digest, size=len(content)
+            )
+            journal_append(
+                actor=None,
+                case_id=application.case_id,
+                action=Event.ISSUE_LETTER,
+                from_state=application.status,
+                to_state=application.status,
+                payload={"decision": str(decision.pk), "letter": str(letter_id), "sha256": digest, "size": len(content)},
+            )
+    if existing is not None:
+        # Another issuer was first: ours is an orphan.
+        upload_discard(StoredUpload(key, "", "application/pdf", len(content), ""))
+        return existing
+    return letter
+
+
+def letter_content(letter: DecisionLetter) -> bytes:
+    """The stored letter's bytes, refused if they are not the ones recorded."""
+    content = document_read(str(letter.file.name))
+    if hashlib.sha256(content).hexdigest() != letter.sha256:
+        logger.error("decision letter %s differs from its recorded SHA-256", letter.file.name)
+        raise LetterAltered()
+    return content
+
+
+def letters_missing() -> list:
+    """Decisions that have no letter yet, oldest first."""
+    return list(Decision.objects.filter(letter__isnull=True).order_by("decided_at").values_list("pk", flat=True))

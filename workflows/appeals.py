@@ -1,0 +1,48 @@
+"""Appeals of a decision, entered the way every action is: the application and its case
+locked in the fixed order, the policy (workflows.policy.check_appeal) applied under the
+locks, then the service (bidrag.services.appeals), all in one transaction."""
+
+from django.db import transaction
+
+from arenden.actors import Actor
+from arenden.errors import ServiceError
+from bidrag import selectors as bidrag_selectors
+from bidrag.locks import lock_application, lock_case
+from bidrag.services import appeals
+
+from . import policy
+
+
+def _locked(actor: Actor, application_id, *, dismiss: bool = False):
+    bidrag_selectors.application_get(actor=actor, application_id=application_id)  # 404 for a stranger
+    application = lock_application(application_id)
+    lock_case(application.case_id)
+    policy.check_appeal(actor=actor, application=application, dismiss=dismiss)
+    return application
+
+
+def register(*, actor: Actor, application_id, decision_id, received_on, notified_on, summary: str):
+    with transaction.atomic():
+        application = _locked(actor, application_id)
+        return appeals.appeal_register(actor=actor, application=application, decision_id=decision_id,
+                                       received_on=received_on, notified_on=notified_on, summary=summary)
+
+
+def forward(*, actor: Actor, application_id, appeal_id, court: str = ""):
+    with transaction.atomic():
+        application = _locked(actor, application_id)
+        return appeals.appeal_forward(actor=actor, application=application, appeal_id=appeal_id, court=court)
+
+
+def dismiss(*, actor: Actor, application_id, appeal_id, reasons: str):
+    with transaction.atomic():
+        application = _locked(actor, application_id, dismiss=True)
+        return appeals.appeal_dismiss(actor=actor, application=application, appeal_id=appeal_id, reasons=reasons)
+
+
+def may(actor, application, *, dismiss: bool = False) -> bool:
+    try:
+        policy.check_appeal(actor=actor, application=application, dismiss=dismiss)
+    except ServiceError:
+        return False
+    return True

@@ -1,0 +1,65 @@
+from django import template
+from django.conf import settings
+
+from bidrag.models import Appeal, Decision
+
+from .. import appeals
+
+register = template.Library()
+
+
+@register.inclusion_tag("workflows/_appeals.html")
+def appeals_section(application, user):
+    """The case's appeals and what `user` may do with them; nothing before a decision."""
+    has_decision = application.decisions.exclude(outcome=Decision.Outcome.APPEAL_DISMISSED).exists()
+    listed = list(Appeal.objects.filter(decision__application=application).select_related("decision"))
+    may_handle = appeals.may(user, application)
+    return {
+        "application": application,
+        "appeals": listed,
+        "show": has_decision or listed,
+        "may_register": has_decision and may_handle,
+        "may_forward": may_handle,
+        "may_dismiss": appeals.may(user, application, dismiss=True),
+        "default_court": settings.APPEAL_COURT,
+    }
+
+
+@register.inclusion_tag("workflows/_clocks.html")
+def clocks_section(application, user, staff=False):
+    """FL 9, 11 and 12 §§ on the case, for staff (`staff`) or the applicant."""
+    from arenden.calendar import stockholm_today
+    from bidrag.services import clocks as clock_rules
+
+    from .. import clocks, policy
+
+    undecided = application.status in clock_rules.UNDECIDED
+    demands = list(application.decision_demands.all())
+    notices = list(application.delay_notices.all())
+    allowed_from = clock_rules.demand_allowed_from(application)
+    open_demand = any(d.answer == "" for d in demands)
+    return {
+        "application": application,
+        "show": bool(application.submitted_at) and (undecided or demands or notices),
+        "staff": staff,
+        "target": clock_rules.target_date(application) if staff else None,
+        "at_risk": clock_rules.at_risk(application),
+        "allowed_from": allowed_from if undecided and not staff else None,
+        "demands": demands,
+        "notices": notices,
+        "may_demand": (not staff and undecided and not open_demand and allowed_from is not None
+                       and stockholm_today() >= allowed_from and clocks.may(policy.check_decision_demand, user,
+                                                                             application)),
+        "may_refuse": staff and open_demand and clocks.may(policy.check_demand_refusal, user, application),
+        "may_notify": staff and undecided and clocks.may(policy.check_delay_notice, user, application),
+    }
+
+
+@register.inclusion_tag("workflows/_correction.html")
+def correction_section(application, user):
+    """The latest sent decision, for a decision maker who may correct it (FL 36 §)."""
+    from .. import clocks, policy
+
+    latest = application.decisions.filter(corrections__isnull=True).order_by("-decided_at").first()
+    may = latest is not None and clocks.may(policy.check_correction, user, application)
+    return {"application": application, "decision": latest if may else None}
