@@ -21,7 +21,6 @@ __all__ = [
     "DelayNotice",
     "Disbursement",
     "GrantScheme",
-    "DecisionLetter",
     "Invitation",
     "JoinRequest",
     "MandateDecision",
