@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from arenden import sections
 from arenden.errors import ServiceError
 from arenden.http import report_error
 from arenden.keyset import count_up_to, keyset_page
@@ -24,6 +25,7 @@ from bidrag.services.applications import submission_problems
 from . import door, policy, selectors
 from .flows import WITHDRAW
 from .forms import ConflictRulingForm
+from .templatetags.flow_tags import correspondence
 from .timeline import applicant_timeline
 
 PAGE_SIZES = (25, 100)
@@ -98,8 +100,16 @@ def case_detail(request, application_id):
             "case": case,
             "budget_lines": application.budget_lines.all(),
             "attachments": case.attachments.select_related("uploaded_by"),
-            "diarium": case.diarium_entries.select_related("attachment"),
-            "journal": case.journal.select_related("actor").order_by("seq"),
+            # Long sections a page at a time, the newest first (arenden.sections).
+            "diarium": sections.rows_page(case.diarium_entries.select_related("attachment").order_by("created_at"),
+                                          number=sections.page_number(request.GET.get("diarium")),
+                                          param="diarium", anchor="diarium"),
+            "journal": sections.journal_page(case.journal.select_related("actor"), total=case.journal_seq,
+                                             number=sections.page_number(request.GET.get("logg")),
+                                             param="logg", anchor="journal"),
+            "letters": sections.rows_page(correspondence(application),
+                                          number=sections.page_number(request.GET.get("skrift")),
+                                          param="skrift", anchor="skriftvaxling"),
             "tasks": tasks,
             "claimable": selectors.claimable(actor=request.user, application=application, tasks=tasks),
             "actions": [
