@@ -58,3 +58,23 @@ def test_a_long_case_shows_its_newest_rows_and_links_to_older_ones(make_applicat
     # A page past the end shows the oldest; nonsense shows the newest.
     assert "Visar 1–" in _page(client, application, logg=99)[0]
     assert f"av {events}, de senaste först" in _page(client, application, logg="x")[0]
+
+
+def test_the_summary_says_who_has_the_case_and_the_money_in_play(make_application, cast, client, malmo):
+    from arenden.formatting import money
+
+    application = make_application(to=Status.IN_PROGRESS)
+    decision = application.decisions.get()
+    client.force_login(cast.officer)
+    page, _ = _page(client, application)
+    summary = page.split('<nav class="toc"')[0]
+    assert "Handläggs av" in summary and "Beviljat belopp" in summary
+    assert money(decision.amount) in summary and "utbetalt" in summary
+
+    fresh = make_application(to=Status.DECISION_PROPOSED, organisation=malmo)
+    page, _ = _page(client, fresh)
+    summary = page.split('<nav class="toc"')[0]
+    proposal = fresh.proposals.get(is_open=True)
+    assert "Föreslaget belopp" in summary and money(proposal.amount) in summary
+    assert "Beviljat belopp" not in summary
+

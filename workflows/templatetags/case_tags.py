@@ -63,3 +63,18 @@ def correction_section(application, user):
     latest = application.decisions.filter(corrections__isnull=True).order_by("-decided_at").first()
     may = latest is not None and clocks.may(policy.check_correction, user, application)
     return {"application": application, "decision": latest if may else None}
+
+
+@register.simple_tag
+def money_in_play(application) -> dict:
+    """The amounts a case officer weighs at a glance: proposed (the open proposal), granted
+    (the decision in force) and paid so far."""
+    from django.db.models import Sum
+
+    from bidrag.models import Disbursement
+
+    proposal = application.proposals.filter(is_open=True).exclude(amount=None).order_by("-proposed_at").first()
+    granted = (application.decisions.filter(outcome=Decision.Outcome.GRANTED, corrections__isnull=True)
+               .order_by("-decided_at").values_list("amount", flat=True).first())
+    paid = application.disbursements.filter(status=Disbursement.Status.PAID).aggregate(total=Sum("amount"))["total"]
+    return {"proposed": proposal.amount if proposal else None, "granted": granted, "paid": paid}
