@@ -127,7 +127,9 @@ def check_claim(*, actor, application: Application, node, task) -> None:
 
 def check_declare_conflict(*, actor, application: Application) -> None:
     check_staff_write(actor)
-    if not user_roles(actor) & {Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE}:
+    # The team lead assigns the case's tasks: they too must say when they are jäviga.
+    if not user_roles(actor) & {Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE,
+                                Role.TEAM_LEAD}:
         _refuse(_("Du har inte behörighet att utföra den här åtgärden."))
 
 

@@ -49,8 +49,9 @@ def _journal(*, actor: Actor, application: Application, event: Event, payload: d
                    to_state=application.status, payload=payload)
 
 
-def _diarise(*, actor: Actor, application: Application, direction: str, description: str) -> None:
-    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=DiariumEntry.Kind.LETTER,
+def _diarise(*, actor: Actor, application: Application, direction: str, description: str,
+             kind: str = DiariumEntry.Kind.LETTER) -> None:
+    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=kind,
                       counterpart=application.organisation.name, description=description)
 
 
@@ -145,7 +146,7 @@ def appeal_dismiss(*, actor: Actor, application: Application, appeal_id, reasons
         Appeal.State.DISMISSED, actor, timezone.now(), decision)
     appeal.save(update_fields=["state", "handled_by", "handled_at", "dismissal"])
     _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-             description="Beslut: överklagandet avvisat som för sent inkommet")
+             description="Beslut: överklagandet avvisat som för sent inkommet", kind=DiariumEntry.Kind.DECISION)
     _journal(actor=actor, application=application, event=Event.DISMISS_APPEAL,
              payload={"appeal": str(appeal.pk), "decision": str(decision.pk), "deadline": appeal.deadline.isoformat(),
                       "received_on": appeal.received_on.isoformat()})

@@ -68,8 +68,9 @@ def _journal(*, actor: Actor | None, application: Application, event: Event, pay
                    to_state=application.status, payload=payload)
 
 
-def _diarise(*, actor: Actor | None, application: Application, direction: str, description: str) -> None:
-    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=DiariumEntry.Kind.LETTER,
+def _diarise(*, actor: Actor | None, application: Application, direction: str, description: str,
+             kind: str = DiariumEntry.Kind.LETTER) -> None:
+    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=kind,
                       counterpart=application.organisation.name, description=description)
 
 
@@ -119,7 +120,7 @@ def demand_refuse(*, actor: Actor, application: Application, reasons: str) -> De
     DecisionDemand.objects.filter(pk=demand.pk).update(
         answer=DecisionDemand.Answer.REFUSED, answered_at=timezone.now(), refusal=decision)
     _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-             description="Beslut: begäran om avgörande avslagen")
+             description="Beslut: begäran om avgörande avslagen", kind=DiariumEntry.Kind.DECISION)
     _journal(actor=actor, application=application, event=Event.REFUSE_DEMAND,
              payload={"demand": str(demand.pk), "decision": str(decision.pk)})
     from ..tasks import issue_decision_letter

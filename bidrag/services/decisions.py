@@ -186,7 +186,8 @@ def record_decision(
     demands_answered_by_decision(application=application)
     proposal.is_open = False
     proposal.save(update_fields=["is_open"])
-    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=f"Beslut: {decision.get_outcome_display()}")
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            kind=DiariumEntry.Kind.DECISION, description=f"Beslut: {decision.get_outcome_display()}")
     # The letter is rendered and stored after this commits, not under the door's locks.
     from ..tasks import issue_decision_letter
 

@@ -37,3 +37,29 @@ def test_the_request_and_the_answer_are_on_the_case_page_in_order(make_applicati
 def test_a_case_without_letters_says_so(make_application, cast):
     application = make_application(to=Status.SUBMITTED)
     assert "Ingen skriftväxling med sökanden ännu." in case_text(cast.registrar, application)
+
+
+def test_fl27_items_registered_by_hand_are_in_the_correspondence_with_what_was_said(make_application, cast):
+    from django.utils import timezone
+
+    from arenden.models import DiariumEntry
+    from workflows.diarium import register_item
+
+    application = make_application(to=Status.IN_REVIEW)
+    register_item(actor=cast.registrar, application_id=application.pk, data={
+        "kind": DiariumEntry.Kind.PHONE_NOTE, "direction": DiariumEntry.Direction.INTERNAL,
+        "entry_date": timezone.localdate(), "counterpart": "Stockholms stad", "counterpart_private": False,
+        "description": "Telefonsamtal om budgeten", "secrecy": "",
+        "note": "Kontaktpersonen uppgav att lokalkostnaden delas med stadsdelen."})
+    text = case_text(cast.officer, application)
+    assert "Diarieförd handling" in text and "Telefonsamtal om budgeten" in text
+    assert "Kontaktpersonen uppgav att lokalkostnaden delas med stadsdelen." in text
+
+
+def test_a_team_lead_declares_jav_like_everyone_who_handles_the_case(make_application, cast):
+    from arenden.models import ConflictOfInterest
+    from workflows import door
+
+    application = make_application(to=Status.IN_REVIEW)
+    door.declare_conflict(actor=cast.team_lead, application_id=application.pk, reason="Min syster är projektledare.")
+    assert ConflictOfInterest.objects.filter(case=application.case, user=cast.team_lead).exists()

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django import template
 
+from arenden.journal import CaseEvent
 from bidrag.events import Event
 
 from .. import door, policy
@@ -66,6 +67,8 @@ _CORRESPONDENCE = {
     Event.RECEIVE_SUPPLEMENT: ("answer", "answer"),
     Event.RECEIVE_COMMENTS: ("answer", "answer"),
     Event.DEADLINE_PASSED: ("deadline", "as_is"),
+    # Items registered by hand (e-mail, letters, tjänsteanteckningar): their description.
+    CaseEvent.REGISTER_ITEM: ("item", "description"),
 }
 
 
@@ -78,10 +81,12 @@ def correspondence(application) -> list[dict]:
     events = (JournalEvent.objects.filter(case_id=application.case_id, action__in=list(_CORRESPONDENCE))
               .select_related("actor").order_by("seq"))
     for event in events:
-        kind, key = _CORRESPONDENCE[Event(event.action)]
+        kind, key = _CORRESPONDENCE[event.action]  # type: ignore[index]  # StrEnum keys match their values
         text = (event.payload or {}).get(key, "") if key else ""
         if kind == "note" and not text:
             continue  # registered without a note: nothing to read
+        if kind == "item" and (event.payload or {}).get("note"):
+            text = f"{text}\n{event.payload['note']}"  # what was said (FL 27 §)
         deadline = (event.payload or {}).get("deadline")
         rows.append({"event": event, "kind": kind, "text": text,
                      "deadline": date.fromisoformat(deadline) if isinstance(deadline, str) and deadline else None})
