@@ -28,6 +28,10 @@ def test_seed_demo_loads_every_state_once_and_twice_is_harmless(capsys):
     assert closed.exists()
     assert granted_projects(call_ids=closed.values_list("pk", flat=True))
     assert journal_verify() == []
+    # The open call has scored applications to rank in the quick start.
+    from bidrag.models import Assessment
+
+    assert Assessment.objects.filter(application__call__closes_at__gt=now).count() >= 6
     out = capsys.readouterr().out
     assert "bidrag-demo-2026" in out and "beslutsfattare" in out
 

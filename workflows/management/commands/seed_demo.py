@@ -8,7 +8,7 @@ from bidrag.models import Application, Call, CallTrack, Organisation
 from bidrag.models.application import Status
 from konton.demo import DEMO_TOTP_KEY, demo_totp_ensure
 from notifications.services import outbox_not_sent
-from workflows import demo
+from workflows import demo, door
 
 STATES = [
     Status.DRAFT, Status.SUBMITTED, Status.IN_REVIEW, Status.AWAITING_SUPPLEMENT, Status.IN_ASSESSMENT,
@@ -45,8 +45,10 @@ class Command(BaseCommand):
                     demo.drive(application=application, to=state, cast=cast)
                 self.stdout.write(f"Created {len(STATES)} demo applications, one in each state.")
                 others = list(Organisation.objects.filter(orgnr__startswith="2").order_by("kommunkod")[len(STATES):])
-                _earlier_and_upcoming_calls(call, cast, others)
+                _earlier_and_upcoming_calls(call, cast, others[:3])
                 self.stdout.write("Created a closed earlier round with granted projects, and an upcoming call.")
+                _ranking_round(call, cast, others[3:9])
+                self.stdout.write("Created six scored applications in the open call, for its ranking.")
         else:
             self.stdout.write("Demo applications already exist; left as they are.")
         self.stdout.write("")
@@ -64,6 +66,27 @@ class Command(BaseCommand):
             f"Staff give a two-step code after the password: add the key {DEMO_TOTP_KEY} to an authenticator "
             "app (time-based, 6 digits), or run `manage.py demo_otp_code` for the current code."
         )
+
+
+def _ranking_round(call: Call, cast, organisations) -> None:
+    """Applications in assessment with scores (and two with proposals), so the ranking page
+    and its allocation simulator have something to show in the quick start."""
+    from bidrag.models.assessment import criteria_of
+
+    criteria = criteria_of(call)
+    for n, organisation in enumerate(organisations):
+        application = demo.new_application(
+            cast=cast, organisation=organisation, call=call, title=f"Förebyggande insatser i {organisation.name}"
+        )
+        application = demo.drive(application=application, to=Status.IN_ASSESSMENT, cast=cast)
+        value = 5 - n % 4  # 5, 4, 3, 2, 5, 4: a spread to rank
+        scores = {c["code"]: (value, f"{c['name']}: bedömd till {value} utifrån ansökans beskrivning.") for c in criteria}
+        door.act(actor=cast.officer, application_id=application.pk, node="assess", action="score",
+                 data={"scores": scores})
+        if n < 2:
+            door.act(actor=cast.officer, application_id=application.pk, node="assess", action="propose_decision",
+                     data={"outcome": "granted", "amount": application.requested_amount(),
+                           "reasons": "Väl underbyggd lägesbild och tydlig plan; ryms i budgeten."})
 
 
 def _earlier_and_upcoming_calls(current: Call, cast, organisations) -> None:
