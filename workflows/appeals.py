@@ -2,23 +2,20 @@
 locked in the fixed order, the policy (workflows.policy.check_appeal) applied under the
 locks, then the service (bidrag.services.appeals), all in one transaction."""
 
+from functools import partial
+
 from django.db import transaction
 
 from arenden.actors import Actor
-from arenden.errors import ServiceError
-from bidrag import selectors as bidrag_selectors
-from bidrag.locks import lock_application, lock_case
 from bidrag.services import appeals
 
 from . import policy
+from .beside import locked
+from .beside import may as beside_may
 
 
 def _locked(actor: Actor, application_id, *, dismiss: bool = False):
-    bidrag_selectors.application_get(actor=actor, application_id=application_id)  # 404 for a stranger
-    application = lock_application(application_id)
-    lock_case(application.case_id)
-    policy.check_appeal(actor=actor, application=application, dismiss=dismiss)
-    return application
+    return locked(actor, application_id, partial(policy.check_appeal, dismiss=dismiss))
 
 
 def register(*, actor: Actor, application_id, decision_id, received_on, notified_on, summary: str):
@@ -41,8 +38,4 @@ def dismiss(*, actor: Actor, application_id, appeal_id, reasons: str):
 
 
 def may(actor, application, *, dismiss: bool = False) -> bool:
-    try:
-        policy.check_appeal(actor=actor, application=application, dismiss=dismiss)
-    except ServiceError:
-        return False
-    return True
+    return beside_may(partial(policy.check_appeal, dismiss=dismiss), actor, application)

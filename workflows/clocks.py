@@ -5,51 +5,33 @@ under the locks, the service called, in one transaction."""
 from django.db import transaction
 
 from arenden.actors import Actor
-from arenden.errors import ServiceError
-from bidrag import selectors as bidrag_selectors
-from bidrag.locks import lock_application, lock_case
 from bidrag.services import clocks, corrections
 
 from . import policy
-
-
-def _locked(actor: Actor, application_id, check):
-    bidrag_selectors.application_get(actor=actor, application_id=application_id)  # 404 for a stranger
-    application = lock_application(application_id)
-    lock_case(application.case_id)
-    check(actor=actor, application=application)
-    return application
+from .beside import locked
 
 
 def demand(*, actor: Actor, application_id):
     with transaction.atomic():
-        application = _locked(actor, application_id, policy.check_decision_demand)
+        application = locked(actor, application_id, policy.check_decision_demand)
         return clocks.decision_demand(actor=actor, application=application)
 
 
 def refuse_demand(*, actor: Actor, application_id, reasons: str):
     with transaction.atomic():
-        application = _locked(actor, application_id, policy.check_demand_refusal)
+        application = locked(actor, application_id, policy.check_demand_refusal)
         return clocks.demand_refuse(actor=actor, application=application, reasons=reasons)
 
 
 def notify_delay(*, actor: Actor, application_id, reason: str, expected_by):
     with transaction.atomic():
-        application = _locked(actor, application_id, policy.check_delay_notice)
+        application = locked(actor, application_id, policy.check_delay_notice)
         return clocks.delay_notify(actor=actor, application=application, reason=reason, expected_by=expected_by)
 
 
 def correct(*, actor: Actor, application_id, decision_id, reasons: str, conditions: str, note: str):
     """FL 36 §: a decision maker corrects an obvious error in a sent decision."""
     with transaction.atomic():
-        application = _locked(actor, application_id, policy.check_correction)
+        application = locked(actor, application_id, policy.check_correction)
         return corrections.decision_correct(actor=actor, application=application, decision_id=decision_id,
                                             reasons=reasons, conditions=conditions, note=note)
-
-
-def may(check, actor, application) -> bool:
-    try:
-        check(actor=actor, application=application)
-    except ServiceError:
-        return False
-    return True

@@ -38,6 +38,15 @@ def is_barred(actor, application: Application) -> bool:
     return actor is not None and actor.pk in conflict_barred_user_ids(case=application.case)
 
 
+def refuse_if_barred(actor, application: Application) -> None:
+    """FL 16 §: whoever declared jäv takes no part, whatever the action."""
+    if is_barred(actor, application):
+        _refuse(
+            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
+            ErrorCode.CONFLICT_OF_INTEREST,
+        )
+
+
 def _membership(actor, application: Application) -> str | None:
     """The role the actor holds in the applicant organisation as the policy counts it: a
     firmatecknare/ombud counts as one only with a mandate Brå's registrar has confirmed
@@ -79,11 +88,7 @@ def check(*, actor, application: Application, action: Action, task=None) -> None
             _refuse(_("Endast organisationens firmatecknare får göra detta."))
     elif not user_roles(actor) & action.staff_roles:
         _refuse(_("Du har inte behörighet att utföra den här åtgärden."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
     if task is not None and task.owner_id and task.owner_id != actor.pk and not action.is_applicant_action:
         owner = task.owner.get_full_name() or task.owner.username
         _refuse(_("Uppgiften är tilldelad %(name)s.") % {"name": owner})
@@ -113,11 +118,7 @@ def check_claim(*, actor, application: Application, node, task) -> None:
     check_staff_write(actor)
     if task.flow_task_type != "HUMAN" or not user_roles(actor) & {r for a in node.actions for r in a.staff_roles}:
         _refuse(_("Uppgiften ligger inte i någon av dina köer."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
     if not any(may_take(actor=actor, application=application, action=a) for a in node.actions):
         _refuse(
             _("Du har deltagit i ärendet på ett sätt som hindrar dig från det här steget (fyraögonsprincipen)."),
@@ -139,11 +140,7 @@ def check_rule_conflict(*, actor, application: Application, declaration) -> None
         _refuse(_("Jävsfrågan avgörs av en beslutsfattare."))
     if declaration.user_id == actor.pk:
         _refuse(_("Du kan inte avgöra din egen jävsanmälan."), ErrorCode.CONFLICT_OF_INTEREST)
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
 
 
 def check_register_item(*, actor, application: Application) -> None:
@@ -158,11 +155,7 @@ def check_register_item(*, actor, application: Application) -> None:
             _refuse(_("Handlingar diarieförs av registrator eller av ärendets handläggare."))
         if not _handles(actor, application):
             _refuse(_("Du kan bara diarieföra handlingar i ärenden som du handlägger."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
 
 
 def _handles(actor, application: Application) -> bool:
@@ -185,11 +178,7 @@ def check_assign(*, actor, application: Application, node, task, to_user) -> Non
     check_staff_write(actor)
     if Role.TEAM_LEAD not in user_roles(actor):
         _refuse(_("Endast en arbetsledare fördelar uppgifter."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
     if task.flow_task_type != "HUMAN" or node is None or not node.actions:
         _refuse(_("Uppgiften väntar på sökanden och kan inte tilldelas."))
     if to_user is None:
@@ -223,11 +212,7 @@ def check_appeal(*, actor, application: Application, dismiss: bool = False) -> N
         _refuse(_("Ett för sent inkommet överklagande avvisas av en beslutsfattare."))
     if not dismiss and not roles & {Role.REGISTRAR, Role.CASE_OFFICER}:
         _refuse(_("Överklaganden registreras och lämnas över av registrator eller handläggare."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
 
 
 def check_delay_notice(*, actor, application: Application) -> None:
@@ -236,11 +221,7 @@ def check_delay_notice(*, actor, application: Application) -> None:
     check_staff_write(actor)
     if not user_roles(actor) & {Role.CASE_OFFICER, Role.REGISTRAR}:
         _refuse(_("Underrättelse om försening skickas av handläggare eller registrator."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
 
 
 def check_demand_refusal(*, actor, application: Application) -> None:
@@ -248,11 +229,7 @@ def check_demand_refusal(*, actor, application: Application) -> None:
     check_staff_write(actor)
     if Role.DECISION_MAKER not in user_roles(actor):
         _refuse(_("En begäran om avgörande avslås av en beslutsfattare."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)
 
 
 def check_decision_demand(*, actor, application: Application) -> None:
@@ -267,8 +244,4 @@ def check_correction(*, actor, application: Application) -> None:
     check_staff_write(actor)
     if Role.DECISION_MAKER not in user_roles(actor):
         _refuse(_("Ett beslut rättas av en beslutsfattare."))
-    if is_barred(actor, application):
-        _refuse(
-            _("Du har anmält jäv i ärendet och får inte delta i handläggningen (FL 16 §)."),
-            ErrorCode.CONFLICT_OF_INTEREST,
-        )
+    refuse_if_barred(actor, application)

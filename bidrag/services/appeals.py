@@ -20,14 +20,12 @@ from arenden.actors import Actor
 from arenden.calendar import stockholm_today, working_deadline
 from arenden.errors import NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day
-from arenden.journal import journal_append
 from arenden.models import DiariumEntry
-from arenden.services import diarium_entry_add
 from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..models import Appeal, Application, Decision
-from .common import notify_applicant
+from .common import diarise, notify_applicant, record_beside_flow
 
 # FL 44 §: three weeks from the day the party was notified of the decision.
 APPEAL_PERIOD = timedelta(weeks=3)
@@ -42,17 +40,6 @@ def appeal_deadline(notified_on: date) -> date:
 def _require_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("appeals are handled inside workflows.appeals' transaction, under its locks")
-
-
-def _journal(*, actor: Actor, application: Application, event: Event, payload: dict) -> None:
-    journal_append(actor=actor, case_id=application.case_id, action=event, from_state=application.status,
-                   to_state=application.status, payload=payload)
-
-
-def _diarise(*, actor: Actor, application: Application, direction: str, description: str,
-             kind: str = DiariumEntry.Kind.LETTER) -> None:
-    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=kind,
-                      counterpart=application.organisation.name, description=description)
 
 
 def appeal_register(
@@ -82,9 +69,10 @@ def appeal_register(
         decision=decision, received_on=received_on, notified_on=notified_on, deadline=appeal_deadline(notified_on),
         summary=summary.strip(), registered_by=actor,
     )
-    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
-             description=f"Överklagande av beslut {day(decision.decided_at, language='sv')}")
-    _journal(actor=actor, application=application, event=Event.REGISTER_APPEAL, payload={
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+            description=f"Överklagande av beslut {day(decision.decided_at, language='sv')}",
+            kind=DiariumEntry.Kind.LETTER)
+    record_beside_flow(actor=actor, application=application, event=Event.REGISTER_APPEAL, payload={
         "appeal": str(appeal.pk), "decision": str(decision.pk), "received_on": received_on.isoformat(),
         "notified_on": notified_on.isoformat(), "deadline": appeal.deadline.isoformat(), "timely": appeal.timely,
     })
@@ -114,10 +102,10 @@ def appeal_forward(*, actor: Actor, application: Application, appeal_id, court: 
     appeal.court = court.strip() or settings.APPEAL_COURT
     appeal.state, appeal.handled_by, appeal.handled_at = Appeal.State.FORWARDED, actor, timezone.now()
     appeal.save(update_fields=["court", "state", "handled_by", "handled_at"])
-    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-             description=f"Överklagandet med ärendets handlingar överlämnat till {appeal.court}")
-    _journal(actor=actor, application=application, event=Event.FORWARD_APPEAL,
-             payload={"appeal": str(appeal.pk), "court": appeal.court})
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            description=f"Överklagandet med ärendets handlingar överlämnat till {appeal.court}", kind=DiariumEntry.Kind.LETTER)
+    record_beside_flow(actor=actor, application=application, event=Event.FORWARD_APPEAL,
+                       payload={"appeal": str(appeal.pk), "court": appeal.court})
     notify_applicant(
         application=application, kind="appeal_forwarded", subject="Ert överklagande har lämnats över till domstol",
         body=(f"Brå har tagit emot ert överklagande av beslutet den {day(appeal.decision.decided_at, language='sv')} "
@@ -145,11 +133,11 @@ def appeal_dismiss(*, actor: Actor, application: Application, appeal_id, reasons
     appeal.state, appeal.handled_by, appeal.handled_at, appeal.dismissal = (
         Appeal.State.DISMISSED, actor, timezone.now(), decision)
     appeal.save(update_fields=["state", "handled_by", "handled_at", "dismissal"])
-    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-             description="Beslut: överklagandet avvisat som för sent inkommet", kind=DiariumEntry.Kind.DECISION)
-    _journal(actor=actor, application=application, event=Event.DISMISS_APPEAL,
-             payload={"appeal": str(appeal.pk), "decision": str(decision.pk), "deadline": appeal.deadline.isoformat(),
-                      "received_on": appeal.received_on.isoformat()})
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            description="Beslut: överklagandet avvisat som för sent inkommet", kind=DiariumEntry.Kind.DECISION)
+    record_beside_flow(actor=actor, application=application, event=Event.DISMISS_APPEAL,
+                       payload={"appeal": str(appeal.pk), "decision": str(decision.pk), "deadline": appeal.deadline.isoformat(),
+                                "received_on": appeal.received_on.isoformat()})
     from ..tasks import issue_decision_letter
 
     enqueue_with_this_transaction(issue_decision_letter, decision.pk)

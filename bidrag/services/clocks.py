@@ -21,15 +21,13 @@ from arenden.actors import Actor
 from arenden.calendar import months_after, stockholm_today, working_deadline
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day
-from arenden.journal import journal_append
 from arenden.models import DiariumEntry
-from arenden.services import diarium_entry_add
 from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..models import Application, Decision, DecisionDemand, DelayNotice
 from ..models.application import Status
-from .common import notify_applicant
+from .common import diarise, notify_applicant, record_beside_flow
 
 # Before a decision on the case: the states a demand or a delay notice belongs to.
 UNDECIDED = (Status.SUBMITTED, Status.IN_REVIEW, Status.AWAITING_SUPPLEMENT, Status.IN_ASSESSMENT,
@@ -63,17 +61,6 @@ def open_demand(application: Application) -> DecisionDemand | None:
     return application.decision_demands.filter(answer=DecisionDemand.Answer.OPEN).first()
 
 
-def _journal(*, actor: Actor | None, application: Application, event: Event, payload: dict) -> None:
-    journal_append(actor=actor, case_id=application.case_id, action=event, from_state=application.status,
-                   to_state=application.status, payload=payload)
-
-
-def _diarise(*, actor: Actor | None, application: Application, direction: str, description: str,
-             kind: str = DiariumEntry.Kind.LETTER) -> None:
-    diarium_entry_add(actor=actor, case=application.case, direction=direction, kind=kind,
-                      counterpart=application.organisation.name, description=description)
-
-
 def decision_demand(*, actor: Actor, application: Application) -> DecisionDemand:
     """FL 12 §: the applicant demands that the case be decided."""
     if application.status not in UNDECIDED:
@@ -87,10 +74,10 @@ def decision_demand(*, actor: Actor, application: Application) -> DecisionDemand
         raise TransitionNotAllowed(_("Ni har redan begärt att ärendet avgörs. Brå svarar inom fyra veckor."))
     demand = DecisionDemand.objects.create(
         application=application, made_by=actor, due_on=working_deadline(stockholm_today() + DEMAND_ANSWER_PERIOD))
-    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
-             description="Begäran om att ärendet ska avgöras (12 § förvaltningslagen)")
-    _journal(actor=actor, application=application, event=Event.DEMAND_DECISION,
-             payload={"demand": str(demand.pk), "due_on": demand.due_on.isoformat()})
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+            description="Begäran om att ärendet ska avgöras (12 § förvaltningslagen)", kind=DiariumEntry.Kind.LETTER)
+    record_beside_flow(actor=actor, application=application, event=Event.DEMAND_DECISION,
+                       payload={"demand": str(demand.pk), "due_on": demand.due_on.isoformat()})
     notify_applicant(
         application=application, kind="decision_demand", subject="Er begäran om avgörande har kommit in",
         body=(f"Brå har tagit emot er begäran om att ärendet ”{application.title}” ska avgöras. Senast den "
@@ -119,10 +106,10 @@ def demand_refuse(*, actor: Actor, application: Application, reasons: str) -> De
     )
     DecisionDemand.objects.filter(pk=demand.pk).update(
         answer=DecisionDemand.Answer.REFUSED, answered_at=timezone.now(), refusal=decision)
-    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-             description="Beslut: begäran om avgörande avslagen", kind=DiariumEntry.Kind.DECISION)
-    _journal(actor=actor, application=application, event=Event.REFUSE_DEMAND,
-             payload={"demand": str(demand.pk), "decision": str(decision.pk)})
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            description="Beslut: begäran om avgörande avslagen", kind=DiariumEntry.Kind.DECISION)
+    record_beside_flow(actor=actor, application=application, event=Event.REFUSE_DEMAND,
+                       payload={"demand": str(demand.pk), "decision": str(decision.pk)})
     from ..tasks import issue_decision_letter
 
     enqueue_with_this_transaction(issue_decision_letter, decision.pk)
@@ -148,10 +135,10 @@ def delay_notify(*, actor: Actor, application: Application, reason: str, expecte
         raise ValidationFailed(message, details={"field": field, "fields": {k: [v] for k, v in problems.items()}})
     notice = DelayNotice.objects.create(application=application, sent_by=actor, reason=reason.strip(),
                                         expected_by=expected_by)
-    _diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-             description="Underrättelse om försening (11 § förvaltningslagen)")
-    _journal(actor=actor, application=application, event=Event.NOTIFY_DELAY,
-             payload={"notice": str(notice.pk), "expected_by": expected_by.isoformat()})
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            description="Underrättelse om försening (11 § förvaltningslagen)", kind=DiariumEntry.Kind.LETTER)
+    record_beside_flow(actor=actor, application=application, event=Event.NOTIFY_DELAY,
+                       payload={"notice": str(notice.pk), "expected_by": expected_by.isoformat()})
     notify_applicant(
         application=application, kind="delay_notice", subject="Beslutet i ert ärende dröjer",
         body=(f"Beslutet i ärendet ”{application.title}” kommer att dröja. Anledningen är: {notice.reason}\n\n"

@@ -115,6 +115,14 @@ def record(*, actor: Actor | None, application: Application, event: Event, paylo
     )
 
 
+def record_beside_flow(*, actor: Actor | None, application: Application, event: Event, payload: dict) -> None:
+    """Journal what happens on a case beside its flow (an appeal, a delay notice, a stored
+    letter): the state stays as it is. The caller holds the case's lock (its own entry in
+    workflows, or the letter's issuer), as journal_append needs."""
+    journal_append(actor=actor, case_id=application.case_id, action=event, from_state=application.status,
+                   to_state=application.status, payload=payload)
+
+
 def diarise(*, actor: Actor | None, application: Application, direction: str, description: str, attachment=None,
             kind: str = DiariumEntry.Kind.OTHER):
     """A diarium entry on the application's case, with the applicant organisation as counterpart

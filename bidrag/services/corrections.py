@@ -13,14 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from arenden.actors import Actor
 from arenden.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day
-from arenden.journal import journal_append
 from arenden.models import DiariumEntry
-from arenden.services import diarium_entry_add
 from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..models import Application, Decision
-from .common import notify_applicant
+from .common import diarise, notify_applicant, record_beside_flow
 
 
 def decision_correct(
@@ -45,14 +43,11 @@ def decision_correct(
         application=application, outcome=old.outcome, amount=old.amount, reasons=reasons, conditions=conditions,
         decided_by=actor, presented_by=old.presented_by, decided_at=timezone.now(), corrects=old,
     )
-    diarium_entry_add(
-        actor=actor, case=application.case, direction=DiariumEntry.Direction.OUTGOING, kind=DiariumEntry.Kind.DECISION,
-        counterpart=application.organisation.name,
-        description=f"Rättelse av beslut {day(old.decided_at, language='sv')} (36 § förvaltningslagen)",
-    )
-    journal_append(actor=actor, case_id=application.case_id, action=Event.CORRECT_DECISION,
-                   from_state=application.status, to_state=application.status,
-                   payload={"decision": str(decision.pk), "corrects": str(old.pk), "note": note})
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            kind=DiariumEntry.Kind.DECISION,
+            description=f"Rättelse av beslut {day(old.decided_at, language='sv')} (36 § förvaltningslagen)")
+    record_beside_flow(actor=actor, application=application, event=Event.CORRECT_DECISION,
+                       payload={"decision": str(decision.pk), "corrects": str(old.pk), "note": note})
     from ..tasks import issue_decision_letter
 
     enqueue_with_this_transaction(issue_decision_letter, decision.pk)

@@ -20,13 +20,13 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from arenden.errors import ServiceError
-from arenden.journal import journal_append
 from arenden.storage import StoredUpload, document_put, document_read, upload_discard
 
 from ..events import Event
 from ..letters import decision_letter_pdf
 from ..locks import lock_application, lock_case
 from ..models import Decision, DecisionLetter
+from .common import record_beside_flow
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +64,8 @@ def letter_issue(*, decision_id) -> DecisionLetter:
             letter = DecisionLetter.objects.create(
                 id=letter_id, decision=decision, file=key, sha256=digest, size=len(content)
             )
-            journal_append(
-                actor=None,
-                case_id=application.case_id,
-                action=Event.ISSUE_LETTER,
-                from_state=application.status,
-                to_state=application.status,
-                payload={"decision": str(decision.pk), "letter": str(letter_id), "sha256": digest, "size": len(content)},
-            )
+            record_beside_flow(actor=None, application=application, event=Event.ISSUE_LETTER, payload={
+                "decision": str(decision.pk), "letter": str(letter_id), "sha256": digest, "size": len(content)})
     if existing is not None:
         # Another issuer was first: ours is an orphan.
         upload_discard(StoredUpload(key, "", "application/pdf", len(content), ""))

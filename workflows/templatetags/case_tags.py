@@ -31,7 +31,7 @@ def clocks_section(application, user, staff=False):
     from arenden.calendar import stockholm_today
     from bidrag.services import clocks as clock_rules
 
-    from .. import clocks, policy
+    from .. import beside, policy
 
     undecided = application.status in clock_rules.UNDECIDED
     demands = list(application.decision_demands.all())
@@ -48,20 +48,20 @@ def clocks_section(application, user, staff=False):
         "demands": demands,
         "notices": notices,
         "may_demand": (not staff and undecided and not open_demand and allowed_from is not None
-                       and stockholm_today() >= allowed_from and clocks.may(policy.check_decision_demand, user,
+                       and stockholm_today() >= allowed_from and beside.may(policy.check_decision_demand, user,
                                                                              application)),
-        "may_refuse": staff and open_demand and clocks.may(policy.check_demand_refusal, user, application),
-        "may_notify": staff and undecided and clocks.may(policy.check_delay_notice, user, application),
+        "may_refuse": staff and open_demand and beside.may(policy.check_demand_refusal, user, application),
+        "may_notify": staff and undecided and beside.may(policy.check_delay_notice, user, application),
     }
 
 
 @register.inclusion_tag("workflows/_correction.html")
 def correction_section(application, user):
     """The latest sent decision, for a decision maker who may correct it (FL 36 §)."""
-    from .. import clocks, policy
+    from .. import beside, policy
 
     latest = application.decisions.filter(corrections__isnull=True).order_by("-decided_at").first()
-    may = latest is not None and clocks.may(policy.check_correction, user, application)
+    may = latest is not None and beside.may(policy.check_correction, user, application)
     return {"application": application, "decision": latest if may else None}
 
 
