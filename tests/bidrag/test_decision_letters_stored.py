@@ -125,3 +125,23 @@ def test_hfd_2016_ref_49_the_appeal_notice_is_the_schemes_own(make_application, 
     GrantScheme.objects.filter(pk=other.pk).update(appeal_notice="", appeal_notice_en="")
     other.refresh_from_db()
     assert appeal_notice(other, "sv") == str(APPEAL_NOTICE)
+
+
+def test_verify_letters_rereads_every_letter_and_names_a_changed_or_missing_one(make_application):
+    from django.core.management.base import CommandError
+
+    application = make_application(to=Status.GRANTED)
+    decision = application.decisions.get()
+    with pytest.raises(CommandError):  # the decision has no stored letter yet
+        call_command("verify_letters", stdout=io.StringIO(), stderr=io.StringIO())
+    letter = letter_issue(decision_id=decision.pk)
+    out = io.StringIO()
+    call_command("verify_letters", stdout=out)
+    assert "Letters OK: 1" in out.getvalue()
+
+    client_, bucket = _s3()
+    client_.put_object(Bucket=bucket, Key=letter.file.name, Body=b"%PDF-1.4\n% forged\n")
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_letters", stdout=io.StringIO(), stderr=err)
+    assert application.case.diarienummer in err.getvalue() and "not the one sent" in err.getvalue()
