@@ -218,6 +218,14 @@ def test_scoring_the_ranking_simulator_and_a_rejection_proposed(open_page, users
     take_action(page, "Lägg beslutsförslag")
     page.get_by_role("radio", name="Avslå").check()
     page.get_by_label("Skäl (FL 32 §)").fill(REFUSAL_REASONS)
+    # Without the FL 25 § note a rejection that was not communicated is refused.
+    page.get_by_role("button", name="Lägg beslutsförslag").click()
+    expect(page.locator("main")).to_contain_text("kommunicera underlaget först (FL 25 §)")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lägg beslutsförslag")
+    assert fresh(ours).status == Status.IN_ASSESSMENT
+    assert not Proposal.objects.filter(application=ours).exists()
+    page.get_by_role("radio", name="Avslå").check()
+    expect(page.get_by_label("Skäl (FL 32 §)")).to_have_value(REFUSAL_REASONS)
     page.get_by_label("Varför underlaget inte behöver kommuniceras (FL 25 §)").fill(NOT_COMMUNICATED)
     assert_accessible(page, "proposal form")
     page.get_by_role("button", name="Lägg beslutsförslag").click()
