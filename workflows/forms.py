@@ -91,9 +91,11 @@ class ProposalForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    """The decision on the proposal shown above it; who else took part (MF 21 §)."""
+    """The decision on the proposal shown above it; who else took part (MF 21 §): never the
+    decider or the presenter, who are recorded as such."""
 
     needs_application = True
+    needs_actor = True
 
     participants = forms.ModelMultipleChoiceField(
         label=_("Övriga som deltagit i den slutliga handläggningen (MF 21 §)"), required=False,
@@ -101,7 +103,7 @@ class DecideForm(forms.Form):
         help_text=_("Beslutsfattaren och föredraganden antecknas ändå. Den som anmält jäv kan inte väljas."),
     )
 
-    def __init__(self, *args, application, **kwargs):
+    def __init__(self, *args, application, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         from django.contrib.auth import get_user_model
 
@@ -109,9 +111,12 @@ class DecideForm(forms.Form):
         from bidrag.roles import Role
 
         staff_roles = [Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE]
+        recorded = set(application.proposals.filter(is_open=True).values_list("proposed_by_id", flat=True))
+        if actor is not None:
+            recorded.add(actor.pk)
         self.fields["participants"].queryset = (
             get_user_model().objects.filter(is_active=True, groups__name__in=staff_roles)
-            .exclude(pk__in=conflict_barred_user_ids(case=application.case))
+            .exclude(pk__in=conflict_barred_user_ids(case=application.case) | recorded)
             .distinct().order_by("last_name", "first_name", "username")
         )
         self.fields["participants"].label_from_instance = lambda u: u.get_full_name() or u.get_username()

@@ -124,3 +124,5 @@ def test_fl16_a_barred_person_is_never_recorded_as_taking_part(make_application,
     page = client.get(reverse("workflows:task_action", args=[application.pk, "decide", "decide"])).content.decode()
     assert "MF 21 §" in page and (cast.registrar.get_full_name() or cast.registrar.username) in page
     assert f'value="{cast.officer2.pk}"' not in page
+    # Nor the decider or the presenter, who are recorded as such.
+    assert f'value="{cast.decision_maker.pk}"' not in page and f'value="{cast.officer.pk}"' not in page
