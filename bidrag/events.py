@@ -69,6 +69,9 @@ class Event(StrEnum):
     # (workflows.door.assign): no change of state.
     ASSIGN_TASK = "assign_task"
     UNASSIGN_TASK = "unassign_task"
+    # Who took a task from the queue, and gave it back, themselves.
+    CLAIM_TASK = "claim_task"
+    RELEASE_TASK = "release_task"
 
 
 # Taking part in the assessment: whoever did one of these on a case may not decide it
@@ -136,6 +139,8 @@ ACTION_LABELS = {
     Event.WITHDRAW: _("Ansökan återkallad"),
     Event.ASSIGN_TASK: _("Uppgiften tilldelad av arbetsledaren"),
     Event.UNASSIGN_TASK: _("Uppgiften lämnad tillbaka till kön av arbetsledaren"),
+    Event.CLAIM_TASK: _("Uppgiften tagen ur kön"),
+    Event.RELEASE_TASK: _("Uppgiften lämnad tillbaka till kön"),
     CaseEvent.CLOSE: _("Ärendet avslutat"),
     CaseEvent.DECLARE_CONFLICT: _("Jäv anmält"),
     CaseEvent.RULE_CONFLICT: _("Jävsfrågan prövad"),

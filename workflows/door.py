@@ -211,6 +211,8 @@ def claim(*, actor: Actor, application_id, node: str) -> None:
         if task.status != STATUS.NEW:
             raise Conflict(_("Uppgiften har redan tagits av någon annan."))
         task.flow_task.activation_class(task).assign(actor)
+        journal_append(actor=actor, case=application.case, action=Event.CLAIM_TASK,
+                       payload={"node": node, "task": str(flow_node.task_title or node)})
 
 
 def release(*, actor: Actor, application_id, node: str) -> None:
@@ -224,6 +226,9 @@ def release(*, actor: Actor, application_id, node: str) -> None:
         if task.owner_id != actor.pk:
             raise NotAllowed(_("Du kan bara lämna tillbaka dina egna uppgifter."))
         task.flow_task.activation_class(task).unassign()
+        flow_node = nodes().get(node)
+        journal_append(actor=actor, case=application.case, action=Event.RELEASE_TASK,
+                       payload={"node": node, "task": str(flow_node.task_title if flow_node else node)})
 
 
 def assign(*, actor: Actor, application_id, node: str, to_user) -> None:

@@ -150,3 +150,16 @@ def test_bulk_assign_is_all_or_nothing_and_names_each_refused_row(make_applicati
     # and back to the queue in bulk
     team_lead.post(ASSIGN, {"tilldela": [f"{first.pk}|review|kon", f"{second.pk}|review|kon"]})
     assert task_at(first, "review").owner is None and task_at(second, "review").owner is None
+
+
+def test_an_officers_own_claim_and_release_are_journaled(make_application, cast):
+    from tests.domain import to_queue
+    from workflows import door
+
+    application = make_application(to=Status.IN_REVIEW)
+    to_queue(application)
+    door.claim(actor=cast.officer2, application_id=application.pk, node="review")
+    door.release(actor=cast.officer2, application_id=application.pk, node="review")
+    events = list(JournalEvent.objects.filter(case_id=application.case_id).order_by("-seq")[:2])
+    assert [e.action for e in reversed(events)] == [Event.CLAIM_TASK, Event.RELEASE_TASK]
+    assert all(e.actor_id == cast.officer2.pk and e.payload["node"] == "review" for e in events)
