@@ -151,3 +151,75 @@ ACTION_LABELS = {
 def action_label(action: str) -> str:
     """The words for a journal event's code; the code itself for one this list lacks."""
     return str(ACTION_LABELS.get(action, action))  # type: ignore[call-overload]
+
+
+# The journal as sentences (issue 7: "Ekonomi2 registrerade utbetalning 385 000 kr"): who
+# did what, in the reader's language; an amount the event carries follows it.
+SENTENCES = {
+    Event.CREATE_DRAFT: _("%(actor)s skapade utkastet"),
+    Event.CHANGE_ORGANISATION: _("%(actor)s flyttade utkastet till en annan organisation"),
+    Event.REQUEST_SIGNATURE: _("%(actor)s bad firmatecknaren skriva under"),
+    Event.REMOVE_ATTACHMENT: _("%(actor)s tog bort en bilaga"),
+    Event.DELETE_DRAFT: _("%(actor)s raderade utkastet"),
+    Event.SUBMIT: _("%(actor)s skickade in ansökan"),
+    Event.REGISTER: _("%(actor)s registrerade ansökan"),
+    Event.REQUEST_SUPPLEMENT: _("%(actor)s begärde komplettering"),
+    Event.RECEIVE_SUPPLEMENT: _("%(actor)s skickade komplettering"),
+    Event.START_ASSESSMENT: _("%(actor)s påbörjade bedömningen"),
+    Event.SCORE: _("%(actor)s bedömde ansökan enligt kriterierna"),
+    Event.COMMUNICATE: _("%(actor)s kommunicerade underlaget med sökanden (FL 25 §)"),
+    Event.RECEIVE_COMMENTS: _("%(actor)s skickade yttrande"),
+    Event.DEADLINE_PASSED: _("Svarstiden gick ut utan svar"),
+    Event.PROPOSE_DECISION: _("%(actor)s lade beslutsförslag"),
+    Event.PROPOSE_DISMISSAL: _("%(actor)s föreslog avvisning"),
+    Event.PROPOSE_REPAYMENT: _("%(actor)s föreslog återkrav"),
+    Event.PROPOSE_WAIVER: _("%(actor)s föreslog eftergift"),
+    Event.RETURN_PROPOSAL: _("%(actor)s återförvisade förslaget"),
+    Event.DECIDE: _("%(actor)s fattade beslut"),
+    Event.DISMISS: _("%(actor)s avvisade ansökan"),
+    Event.ISSUE_LETTER: _("Beslutsbrevet upprättades och arkiverades"),
+    Event.REGISTER_APPEAL: _("%(actor)s registrerade ett överklagande"),
+    Event.FORWARD_APPEAL: _("%(actor)s överlämnade överklagandet till domstol"),
+    Event.DISMISS_APPEAL: _("%(actor)s avvisade överklagandet som för sent inkommet"),
+    Event.NOTIFY_DELAY: _("%(actor)s underrättade sökanden om försening (FL 11 §)"),
+    Event.DEMAND_DECISION: _("%(actor)s begärde att ärendet avgörs (FL 12 §)"),
+    Event.REFUSE_DEMAND: _("%(actor)s avslog begäran om avgörande (FL 12 §)"),
+    Event.CORRECT_DECISION: _("%(actor)s rättade ett beslut (FL 36 §)"),
+    Event.PREPARE_DISBURSEMENT: _("%(actor)s förberedde utbetalning"),
+    Event.ATTEST_DISBURSEMENT: _("%(actor)s attesterade utbetalning"),
+    Event.PAY_DISBURSEMENT: _("%(actor)s registrerade utbetalning"),
+    Event.ADD_TO_PAYMENT_FILE: _("%(actor)s lade utbetalningen i en betalfil till banken"),
+    Event.STOP_DISBURSEMENT: _("%(actor)s stoppade utbetalningen"),
+    Event.REQUEST_CHANGE: _("%(actor)s begärde ändring av budgeten"),
+    Event.APPROVE_CHANGE: _("%(actor)s godkände ändringen"),
+    Event.REJECT_CHANGE: _("%(actor)s avslog ändringen"),
+    Event.SUBMIT_INTERIM_REPORT: _("%(actor)s skickade in en delrapport"),
+    Event.SUBMIT_REPORT: _("%(actor)s skickade in slutrapporten"),
+    Event.RETURN_REPORT: _("%(actor)s återsände slutrapporten"),
+    Event.APPROVE_REPORT: _("%(actor)s godkände slutrapporten"),
+    Event.CLAIM_REPAYMENT: _("%(actor)s beslutade om återkrav"),
+    Event.REGISTER_REPAYMENT: _("%(actor)s registrerade återbetalning"),
+    Event.WAIVE_REPAYMENT: _("%(actor)s efterskänkte återkravet"),
+    Event.WITHDRAW: _("%(actor)s återkallade ansökan"),
+    Event.ASSIGN_TASK: _("%(actor)s tilldelade uppgiften"),
+    Event.UNASSIGN_TASK: _("%(actor)s lämnade tillbaka uppgiften till kön"),
+    Event.CLAIM_TASK: _("%(actor)s tog uppgiften"),
+    Event.RELEASE_TASK: _("%(actor)s lämnade tillbaka uppgiften till kön"),
+    CaseEvent.CLOSE: _("Ärendet avslutades"),
+    CaseEvent.DECLARE_CONFLICT: _("%(actor)s anmälde jäv"),
+    CaseEvent.RULE_CONFLICT: _("%(actor)s prövade jävsfrågan"),
+    CaseEvent.REGISTER_ITEM: _("%(actor)s diarieförde en handling"),
+}
+
+
+def journal_sentence(event) -> str:
+    """What a journal event says, as a sentence in the active language, with its amount."""
+    from arenden.formatting import money
+
+    pattern = SENTENCES.get(event.action)
+    if pattern is None:
+        return action_label(event.action)
+    actor = event.actor_label if event.actor_id or event.actor_label not in ("", "system") else _("Systemet")
+    sentence = str(pattern) % {"actor": actor}
+    amount = money((event.payload or {}).get("amount"))  # "" for none or an unreadable value
+    return f"{sentence} {amount}" if amount else sentence

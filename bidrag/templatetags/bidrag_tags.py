@@ -189,3 +189,11 @@ def action_label(value):
     from bidrag.events import action_label as label
 
     return label(value or "")
+
+
+@register.filter
+def journal_sentence(event):
+    """A journal event as a sentence ("Ekonomi2 registrerade utbetalning 385 000 kr")."""
+    from bidrag.events import journal_sentence as sentence
+
+    return sentence(event)
