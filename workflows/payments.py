@@ -4,7 +4,9 @@ bidrag.payments.camt reads the statement and matches each booked debit to the di
 it paid; each match is then one `door.act(node="pay", action=PAY_DISBURSEMENT)` by the
 person who uploaded it, exactly as if they had pressed the pay button: the policy applies
 roles, claims, jäv and four eyes (the payer is not the attester), and each payment is its
-own transaction, done whole or not at all. What the door refuses is listed with its reason.
+own transaction, done whole or not at all. A credit with a repayment claim's OCR number
+registers the repayment the same way (node settle_repayment). What the door refuses is
+listed with its reason.
 """
 
 from dataclasses import dataclass
@@ -40,6 +42,19 @@ def statement_reconcile(*, actor: Actor, content: bytes) -> Reconciliation:
                 actor=actor, application_id=disbursement.application_id, node="pay", action=Event.PAY_DISBURSEMENT,
                 data={"payment_reference": payment_reference(statement=statement, entry=match.entry),
                       "disbursement_id": disbursement.pk},
+            )
+        except ServiceError as error:
+            match.problem = str(error.message)
+        else:
+            paid.append(match)
+    for match in matching.repaid:
+        repayment = match.repayment
+        assert repayment is not None  # repaid says so
+        try:
+            door.act(
+                actor=actor, application_id=repayment.application_id, node="settle_repayment",
+                action=Event.REGISTER_REPAYMENT,
+                data={"note": f"OCR {repayment.ocr}: {payment_reference(statement=statement, entry=match.entry)}"},
             )
         except ServiceError as error:
             match.problem = str(error.message)

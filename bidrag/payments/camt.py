@@ -1,6 +1,7 @@
 """The bank's statement read back: ISO 20022 camt.054 (debit notification) or camt.053
 (account statement), any version, and each booked debit matched to the disbursement it
-paid by the EndToEndId the payment file gave it (bidrag.payments.pain001) and its amount.
+paid by the EndToEndId the payment file gave it (bidrag.payments.pain001) and its amount;
+each booked credit with an OCR number to the repayment claim it pays back.
 
 Reading and matching change nothing. Each match is then registered as paid through the
 door, like the pay button (workflows.payments.statement_reconcile), so the same roles,
@@ -19,7 +20,7 @@ from arenden.actors import Actor
 from arenden.errors import ValidationFailed
 from arenden.formatting import money
 
-from ..models import Disbursement
+from ..models import Disbursement, Repayment
 from .files import finance_disbursements
 from .pain001 import disbursement_of
 
@@ -38,6 +39,9 @@ class StatementEntry:
     booked: bool
     bank_reference: str
     booking_date: date | None
+    # A credit's structured reference (RmtInf/Strd/CdtrRefInf/Ref): the OCR number of a
+    # repayment (bidrag.payments.ocr) when the applicant pays a claim back.
+    creditor_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,17 @@ class Statement:
 class Match:
     entry: StatementEntry
     disbursement: Disbursement | None = None
+    repayment: Repayment | None = None
     problem: str = ""
     already_paid: bool = False
 
     @property
     def payable(self) -> bool:
         return self.disbursement is not None and not self.problem and not self.already_paid
+
+    @property
+    def repaid(self) -> bool:
+        return self.repayment is not None and not self.problem and not self.already_paid
 
 
 @dataclass
@@ -67,6 +76,10 @@ class Matching:
     @property
     def payable(self) -> list[Match]:
         return [m for m in self.matches if m.payable]
+
+    @property
+    def repaid(self) -> list[Match]:
+        return [m for m in self.matches if m.repaid]
 
 
 def _local(tag: str) -> str:
@@ -134,6 +147,8 @@ def _entries(entry: ET.Element) -> Iterator[StatementEntry]:
             amount=amount[0], currency=amount[1], debit=debit, booked=booked,
             bank_reference=_text(tx, "Refs", "AcctSvcrRef") or entry_reference,
             booking_date=_date(entry),
+            creditor_reference=(_text(tx, "RmtInf", "Strd", "CdtrRefInf", "Ref")
+                                or _text(tx, "RmtInf", "Strd", "CdtrRefInf", "CdtrRef")),
         )
     if not details:
         yield StatementEntry(end_to_end_id="", amount=entry_amount[0], currency=entry_amount[1], debit=debit,
@@ -169,9 +184,13 @@ def camt_match(*, actor: Actor, statement: Statement) -> Matching:
     known = {d.pk: d for d in finance_disbursements(actor=actor).filter(pk__in=ids)}
     matching = Matching(statement=statement)
     seen: set = set()
+    repayments = _repayments_by_ocr(statement)
     for entry in statement.entries:
         match = Match(entry=entry)
         matching.matches.append(match)
+        if not entry.debit and entry.creditor_reference:
+            _match_repayment(match, repayments.get(entry.creditor_reference))
+            continue
         disbursement_id = disbursement_of(entry.end_to_end_id)
         if not entry.debit or not entry.booked:
             match.problem = str(_("Inte en bokförd utbetalning från kontot."))
@@ -199,6 +218,32 @@ def camt_match(*, actor: Actor, statement: Statement) -> Matching:
         elif disbursement.status != Disbursement.Status.ATTESTED:
             match.problem = str(_("Utbetalningen är inte attesterad."))
     return matching
+
+
+def _repayments_by_ocr(statement: Statement) -> dict[str, Repayment]:
+    references = {e.creditor_reference for e in statement.entries if not e.debit and e.creditor_reference}
+    found = Repayment.objects.filter(ocr__in=references).select_related("application__case") if references else []
+    return {r.ocr: r for r in found}
+
+
+def _match_repayment(match: Match, repayment: Repayment | None) -> None:
+    """A booked credit with a repayment's OCR number and its amount pays that claim back."""
+    entry = match.entry
+    if not entry.booked:
+        match.problem = str(_("Inte en bokförd inbetalning till kontot."))
+    elif repayment is None:
+        match.problem = str(_("OCR-numret hör inte till något återkrav i Bidragsportalen."))
+    else:
+        match.repayment = repayment
+        if repayment.status == Repayment.Status.REPAID:
+            match.already_paid = True
+        elif repayment.status != Repayment.Status.CLAIMED:
+            match.problem = str(_("Återkravet är inte längre öppet: %(status)s.") % {"status": repayment.get_status_display()})
+        elif entry.amount != repayment.amount:
+            match.problem = str(
+                _("Beloppet %(bank)s stämmer inte med återkravets %(ours)s.")
+                % {"bank": money(entry.amount) if entry.amount is not None else "–", "ours": money(repayment.amount)}
+            )
 
 
 def payment_reference(*, statement: Statement, entry: StatementEntry) -> str:

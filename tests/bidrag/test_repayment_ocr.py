@@ -41,3 +41,49 @@ def test_the_claim_says_how_and_by_when_to_pay_it_back(make_application, cast, s
     text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(
         default_storage.open(letter.file.name).read())).pages).split())
     assert "Så betalar ni tillbaka" in text and repayment.ocr in text and "5050-1055" in text
+
+
+def _credit(ocr: str, amount, *, booked: bool = True) -> str:
+    return f"""
+      <Ntry>
+        <Amt Ccy="SEK">{amount}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts>{"BOOK" if booked else "PDNG"}</Sts>
+        <BookgDt><Dt>2026-12-03</Dt></BookgDt>
+        <AcctSvcrRef>BANK-IN-{ocr[-4:]}</AcctSvcrRef>
+        <NtryDtls><TxDtls><AmtDtls><TxAmt><Amt Ccy="SEK">{amount}</Amt></TxAmt></AmtDtls>
+          <RmtInf><Strd><CdtrRefInf><CdtrRef>{ocr}</CdtrRef></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls>
+      </Ntry>"""
+
+
+def _statement(entries: str) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr><MsgId>CAMT-IN-1</MsgId><CreDtTm>2026-12-03T08:00:00</CreDtTm></GrpHdr>
+    <Ntfctn><Id>N-IN</Id><CreDtTm>2026-12-03T08:00:00</CreDtTm>{entries}
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>""".encode()
+
+
+def test_a_credit_with_the_claims_ocr_registers_the_repayment_through_the_door(make_application, cast):
+    from bidrag.models import Application, Repayment
+    from workflows.payments import statement_reconcile
+
+    application = make_application(to=Status.REPAYMENT_CLAIMED)
+    repayment = application.repayments.get()
+    # A wrong amount and an unknown OCR are listed, and register nothing.
+    result = statement_reconcile(actor=cast.finance, content=_statement(
+        _credit(repayment.ocr, repayment.amount - 1) + _credit(ocr_reference("999"), repayment.amount)))
+    assert not result.paid and len(result.problems) == 2
+    assert Repayment.objects.get(pk=repayment.pk).status == Repayment.Status.CLAIMED
+
+    result = statement_reconcile(actor=cast.finance, content=_statement(_credit(repayment.ocr, repayment.amount)))
+
+    assert [m.repayment.pk for m in result.paid] == [repayment.pk]
+    repayment.refresh_from_db()
+    assert repayment.status == Repayment.Status.REPAID and repayment.settled_by == cast.finance
+    assert Application.objects.get(pk=application.pk).status == Status.CLOSED
+    again = statement_reconcile(actor=cast.finance, content=_statement(_credit(repayment.ocr, repayment.amount)))
+    assert not again.paid and [m.repayment.pk for m in again.already_paid] == [repayment.pk]
