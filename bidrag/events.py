@@ -169,7 +169,7 @@ SENTENCES = {
     Event.SCORE: _("%(actor)s bedömde ansökan enligt kriterierna"),
     Event.COMMUNICATE: _("%(actor)s kommunicerade underlaget med sökanden (FL 25 §)"),
     Event.RECEIVE_COMMENTS: _("%(actor)s skickade yttrande"),
-    Event.DEADLINE_PASSED: _("Svarstiden gick ut utan svar"),
+    Event.DEADLINE_PASSED: _("Svarstiden gick ut"),
     Event.PROPOSE_DECISION: _("%(actor)s lade beslutsförslag"),
     Event.PROPOSE_DISMISSAL: _("%(actor)s föreslog avvisning"),
     Event.PROPOSE_REPAYMENT: _("%(actor)s föreslog återkrav"),
