@@ -38,7 +38,7 @@ def appeal_notice(scheme=None, language: str | None = None) -> str:
 
 def _repayment_instructions(decision) -> str:
     """How to pay back what a repayment decision claims (its Repayment, made with it)."""
-    if decision.outcome != "repayment_claimed":
+    if decision.outcome != decision.Outcome.REPAYMENT_CLAIMED:
         return ""
     from .services.followup import repayment_instructions
 

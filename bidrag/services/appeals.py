@@ -21,11 +21,11 @@ from arenden.calendar import stockholm_today, working_deadline
 from arenden.errors import NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day
 from arenden.models import DiariumEntry
-from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..models import Appeal, Application, Decision
 from .common import diarise, notify_applicant, record_beside_flow
+from .letters import letter_queue
 
 # FL 44 §: three weeks from the day the party was notified of the decision.
 APPEAL_PERIOD = timedelta(weeks=3)
@@ -138,9 +138,7 @@ def appeal_dismiss(*, actor: Actor, application: Application, appeal_id, reasons
     record_beside_flow(actor=actor, application=application, event=Event.DISMISS_APPEAL,
                        payload={"appeal": str(appeal.pk), "decision": str(decision.pk), "deadline": appeal.deadline.isoformat(),
                                 "received_on": appeal.received_on.isoformat()})
-    from ..tasks import issue_decision_letter
-
-    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
+    letter_queue(decision)
     notify_applicant(
         application=application, kind="decision", subject="Beslut: överklagandet avvisat",
         body=(f"Ert överklagande i ärendet ”{application.title}” kom in den {day(appeal.received_on, language='sv')}, "

@@ -22,16 +22,15 @@ from arenden.calendar import months_after, stockholm_today, working_deadline
 from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day
 from arenden.models import DiariumEntry
-from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..models import Application, Decision, DecisionDemand, DelayNotice
-from ..models.application import Status
+from ..models.application import WITHDRAWABLE, Status
 from .common import diarise, notify_applicant, record_beside_flow
+from .letters import letter_queue
 
 # Before a decision on the case: the states a demand or a delay notice belongs to.
-UNDECIDED = (Status.SUBMITTED, Status.IN_REVIEW, Status.AWAITING_SUPPLEMENT, Status.IN_ASSESSMENT,
-             Status.AWAITING_COMMENTS, Status.DECISION_PROPOSED)
+UNDECIDED = tuple(s for s in WITHDRAWABLE if s != Status.DRAFT)
 DEMAND_ANSWER_PERIOD = timedelta(weeks=4)
 RISK_MARGIN = timedelta(days=14)
 
@@ -110,9 +109,7 @@ def demand_refuse(*, actor: Actor, application: Application, reasons: str) -> De
             description="Beslut: begäran om avgörande avslagen", kind=DiariumEntry.Kind.DECISION)
     record_beside_flow(actor=actor, application=application, event=Event.REFUSE_DEMAND,
                        payload={"demand": str(demand.pk), "decision": str(decision.pk)})
-    from ..tasks import issue_decision_letter
-
-    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
+    letter_queue(decision)
     notify_applicant(
         application=application, kind="decision", subject="Beslut: begäran om avgörande avslagen",
         body=(f"Brå har avslagit er begäran om att ärendet ”{application.title}” ska avgöras nu.\n"

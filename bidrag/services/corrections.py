@@ -14,11 +14,11 @@ from arenden.actors import Actor
 from arenden.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day
 from arenden.models import DiariumEntry
-from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..models import Application, Decision
 from .common import diarise, notify_applicant, record_beside_flow
+from .letters import letter_queue
 
 
 def decision_correct(
@@ -48,9 +48,7 @@ def decision_correct(
             description=f"Rättelse av beslut {day(old.decided_at, language='sv')} (36 § förvaltningslagen)")
     record_beside_flow(actor=actor, application=application, event=Event.CORRECT_DECISION,
                        payload={"decision": str(decision.pk), "corrects": str(old.pk), "note": note})
-    from ..tasks import issue_decision_letter
-
-    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
+    letter_queue(decision)
     notify_applicant(
         application=application, kind="decision", subject="Rättelse av beslut",
         body=(f"Brå har rättat beslutet den {day(old.decided_at, language='sv')} i ärendet ”{application.title}”: "

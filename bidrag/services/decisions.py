@@ -12,7 +12,6 @@ from arenden.errors import TransitionNotAllowed, ValidationFailed
 from arenden.formatting import day, money
 from arenden.models import DiariumEntry, JournalEvent
 from arenden.services import conflict_barred_user_ids
-from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..letters import appeal_notice
@@ -20,6 +19,7 @@ from ..models import Decision, Proposal
 from ..models.application import Status
 from .clocks import demands_answered_by_decision
 from .common import diarise, notify_applicant, record, require_door, transition
+from .letters import letter_queue
 
 # Which proposal may be put in which application state, and the event that records it.
 PROPOSAL_STATES: dict[str, set[str]] = {
@@ -189,9 +189,7 @@ def record_decision(
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
             kind=DiariumEntry.Kind.DECISION, description=f"Beslut: {decision.get_outcome_display()}")
     # The letter is rendered and stored after this commits, not under the door's locks.
-    from ..tasks import issue_decision_letter
-
-    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
+    letter_queue(decision)
     amount_line = f"Belopp: {money(decision.amount, language='sv')}.\n" if decision.amount else ""
     conditions_line = f"Villkor: {decision.conditions}\n" if decision.conditions else ""
     notify_applicant(

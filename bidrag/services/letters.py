@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arenden.errors import ServiceError
 from arenden.storage import StoredUpload, document_put, document_read, upload_discard
+from notifications.services import enqueue_with_this_transaction
 
 from ..events import Event
 from ..letters import decision_letter_pdf
@@ -40,6 +41,13 @@ class LetterAltered(ServiceError):
 
     def __init__(self):
         super().__init__(_("Beslutsbrevet i arkivet stämmer inte med det som registrerades. Kontakta Brå."))
+
+
+def letter_queue(decision: Decision) -> None:
+    """Queue the decision's letter to be issued once the decision's transaction commits."""
+    from ..tasks import issue_decision_letter  # the task module imports this one
+
+    enqueue_with_this_transaction(issue_decision_letter, decision.pk)
 
 
 def letter_issue(*, decision_id) -> DecisionLetter:

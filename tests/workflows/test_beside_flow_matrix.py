@@ -1,0 +1,64 @@
+"""What happens beside the flow (appeals, the FL 11/12 § clocks, FL 36 § corrections) has
+its rules checked once, in workflows.policy, as the door's are: a matrix of every such
+rule against every role, the jäv-barred and the auditor, generated from the rules the
+entry points name, so a new entry point without a line here fails."""
+
+import inspect
+import re
+from functools import partial
+
+import pytest
+
+from arenden.errors import ErrorCode, NotAllowed
+from bidrag.models.application import Status
+from workflows import appeals, clocks, door, policy
+
+pytestmark = pytest.mark.django_db
+
+# Each rule beside the flow, and the cast members it lets act (everyone else is refused).
+RULES = {
+    "check_appeal": (policy.check_appeal, {"registrar", "officer", "officer2"}),
+    "check_appeal(dismiss)": (partial(policy.check_appeal, dismiss=True), {"decision_maker"}),
+    "check_delay_notice": (policy.check_delay_notice, {"registrar", "officer", "officer2"}),
+    "check_demand_refusal": (policy.check_demand_refusal, {"decision_maker"}),
+    "check_decision_demand": (policy.check_decision_demand, {"signatory"}),
+    "check_correction": (policy.check_correction, {"decision_maker"}),
+}
+WHO = ["applicant", "signatory", "registrar", "officer", "officer2", "decision_maker", "finance", "finance2",
+       "team_lead", "auditor", "admin"]
+
+
+def test_every_rule_the_entry_points_name_is_in_the_matrix():
+    named = set()
+    for module in (appeals, clocks):
+        named |= set(re.findall(r"policy\.(check_[a-z_]+)", inspect.getsource(module)))
+    assert named <= {name.split("(")[0] for name in RULES}, named
+
+
+@pytest.fixture
+def decided(make_application):
+    return make_application(to=Status.REJECTED)
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+@pytest.mark.parametrize("who", WHO)
+def test_beside_flow_matrix(decided, cast, rule, who):
+    check, allowed = RULES[rule]
+    actor = getattr(cast, who)
+    if who in allowed:
+        check(actor=actor, application=decided)
+    else:
+        with pytest.raises(NotAllowed):
+            check(actor=actor, application=decided)
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r != "check_decision_demand"])  # staff rules
+def test_fl16_whoever_declared_jav_is_refused_by_every_staff_rule(make_application, cast, rule):
+    application = make_application(to=Status.IN_ASSESSMENT)
+    check, allowed = RULES[rule]
+    who = sorted(allowed)[0]
+    actor = getattr(cast, who)
+    door.declare_conflict(actor=actor, application_id=application.pk, reason="Jag är släkt med projektledaren.")
+    with pytest.raises(NotAllowed) as refused:
+        check(actor=actor, application=application)
+    assert refused.value.code == ErrorCode.CONFLICT_OF_INTEREST
