@@ -215,8 +215,10 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
 MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH, "OPTIONS": _mailer_options}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Brå Bidragsportalen <no-reply@bra.se>")
 
-# Background work: Django's task framework on the database backend (DESIGN.md §5).
-TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# Background work: Django's task framework on the database backend (DESIGN.md §5), or on
+# Redis with RQ when one host is not enough (README, "More than one host: Redis and RQ").
+TASKS_BACKEND = env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
 OUTBOX_MAX_ATTEMPTS = int(env("OUTBOX_MAX_ATTEMPTS", "5"))
 OUTBOX_RETRY_SECONDS = float(env("OUTBOX_RETRY_SECONDS", "60"))
 # How long a server may take to answer the end of a message (RFC 5321 4.5.3.2.6 allows ten
@@ -240,6 +242,16 @@ def _message_id_domain() -> str:
 
 # Every message's Message-ID is <uuid@this domain>, the same on every attempt.
 OUTBOX_MESSAGE_ID_DOMAIN = env("OUTBOX_MESSAGE_ID_DOMAIN") or _message_id_domain()
+
+# The RQ backend (django-tasks-rq on django-rq): one queue, "default", the one every task uses;
+# workers run `manage.py rqworker --with-scheduler default` (the scheduler moves deferred
+# tasks, retries and lease watchdogs, to the queue when due). RQ stops a job after
+# DEFAULT_TIMEOUT: longer than an outbox lease, so RQ never cuts a send the lease still covers.
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": int(OUTBOX_LEASE_SECONDS) + 60}}
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # the worker runs Django tasks, not bare functions
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS.append("django_rq")  # its rqworker command
 
 # The scheduler (`manage.py scheduler`, workflows/scheduler.py) runs the outbox sweep
 # (`deliver_outbox`) this often, in minutes; its other clocks are fixed there.
