@@ -4,7 +4,17 @@ from .assessment import Assessment, Score
 from .clocks import DecisionDemand, DelayNotice
 from .mandates import Invitation, JoinRequest, MandateDecision
 from .organisation import Call, CallTrack, GrantScheme, Membership, Organisation
-from .outcomes import ChangeRequest, Decision, DecisionLetter, Disbursement, Repayment, Report, ReportLine
+from .outcomes import (
+    ChangeRequest,
+    Decision,
+    DecisionLetter,
+    DetrimentGround,
+    Disbursement,
+    Repayment,
+    Report,
+    ReportLine,
+)
+from .reconsiderations import Reconsideration
 from .submitted import SubmittedVersion
 
 __all__ = [
@@ -19,6 +29,7 @@ __all__ = [
     "DecisionDemand",
     "DecisionLetter",
     "DelayNotice",
+    "DetrimentGround",
     "Disbursement",
     "GrantScheme",
     "Invitation",
@@ -27,6 +38,7 @@ __all__ = [
     "Membership",
     "Organisation",
     "Proposal",
+    "Reconsideration",
     "Report",
     "ReportLine",
     "Repayment",

@@ -39,6 +39,12 @@ class Appeal(models.Model):
     dismissal = models.OneToOneField(
         "bidrag.Decision", on_delete=models.PROTECT, null=True, blank=True, related_name="dismissed_appeal"
     )
+    # FL 39 §: Brå changed the appealed decision (a reconsideration) before the appeal was
+    # forwarded: the appeal is deemed to cover the new decision, the latest one named here.
+    covers = models.ForeignKey(
+        "bidrag.Decision", on_delete=models.PROTECT, null=True, blank=True, related_name="covering_appeals",
+        verbose_name=_("omfattar även beslutet"),
+    )
 
     class Meta:
         verbose_name = _("överklagande")

@@ -9,6 +9,8 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from arenden.formatting import money
 
+from .outcomes import DetrimentGround
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("Utkast")
@@ -296,6 +298,8 @@ class Proposal(models.Model):
         DISMISSAL = "dismissal", _("Förslag om avvisning")
         REPAYMENT = "repayment", _("Förslag om återkrav")
         WAIVER = "waiver", _("Förslag om eftergift")
+        # FL 37 §: a sent decision changed by a new one (bidrag.services.reconsiderations).
+        RECONSIDERATION = "reconsideration", _("Förslag om omprövning")
 
     class Outcome(models.TextChoices):
         GRANTED = "granted", _("Bevilja")
@@ -314,6 +318,10 @@ class Proposal(models.Model):
     # FL 25 §: an adverse decision follows a communication of the material, unless that is
     # plainly unnecessary; the proposer then says why.
     communication_waived = models.TextField(_("skäl att inte kommunicera (FL 25 §)"), blank=True)
+    # A reconsideration that goes against the party names its FL 37 § ground.
+    detriment_ground = models.CharField(
+        _("grund för ändring till sökandens nackdel"), max_length=12, choices=DetrimentGround.choices, blank=True,
+    )
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     is_open = models.BooleanField(default=True)

@@ -8,9 +8,19 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from arenden.formatting import money
 
 
+class DetrimentGround(models.TextChoices):
+    """FL 37 § andra stycket: the only grounds on which a decision in the party's favour may
+    be changed to their detriment (a grant lowered or withdrawn)."""
+
+    RESERVED = "reserved", _("Det framgår av beslutet att det får ändras under vissa förutsättningar")
+    SAFETY = "safety", _("Tvingande säkerhetsskäl kräver att beslutet ändras omedelbart")
+    MISLEADING = "misleading", _("Felet beror på att sökanden har lämnat felaktiga eller vilseledande uppgifter")
+
+
 class Decision(models.Model):
     """A decision as sent (Myndighetsförordningen 21 §): immutable, the database refuses
-    UPDATE and DELETE (migration). A correction is a new decision referring to this one."""
+    UPDATE and DELETE (migration). A correction (FL 36 §) and a reconsideration (FL 37 §)
+    are new decisions referring to this one."""
 
     class Outcome(models.TextChoices):
         GRANTED = "granted", _("Beviljad")
@@ -33,6 +43,15 @@ class Decision(models.Model):
     presented_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(_("beslutsdatum"))
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    # FL 37 §: the decision this one changes on reconsideration (outcome, amount or both).
+    reconsiders = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reconsidered_by",
+        verbose_name=_("omprövar beslut"),
+    )
+    # FL 37 § andra stycket: stated when the change goes against the party.
+    detriment_ground = models.CharField(
+        _("grund för ändring till sökandens nackdel"), max_length=12, choices=DetrimentGround.choices, blank=True,
+    )
     # MF 21 §: besides the decider and the presenter, who took part in the final handling
     # without deciding. Rows of an append-only table (migration), added with the decision.
     participants = models.ManyToManyField(
