@@ -90,7 +90,9 @@ def outbox_enqueue(*, kind: str, reference: str, recipients: list[str], subject:
     ]
     if reason is None:
         for message in messages:
-            transaction.on_commit(partial(_schedule, message.pk))
+            # robust: the row is what counts; if its task cannot be queued (Redis down) the
+            # change stands and the scheduler's sweep (deliver_outbox) delivers the message.
+            transaction.on_commit(partial(_schedule, message.pk), robust=True)
     return messages
 
 
@@ -107,7 +109,10 @@ def enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime
 
     The database backend writes its task row in our transaction, so the two commit together
     and a process killed right after the commit leaves no message without its task. Other
-    backends are told after the commit (an earlier task could run before the row is visible).
+    backends (RQ on Redis) are told after the commit (an earlier task could run before the
+    row is visible); a process killed in between, or Redis not answering, leaves a row
+    without its task, logged and not raised, for the scheduler's sweeps (``deliver_outbox``,
+    ``letters_issue``) to find.
     """
     from django_tasks_db.backend import DatabaseBackend
 
@@ -115,7 +120,7 @@ def enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime
     if isinstance(bound.get_backend(), DatabaseBackend):
         bound.enqueue(str(message_id))
     else:
-        transaction.on_commit(partial(bound.enqueue, str(message_id)))
+        transaction.on_commit(partial(bound.enqueue, str(message_id)), robust=True)
 
 
 # -- delivering ----------------------------------------------------------------------------
