@@ -227,3 +227,51 @@ class JournalCheckpoint(models.Model):
 
     def __str__(self):
         return self.object_key
+
+
+class CaseRead(models.Model):
+    """Who read what of a case, and when (issue 9): the case page, its journal, an
+    attachment, a letter, the applicant's own page. One INSERT per read and nothing else:
+    no SELECT, and no foreign-key check, which would take a KEY SHARE lock on the case row
+    and so wait behind every action holding the case FOR UPDATE (DESIGN.md §3). The case
+    and the reader are never deleted (PROTECT, as everywhere), so the ids stay good.
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE (migration 0009)."""
+
+    class Kind(models.TextChoices):
+        CASE_PAGE = "arende", _("Ärendet")
+        JOURNAL = "handelselogg", _("Händelseloggen")
+        READS = "lasningar", _("Läsningarna av ärendet")
+        APPLICATION = "ansokan", _("Ansökan, sökandens sida")
+        SUBMITTED_VERSION = "inskickad", _("Ansökan som den skickades in")
+        RECEIPT = "kvitto", _("Mottagningskvitto")
+        ATTACHMENT = "bilaga", _("Bilaga")
+        LETTER = "beslutsbrev", _("Beslutsbrev")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reads", db_constraint=False,
+                             db_index=False)
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               db_constraint=False, db_index=False)
+    # The reader's name and roles as they were, like the journal's actor.
+    reader_label = models.CharField(max_length=300)
+    reader_roles = models.JSONField(default=list)
+    read_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The attachment or decision read, and its name (an attachment's file name).
+    object_id = models.UUIDField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("läsning av ärende")
+        verbose_name_plural = _("läsningar av ärenden")
+        # The two lists, newest first by keyset (arenden.reads.READ_ORDER): a case's reads,
+        # and every read, by one reader or all, in a period. The indexes lead with the
+        # filtered column, so no other index on case or reader is needed.
+        indexes = [
+            models.Index(fields=["case", "read_at", "id"], name="case_read_case_order"),
+            models.Index(fields=["reader", "read_at", "id"], name="case_read_reader_order"),
+            models.Index(fields=["read_at", "id"], name="case_read_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.reader_label} {self.read_at:%Y-%m-%d %H:%M} {self.kind}"

@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from arenden.errors import ServiceError
+from arenden.formatting import iso_day
+from arenden.models import CaseRead
+from arenden.reads import case_read_record
 
 from . import selectors
 from .models.submitted import SubmittedVersion
@@ -31,6 +34,7 @@ def _version(request, application_id) -> SubmittedVersion:
 @require_GET
 def submitted_version(request, application_id):
     version = _version(request, application_id)
+    case_read_record(actor=request.user, case_id=version.application.case_id, kind=CaseRead.Kind.SUBMITTED_VERSION)
     return render(request, "bidrag/submitted_version.html", {"version": version, "content": version.content,
                                                               "application": version.application})
 
@@ -39,6 +43,7 @@ def submitted_version(request, application_id):
 @require_GET
 def receipt(request, application_id):
     version = _version(request, application_id)
+    case_read_record(actor=request.user, case_id=version.application.case_id, kind=CaseRead.Kind.RECEIPT)
     response = HttpResponse(receipt_pdf(version), content_type="application/pdf")
     number = (version.application.case.diarienummer or "").replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="mottagningskvitto-{number}.pdf"'
@@ -64,6 +69,8 @@ def decision_letter(request, application_id, decision_id):
         back = reverse("workflows:application_detail", args=[application.pk])
         return render(request, "bidrag/letter_unavailable.html", {"message": error.message, "back": back},
                       status=error.http_status)
+    case_read_record(actor=request.user, case_id=application.case_id, kind=CaseRead.Kind.LETTER, object_id=decision.pk,
+                     detail=iso_day(decision.decided_at))
     response = HttpResponse(content, content_type="application/pdf")
     number = (application.case.diarienummer or "").replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="beslut-{number}-{decision.decided_at:%Y-%m-%d}.pdf"'

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from arenden.errors import NotFound, ServiceError
 from arenden.http import report_error
+from arenden.models import CaseRead
+from arenden.reads import case_read_record
 from arenden.uploads import drain_request_body, request_body_upload, streamed_uploads
 
 from . import selectors, services
@@ -414,6 +416,8 @@ def application_delete_draft(request, application_id):
 def attachment_download(request, attachment_id):
     """Re-check the right on every download, then hand over a short-lived link (or the file)."""
     attachment = selectors.attachment_get(actor=request.user, attachment_id=attachment_id)
+    case_read_record(actor=request.user, case_id=attachment.case_id, kind=CaseRead.Kind.ATTACHMENT,
+                     object_id=attachment.pk, detail=attachment.original_name)
     storage = attachment.file.storage
     if hasattr(storage, "bucket_name"):
         url = storage.url(

@@ -80,3 +80,12 @@ urlpatterns += [
     path("arenden/<uuid:application_id>/forsening/", clock_views.delay_notice, name="delay_notice"),
     path("arenden/<uuid:application_id>/beslut/rattelse/", clock_views.decision_correct, name="decision_correct"),
 ]
+
+# The auditor's pages (issue 9): the case journal with its hashes checked, and who read a case.
+from . import journal_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("arenden/lasningar/", journal_views.all_reads, name="all_reads"),
+    path("arenden/<uuid:application_id>/journal/", journal_views.case_journal, name="case_journal"),
+    path("arenden/<uuid:application_id>/lasningar/", journal_views.case_reads_list, name="case_reads"),
+]

@@ -16,6 +16,8 @@ from arenden import sections
 from arenden.errors import ServiceError
 from arenden.http import report_error
 from arenden.keyset import count_up_to, keyset_page
+from arenden.models import CaseRead
+from arenden.reads import case_read_record
 from bidrag import ranking
 from bidrag import selectors as bidrag_selectors
 from bidrag.models.application import Status
@@ -86,6 +88,7 @@ def case_list(request):
 def case_detail(request, application_id):
     application = _staff_application(request, application_id)
     case = application.case
+    case_read_record(actor=request.user, case_id=case.pk, kind=CaseRead.Kind.CASE_PAGE)
     if policy.is_barred(request.user, application):
         # FL 16 §: whoever declared jäv sees no more of the case than its diarium entry.
         return render(request, "workflows/case_barred.html", {"application": application, "case": case,
@@ -156,6 +159,7 @@ def _may(check, actor, application, **kwargs) -> bool:
 def application_detail(request, application_id):
     """The applicant's view of their application: status, decisions, what is asked of them."""
     application = bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
+    case_read_record(actor=request.user, case_id=application.case_id, kind=CaseRead.Kind.APPLICATION)
     decisions = list(application.decisions.select_related("decided_by", "presented_by"))
     tasks = selectors.active_tasks(application)
     handler = next((t.owner for t in tasks if t.owner_id and t.flow_task_type == "HUMAN"), None)

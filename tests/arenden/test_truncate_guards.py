@@ -10,6 +10,7 @@ APPEND_ONLY = [
     "arenden_journalcheckpoint",
     "arenden_conflictofinterest",  # jäv declarations
     "arenden_conflictruling",
+    "arenden_caseread",  # who read which case, when (issue 9)
     "bidrag_decision",
     "bidrag_decision_participants",  # MF 21 §: who took part
     "bidrag_decisionletter",
