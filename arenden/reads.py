@@ -31,9 +31,9 @@ READ_ORDER = ("-read_at", "-id")
 def case_read_record(*, actor, case_id: uuid.UUID, kind: CaseRead.Kind, object_id: uuid.UUID | None = None,
                      detail: str = "") -> CaseRead:
     """Record that `actor` read `kind` of the case (the attachment or decision `object_id`)."""
-    reader_id, label, roles = actor_snapshot(actor)
+    _pk, label, roles = actor_snapshot(actor)  # a read always has a reader: never the system
     read = CaseRead(
-        case_id=case_id, reader_id=reader_id, reader_label=label, reader_roles=roles, read_at=timezone.now(),
+        case_id=case_id, reader_id=actor.pk, reader_label=label, reader_roles=roles, read_at=timezone.now(),
         kind=kind, object_id=object_id, detail=detail[:300],
     )
     read.save(force_insert=True)
