@@ -259,6 +259,8 @@ SCHEDULER_OUTBOX_SWEEP_MINUTES = float(env("SCHEDULER_OUTBOX_SWEEP_MINUTES", "5"
 
 # Case handling
 DIARIENUMMER_FORMAT = env("DIARIENUMMER_FORMAT") or "{year}-{serial:05d}"
+# Where people reach this site (no trailing slash): the links in e-mail are absolute, under it.
+SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
 # Where applicants turn with questions (shown on every status page beside the diarienummer).
 BIDRAG_CONTACT_EMAIL = env("BIDRAG_CONTACT_EMAIL", "bidrag@bra.se")
 # An invitation to an organisation can be accepted for this many days.

@@ -92,3 +92,72 @@ class OutboxResend(models.Model):
 
     def __str__(self):
         return f"{self.message_id} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class MessageLanguage(models.Model):
+    """The language a person's messages are written in (e-mail and notices); Swedish without one."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="message_language", verbose_name=_("användare"))
+    language = models.CharField(_("språk"), max_length=8, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("språk för meddelanden")
+        verbose_name_plural = _("språk för meddelanden")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
+
+
+class Notice(models.Model):
+    """A message to a person, shown in the service (the header's count, the list page), written
+    with the e-mail of the same message, in the same transaction."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices",
+                             verbose_name=_("mottagare"))
+    kind = models.CharField(_("typ"), max_length=60)
+    reference = models.CharField(_("avser"), max_length=120)
+    subject = models.CharField(_("ämne"), max_length=300)
+    body = models.TextField(_("text"))
+    # A path on this site (the e-mail has the absolute address of the same page).
+    link = models.CharField(_("länk"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    read_at = models.DateTimeField(_("läst"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("meddelande i tjänsten")
+        verbose_name_plural = _("meddelanden i tjänsten")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The list page's keyset order, and the header's unread count (a partial index).
+            models.Index(fields=["user", "-created_at", "-id"], name="notice_user_list"),
+            models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notice_user_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user_id}"
+
+
+class ReminderSent(models.Model):
+    """A reminder sent: the ``offset_days`` reminder of ``kind`` about ``reference`` (a date of
+    an object: "application:<uuid>:deadline:2026-12-01"), once ever. The unique constraint, not
+    a check in Python, makes it once: two schedulers at the same moment both INSERT … ON
+    CONFLICT DO NOTHING, and only one gets its row back (notifications.reminders)."""
+
+    kind = models.CharField(_("typ"), max_length=60)
+    reference = models.CharField(_("avser"), max_length=200)
+    # Days before the date it reminds of; negative once the date has passed (overdue).
+    offset_days = models.IntegerField(_("dagar före"))
+    sent_at = models.DateTimeField(_("skickad"))
+
+    class Meta:
+        verbose_name = _("skickad påminnelse")
+        verbose_name_plural = _("skickade påminnelser")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference", "offset_days"], name="reminder_sent_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} ({self.offset_days:+d})"

@@ -8,12 +8,13 @@ check digit after a hyphen (N…N-N). Stored as digits only.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from stdnum import luhn
 
 from arenden.actors import Actor
 from arenden.errors import NotAllowed, NotFound, ValidationFailed
-from notifications.services import outbox_enqueue
+from notifications.messages import Recipient, notify
 
 from ..models import Membership, Organisation
 from ..models.organisation import PaymentMethod
@@ -104,16 +105,12 @@ def organisation_payment_account_set(
         after = format_account(method=method, digits=digits)
         if before != after:
             who = actor.get_full_name() or actor.get_username()
-            outbox_enqueue(
-                kind="payment_account_changed",
-                reference=f"organisation:{organisation.pk}",
-                recipients=list(signing.exclude(user__email="").values_list("user__email", flat=True)),
-                subject=f"Kontot för utbetalningar till {organisation.name} är ändrat",
-                body=(
-                    f"{who} har ändrat kontot som Brå betalar ut bidrag till för {organisation.name}:\n"
-                    f"{PaymentMethod(method).label} {after}"
-                    + (f" (tidigare {before}).\n" if before else ".\n")
-                    + "Har ingen hos er gjort ändringen, kontakta Brå genast.\n"
-                ),
+            notify(
+                kind="payment_account_changed", reference=f"organisation:{organisation.pk}",
+                recipients=[Recipient(email=email, user_id=user_id)
+                            for user_id, email in signing.values_list("user_id", "user__email")],
+                link=reverse("bidrag:organisation_detail", args=[organisation.pk]),
+                context={"changed_by": who, "organisation": organisation.name,
+                         "method": PaymentMethod(method).label, "account": after, "previous": before},
             )
         return organisation

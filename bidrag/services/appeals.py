@@ -106,12 +106,8 @@ def appeal_forward(*, actor: Actor, application: Application, appeal_id, court: 
             description=f"Överklagandet med ärendets handlingar överlämnat till {appeal.court}", kind=DiariumEntry.Kind.LETTER)
     record_beside_flow(actor=actor, application=application, event=Event.FORWARD_APPEAL,
                        payload={"appeal": str(appeal.pk), "court": appeal.court})
-    notify_applicant(
-        application=application, kind="appeal_forwarded", subject="Ert överklagande har lämnats över till domstol",
-        body=(f"Brå har tagit emot ert överklagande av beslutet den {day(appeal.decision.decided_at, language='sv')} "
-              f"i ärendet ”{application.title}”. Det kom in i tid och har lämnats över till {appeal.court}, "
-              "som prövar det. Domstolen hör av sig till er."),
-    )
+    notify_applicant(application=application, kind="appeal_forwarded",
+                     context={"decided_at": appeal.decision.decided_at, "court": appeal.court})
     return appeal
 
 
@@ -139,10 +135,6 @@ def appeal_dismiss(*, actor: Actor, application: Application, appeal_id, reasons
                        payload={"appeal": str(appeal.pk), "decision": str(decision.pk), "deadline": appeal.deadline.isoformat(),
                                 "received_on": appeal.received_on.isoformat()})
     letter_queue(decision)
-    notify_applicant(
-        application=application, kind="decision", subject="Beslut: överklagandet avvisat",
-        body=(f"Ert överklagande i ärendet ”{application.title}” kom in den {day(appeal.received_on, language='sv')}, "
-              f"efter sista dagen {day(appeal.deadline, language='sv')}. Brå har därför avvisat det (45 § "
-              f"förvaltningslagen).\nSkäl: {decision.reasons}\n\nBeslutsbrevet finns på ärendets sida."),
-    )
+    notify_applicant(application=application, kind="appeal_dismissed",
+                     context={"received_on": appeal.received_on, "deadline": appeal.deadline, "reasons": decision.reasons})
     return decision

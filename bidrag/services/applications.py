@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -11,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from arenden.actors import Actor
 from arenden.calendar import working_deadline
 from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed, ValidationFailed
-from arenden.formatting import day, moment, money
+from arenden.formatting import moment, money
 from arenden.journal import journal_append
 from arenden.models import Case, DiariumEntry
 from arenden.services import case_assign_diarienummer, case_create
 from arenden.storage import StoredUpload, attachment_record
-from notifications.services import outbox_enqueue
+from notifications.messages import Recipient, notify
 
 from ..completeness import OTHER, checklist_labels
 from ..events import Event
@@ -229,18 +230,16 @@ def application_request_signature(*, actor: Actor, application: Application) -> 
         )
         call = application.call
         requester = actor.get_full_name() or actor.get_username()
-        outbox_enqueue(
+        notify(
             kind="signature_requested",
             reference=f"application:{application.pk}",
-            recipients=[m.user.email for m in signatories],
-            subject=f"Ansökan väntar på din underskrift – {application.title}",
-            body=(
-                f"{requester} bad dig den {moment(now, language='sv')} som firmatecknare för {organisation.name} "
-                f"att granska, signera och skicka in ansökan ”{application.title}”.\n"
-                f"Utlysning: {call.title}. Sökt belopp: {money(application.requested_amount(), language='sv')}.\n"
-                f"Utlysningen stänger {moment(call.closes_at, language='sv')}; efter det kan ansökan inte skickas in.\n"
-                "Logga in i Bidragsportalen och öppna ansökan under Mina ansökningar."
-            ),
+            recipients=[Recipient(email=m.user.email, user_id=m.user_id) for m in signatories],
+            context={
+                "title": application.title, "organisation": organisation.name, "requester": requester,
+                "requested_at": now, "call_title": call.title, "requested": application.requested_amount(),
+                "closes_at": call.closes_at,
+            },
+            link=reverse("workflows:application_detail", args=[application.pk]),
         )
         return application
 
@@ -397,17 +396,8 @@ def application_submit(*, actor: Actor, application: Application, idempotency_ke
     # of the year queues on it, so as little as possible comes after it.
     case = case_assign_diarienummer(actor=actor, case=application.case)
     application.case = case
-    notify_applicant(
-        application=application,
-        kind="submitted_receipt",
-        subject="Mottagningsbekräftelse",
-        body=(
-            f"Brå har tagit emot er ansökan ”{application.title}” den "
-            f"{moment(now, language='sv')}.\n"
-            f"Diarienummer: {case.diarienummer}. Sökt belopp: {money(requested, language="sv")}.\n"
-            "Ange diarienumret när ni kontaktar oss om ärendet."
-        ),
-    )
+    notify_applicant(application=application, kind="submitted_receipt",
+                     context={"submitted_at": now, "requested": requested})
     return application
 
 
@@ -428,7 +418,7 @@ def application_register(*, actor: Actor, application: Application, note: str = 
 
 
 def _ask_applicant(
-    *, actor: Actor, application: Application, event: Event, kind: str, subject: str, description: str, deadline: date,
+    *, actor: Actor, application: Application, event: Event, kind: str, description: str, deadline: date,
     request_text: str, checklist: list[str] | None = None,
 ) -> Application:
     """Send the applicant a request with a deadline and wait for the answer (or the clock)."""
@@ -447,13 +437,8 @@ def _ask_applicant(
     application.save(update_fields=["deadline", "deadline_request", "updated_at"])
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING, description=description,
             kind=DiariumEntry.Kind.LETTER)
-    notify_applicant(
-        application=application,
-        kind=kind,
-        # A second request on the same case must be told from the first by its subject.
-        subject=f"{subject}, svara senast {day(deadline, language='sv')}",
-        body=f"{request_text}\n\nSvara senast {day(deadline, language='sv')} via Bidragsportalen.",
-    )
+    # A second request on the same case is told from the first by its subject (the deadline).
+    notify_applicant(application=application, kind=kind, context={"deadline": deadline, "request_text": request_text})
     return application
 
 
@@ -474,7 +459,6 @@ def application_request_supplement(
         application=application,
         event=Event.REQUEST_SUPPLEMENT,
         kind="supplement_requested",
-        subject="Begäran om komplettering",
         description="Begäran om komplettering",
         deadline=deadline,
         request_text=request_text,
@@ -489,7 +473,6 @@ def application_communicate(*, actor: Actor, application: Application, deadline:
         application=application,
         event=Event.COMMUNICATE,
         kind="communication",
-        subject="Kommunicering inför beslut",
         description="Kommunicering enligt 25 § förvaltningslagen",
         deadline=deadline,
         request_text=request_text,
@@ -535,6 +518,9 @@ def _receive(*, actor: Actor | None, application, event: Event, answer: str, sto
         )
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING if actor else DiariumEntry.Direction.INTERNAL, description=description if actor else f"Svarsfristen gick ut utan svar ({description.lower()}); {_AS_IS[status]}"[:300], attachment=attachment,
             kind=_KINDS[status] if actor else DiariumEntry.Kind.OTHER)
+    if actor is None:
+        notify_applicant(application=application, kind="deadline_passed",
+                         context={"deadline": application.deadline, "comments": status == Status.AWAITING_COMMENTS})
     application.deadline = None
     application.save(update_fields=["deadline", "updated_at"])
     return application

@@ -77,12 +77,7 @@ def decision_demand(*, actor: Actor, application: Application) -> DecisionDemand
             description="Begäran om att ärendet ska avgöras (12 § förvaltningslagen)", kind=DiariumEntry.Kind.LETTER)
     record_beside_flow(actor=actor, application=application, event=Event.DEMAND_DECISION,
                        payload={"demand": str(demand.pk), "due_on": demand.due_on.isoformat()})
-    notify_applicant(
-        application=application, kind="decision_demand", subject="Er begäran om avgörande har kommit in",
-        body=(f"Brå har tagit emot er begäran om att ärendet ”{application.title}” ska avgöras. Senast den "
-              f"{day(demand.due_on, language='sv')} avgör Brå ärendet eller beslutar att avslå begäran "
-              "(12 § förvaltningslagen)."),
-    )
+    notify_applicant(application=application, kind="decision_demand", context={"due_on": demand.due_on})
     return demand
 
 
@@ -110,11 +105,7 @@ def demand_refuse(*, actor: Actor, application: Application, reasons: str) -> De
     record_beside_flow(actor=actor, application=application, event=Event.REFUSE_DEMAND,
                        payload={"demand": str(demand.pk), "decision": str(decision.pk)})
     letter_queue(decision)
-    notify_applicant(
-        application=application, kind="decision", subject="Beslut: begäran om avgörande avslagen",
-        body=(f"Brå har avslagit er begäran om att ärendet ”{application.title}” ska avgöras nu.\n"
-              f"Skäl: {decision.reasons}\n\nBeslutet kan överklagas. Beslutsbrevet finns på ärendets sida."),
-    )
+    notify_applicant(application=application, kind="demand_refused", context={"reasons": decision.reasons})
     return decision
 
 
@@ -136,10 +127,6 @@ def delay_notify(*, actor: Actor, application: Application, reason: str, expecte
             description="Underrättelse om försening (11 § förvaltningslagen)", kind=DiariumEntry.Kind.LETTER)
     record_beside_flow(actor=actor, application=application, event=Event.NOTIFY_DELAY,
                        payload={"notice": str(notice.pk), "expected_by": expected_by.isoformat()})
-    notify_applicant(
-        application=application, kind="delay_notice", subject="Beslutet i ert ärende dröjer",
-        body=(f"Beslutet i ärendet ”{application.title}” kommer att dröja. Anledningen är: {notice.reason}\n\n"
-              f"Brå räknar med att fatta beslut senast den {day(expected_by, language='sv')}. Om det har gått sex "
-              "månader sedan ansökan kom in kan ni skriftligen begära att ärendet avgörs (12 § förvaltningslagen)."),
-    )
+    notify_applicant(application=application, kind="delay_notice",
+                     context={"reason": notice.reason, "expected_by": expected_by})
     return notice

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
 from django_fsm import TransitionNotAllowed as FsmTransitionNotAllowed
@@ -20,7 +21,7 @@ from arenden.errors import Conflict, NotAllowed, TransitionNotAllowed
 from arenden.journal import journal_append
 from arenden.models import DiariumEntry
 from arenden.services import diarium_entry_add
-from notifications.services import outbox_enqueue
+from notifications.messages import Recipient, notify
 
 from ..events import Event
 from ..models import Application, Membership
@@ -147,13 +148,31 @@ def applicant_recipients(application: Application) -> list[str]:
     return emails
 
 
-def notify_applicant(*, application: Application, kind: str, subject: str, body: str) -> None:
-    """Write the applicant's notice to the outbox, inside the caller's transaction."""
-    reference = application.case.diarienummer or str(application.pk)
-    outbox_enqueue(
+def applicant_people(application: Application) -> list[Recipient]:
+    """Who hears of the case: the organisation's own address and every member (their notice,
+    and their e-mail if they have one)."""
+    org = application.organisation
+    people = [Recipient(email=org.email)] if org.email else []
+    people += [
+        Recipient(email=email, user_id=user_id)
+        for user_id, email in Membership.objects.filter(organisation=org).values_list("user_id", "user__email")
+    ]
+    return people
+
+
+def notify_applicant(*, application: Application, kind: str, context: dict | None = None) -> None:
+    """Message ``kind`` (templates/notifications/<kind>/) to the applicant, each person in their
+    language, by e-mail and as a notice, inside the caller's transaction. The context has the
+    case's title, diarienummer and organisation; the link leads to the application's page."""
+    notify(
         kind=kind,
         reference=f"application:{application.pk}",
-        recipients=applicant_recipients(application),
-        subject=f"{subject} – {reference}",
-        body=body,
+        recipients=applicant_people(application),
+        context={
+            "title": application.title,
+            "diarienummer": application.case.diarienummer,
+            "organisation": application.organisation.name,
+            **(context or {}),
+        },
+        link=reverse("workflows:application_detail", args=[application.pk]),
     )

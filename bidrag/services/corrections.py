@@ -49,9 +49,6 @@ def decision_correct(
     record_beside_flow(actor=actor, application=application, event=Event.CORRECT_DECISION,
                        payload={"decision": str(decision.pk), "corrects": str(old.pk), "note": note})
     letter_queue(decision)
-    notify_applicant(
-        application=application, kind="decision", subject="Rättelse av beslut",
-        body=(f"Brå har rättat beslutet den {day(old.decided_at, language='sv')} i ärendet ”{application.title}”: "
-              f"{note}\n\nDet rättade beslutet gäller i stället för det tidigare. Beslutsbrevet finns på ärendets sida."),
-    )
+    notify_applicant(application=application, kind="decision_corrected",
+                     context={"corrected_decided_at": old.decided_at, "note": note})
     return decision

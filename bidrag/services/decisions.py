@@ -5,11 +5,12 @@ import re
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
 from arenden.errors import TransitionNotAllowed, ValidationFailed
-from arenden.formatting import day, money
+from arenden.formatting import money
 from arenden.models import DiariumEntry, JournalEvent
 from arenden.services import conflict_barred_user_ids
 
@@ -190,19 +191,20 @@ def record_decision(
             kind=DiariumEntry.Kind.DECISION, description=f"Beslut: {decision.get_outcome_display()}")
     # The letter is rendered and stored after this commits, not under the door's locks.
     letter_queue(decision)
-    amount_line = f"Belopp: {money(decision.amount, language='sv')}.\n" if decision.amount else ""
-    conditions_line = f"Villkor: {decision.conditions}\n" if decision.conditions else ""
     notify_applicant(
         application=application,
         kind="decision",
-        subject=f"Beslut: {decision.get_outcome_display()}",
-        body=(
-            f"Brå har den {day(decision.decided_at, language='sv')} "
-            f"fattat beslut i ärendet ”{application.title}”: {decision.get_outcome_display()}.\n"
-            f"{amount_line}{conditions_line}Skäl: {decision.reasons}\n\n"
-            f"Beslutet har fattats av {actor.get_full_name() or actor.get_username()} efter föredragning av "
-            f"{proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username()}.\n\n{appeal_notice(application.call.scheme, 'sv')}"
-        ),
+        context={
+            "decided_at": decision.decided_at,
+            # Lazy: each recipient reads the outcome and the appeal notice in their own language.
+            "outcome": Decision.Outcome(decision.outcome).label,
+            "amount": decision.amount,
+            "conditions": decision.conditions,
+            "reasons": decision.reasons,
+            "decided_by": actor.get_full_name() or actor.get_username(),
+            "presented_by": proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username(),
+            "appeal_notice": lazy(appeal_notice, str)(application.call.scheme),
+        },
     )
     return decision
 

@@ -134,12 +134,7 @@ def disbursement_pay(*, actor: Actor, application, payment_reference: str, disbu
         payload={**payload, "amount": disbursement.amount, "reference": disbursement.payment_reference},
     )
     _outgoing(actor, application, f"Underrättelse om utbetalning, {money(disbursement.amount, language='sv')}")
-    notify_applicant(
-        application=application,
-        kind="payment",
-        subject="Utbetalning",
-        body=f"Brå har betalat ut {money(disbursement.amount, language='sv')} för projektet ”{application.title}”.",
-    )
+    notify_applicant(application=application, kind="payment", context={"amount": disbursement.amount})
     return disbursement
 
 
@@ -280,12 +275,7 @@ def report_approve(*, actor: Actor, application, comment: str = "") -> Report:
     report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
     report.save()
     _outgoing(actor, application, "Slutrapporten godkänd")
-    notify_applicant(
-        application=application,
-        kind="report_approved",
-        subject="Slutrapporten är godkänd",
-        body=f"Brå har godkänt slutrapporten för ”{application.title}”. Ärendet är avslutat.",
-    )
+    notify_applicant(application=application, kind="report_approved")
     return report
 
 
@@ -304,12 +294,7 @@ def report_return(*, actor: Actor, application, comment: str) -> Report:
     report.reviewed_by, report.reviewed_at, report.review_comment = actor, timezone.now(), comment.strip()
     report.save()
     _outgoing(actor, application, "Begäran om komplettering av slutrapport")
-    notify_applicant(
-        application=application,
-        kind="report_returned",
-        subject="Slutrapporten behöver kompletteras",
-        body=f"{comment.strip()}\n\nSkicka in en kompletterad slutrapport via Bidragsportalen.",
-    )
+    notify_applicant(application=application, kind="report_returned", context={"comment": comment.strip()})
     return report
 
 
@@ -333,11 +318,17 @@ def repayment_claim(*, actor: Actor, application) -> Repayment:
         payload={"decision": decision.pk, "repayment": repayment.pk, "amount": repayment.amount,
                  "due_on": repayment.due_on.isoformat() if repayment.due_on else None, "ocr": repayment.ocr},
     )
-    notify_applicant(
-        application=application, kind="repayment_instructions", subject="Så betalar ni tillbaka",
-        body=repayment_instructions(repayment),
-    )
+    notify_applicant(application=application, kind="repayment_instructions", context={
+        "amount": repayment.amount, "due_on": repayment.due_on, "ocr": repayment.ocr, "bankgiro": _bankgiro(),
+    })
     return repayment
+
+
+def _bankgiro() -> str:
+    """Brå's bankgiro as written (1234-5678), or "" when none is configured."""
+    if not settings.BRA_BANKGIRO:
+        return ""
+    return format_account(method="bankgiro", digits="".join(c for c in settings.BRA_BANKGIRO if c.isdigit()))
 
 
 def repayment_instructions(repayment: Repayment) -> str:
@@ -346,7 +337,7 @@ def repayment_instructions(repayment: Repayment) -> str:
     if not settings.BRA_BANKGIRO:
         return (f"Betala {money(repayment.amount, language='sv')} senast {due}. Brås ekonomi skickar "
                 f"betalningsuppgifterna; ange OCR-nummer {repayment.ocr}.")
-    bankgiro = format_account(method="bankgiro", digits="".join(c for c in settings.BRA_BANKGIRO if c.isdigit()))
+    bankgiro = _bankgiro()
     return (f"Betala {money(repayment.amount, language='sv')} till Brås bankgiro {bankgiro} senast {due}. "
             f"Ange OCR-nummer {repayment.ocr}, så kopplas betalningen till ärendet.")
 
@@ -490,15 +481,8 @@ def change_decide(*, actor: Actor, application, approve: bool, note: str = "") -
                payload={"change_request": request.pk, "note": request.decision_note})
     outcome = "godkänd" if approve else "avslagen"
     _outgoing(actor, application, f"Beslut om ändringsansökan: {outcome}")
-    notify_applicant(
-        application=application,
-        kind="change_decided",
-        subject=f"Ändringsansökan {outcome}",
-        body=(
-            f"Brå har prövat er ändringsansökan för ”{application.title}”: att flytta "
-            f"{money(request.amount, language='sv')} från ”{request.from_line.description}” till "
-            f"”{request.to_line.description}”. Beslut: {outcome}."
-            + (f"\nMotivering: {request.decision_note}" if request.decision_note else "")
-        ),
-    )
+    notify_applicant(application=application, kind="change_decided", context={
+        "approved": approve, "amount": request.amount, "from_line": request.from_line.description,
+        "to_line": request.to_line.description, "note": request.decision_note,
+    })
     return request

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +38,7 @@ from arenden.errors import ErrorCode, NotAllowed, NotFound, TransitionNotAllowed
 from arenden.models import Attachment, Case, DiariumEntry
 from arenden.services import case_assign_diarienummer, case_create, diarium_entry_add
 from arenden.storage import StoredUpload, attachment_record, upload_discard, upload_store
-from notifications.services import outbox_enqueue
+from notifications.messages import Recipient, notify
 
 from ..models import Invitation, JoinRequest, MandateDecision, Membership, Organisation
 from ..models.application import AttachmentKind
@@ -70,8 +71,13 @@ def _require_signing(actor, organisation_id) -> None:
         raise NotAllowed(_("Endast organisationens firmatecknare eller ombud med bekräftad behörighet får göra detta."))
 
 
-def _signatory_emails(organisation_id) -> list[str]:
-    return list(_signing(organisation_id).exclude(user__email="").values_list("user__email", flat=True))
+def _signatory_people(organisation_id) -> list[Recipient]:
+    return [Recipient(email=email, user_id=user_id)
+            for user_id, email in _signing(organisation_id).values_list("user_id", "user__email")]
+
+
+def _organisation_link(organisation: Organisation) -> str:
+    return reverse("bidrag:organisation_detail", args=[organisation.pk])
 
 
 def organisation_add(*, actor: Actor, orgnr: str, name: str = "") -> Membership | JoinRequest:
@@ -109,15 +115,10 @@ def organisation_add(*, actor: Actor, orgnr: str, name: str = "") -> Membership 
             if (request := pending.first()) is not None:
                 return request
             request = JoinRequest.objects.create(organisation=existing, user=actor)
-            outbox_enqueue(
-                kind="join_requested",
-                reference=f"organisation:{existing.pk}",
-                recipients=_signatory_emails(existing.pk),
-                subject=f"{_name(actor)} vill bli medlem i {existing.name}",
-                body=(
-                    f"{_name(actor)} har bett att få bli medlem i {existing.name} i Bidragsportalen, som sökande.\n"
-                    "Godkänn eller avböj under Mina organisationer.\n"
-                ),
+            notify(
+                kind="join_requested", reference=f"organisation:{existing.pk}",
+                recipients=_signatory_people(existing.pk), link=_organisation_link(existing),
+                context={"person": _name(actor), "organisation": existing.name},
             )
             return request
     except IntegrityError:
@@ -147,20 +148,12 @@ def join_request_decide(*, actor: Actor, organisation: Organisation, request_id,
                 organisation=organisation, user=request.user, defaults={"role": Membership.Role.APPLICANT}
             )
             carried = _proof_carry(membership=membership, request=request)
-        if approve:
-            body = f"Du är nu medlem i {organisation.name} i Bidragsportalen, som sökande.\n"
-            if carried:
-                body += "Ditt bevis om behörighet att teckna organisationen väntar på Brås registrator.\n"
-        else:
-            body = f"{_name(actor)} avböjde din begäran om medlemskap i {organisation.name}.\n"
-            if request.mandate_state == Membership.Mandate.REQUESTED:
-                body += "Brå prövar därför inte det bevis om behörighet du skickade in med begäran.\n"
-        outbox_enqueue(
-            kind="join_decided",
-            reference=f"organisation:{organisation.pk}",
-            recipients=[request.user.email],
-            subject=f"Din begäran om medlemskap i {organisation.name}",
-            body=body,
+        notify(
+            kind="join_decided", reference=f"organisation:{organisation.pk}",
+            recipients=[Recipient(email=request.user.email, user_id=request.user_id)],
+            link=_organisation_link(organisation),
+            context={"organisation": organisation.name, "approved": approve, "carried": carried,
+                     "decided_by": _name(actor), "proof_sent": request.mandate_state == Membership.Mandate.REQUESTED},
         )
         return request
 
@@ -205,18 +198,10 @@ def invitation_send(
             expires_at=expires,
         )
         label = Membership.Role(role).label
-        outbox_enqueue(
-            kind="invitation",
-            reference=f"organisation:{organisation.pk}",
-            recipients=[email],
-            subject=f"Inbjudan till {organisation.name} i Bidragsportalen",
-            body=(
-                f"{_name(actor)} bjuder in dig till {organisation.name} i Brås Bidragsportalen som {label}.\n\n"
-                f"Logga in och ta emot inbjudan här (länken gäller en gång, i {INVITATION_DAYS} dagar):\n"
-                f"{accept_url(token)}\n\n"
-                "Som firmatecknare eller ombud skickar du sedan in ett bevis om din behörighet "
-                "(delegationsordning eller protokoll), som Brå bekräftar innan du kan skriva under.\n"
-            ),
+        notify(
+            kind="invitation", reference=f"organisation:{organisation.pk}", recipients=[Recipient(email=email)],
+            context={"inviter": _name(actor), "organisation": organisation.name, "role": label,
+                     "days": INVITATION_DAYS, "accept_url": accept_url(token)},
         )
         return invitation
 
@@ -445,17 +430,11 @@ def mandate_decide(*, actor: Actor, membership_key, confirm: bool, reasons: str 
         organisation = membership.organisation
         decision = _ruling_record(actor=actor, organisation=organisation, person=membership.user,
                                   document_id=membership.mandate_document_id, confirm=confirm, reasons=reasons, at=now)
-        outbox_enqueue(
-            kind="mandate_decided",
-            reference=f"organisation:{organisation.pk}",
-            recipients=[membership.user.email],
-            subject=f"Din behörighet att teckna {organisation.name}",
-            body=(
-                f"Brå har bekräftat din behörighet att teckna {organisation.name}. Du kan nu skriva under "
-                "och skicka in ansökningar och rapporter.\n" if confirm
-                else f"Brå kunde inte bekräfta din behörighet att teckna {organisation.name}.\nSkäl: {reasons}\n"
-                "Du kan skicka in ett nytt bevis under Mina organisationer.\n"
-            ),
+        notify(
+            kind="mandate_decided", reference=f"organisation:{organisation.pk}",
+            recipients=[Recipient(email=membership.user.email, user_id=membership.user_id)],
+            link=_organisation_link(organisation),
+            context={"organisation": organisation.name, "confirmed": confirm, "reasons": reasons},
         )
         return decision
 
@@ -527,7 +506,7 @@ def join_mandate_decide(*, actor: Actor, join_request_id, confirm: bool, reasons
         if request.mandate_state != Membership.Mandate.REQUESTED:
             raise TransitionNotAllowed(_("Begäran är redan prövad."))
         now = timezone.now()
-        signatories = _signatory_emails(organisation.pk)  # those there before, told who came in
+        signatories = _signatory_people(organisation.pk)  # those there before, told who came in
         if confirm:
             membership = (
                 Membership.objects.select_for_update(of=("self",))
@@ -542,29 +521,18 @@ def join_mandate_decide(*, actor: Actor, join_request_id, confirm: bool, reasons
         request.save(update_fields=["state", "decided_by", "decided_at", "mandate_state"])
         decision = _ruling_record(actor=actor, organisation=organisation, person=request.user,
                                   document_id=request.mandate_document_id, confirm=confirm, reasons=reasons, at=now)
-        outbox_enqueue(
-            kind="join_mandate_decided",
-            reference=f"organisation:{organisation.pk}",
-            recipients=[request.user.email],
-            subject=f"Din behörighet att teckna {organisation.name}",
-            body=(
-                f"Brå har bekräftat din behörighet att teckna {organisation.name}. Du är nu medlem i organisationen "
-                "i Bidragsportalen, som firmatecknare, och kan skriva under och skicka in ansökningar och rapporter.\n"
-                if confirm else
-                f"Brå kunde inte bekräfta din behörighet att teckna {organisation.name}.\nSkäl: {reasons}\n"
-                "Din begäran om medlemskap väntar kvar på organisationens firmatecknare. Du kan skicka in ett nytt "
-                "bevis under Mina organisationer.\n"
-            ),
+        notify(
+            kind="join_mandate_decided", reference=f"organisation:{organisation.pk}",
+            recipients=[Recipient(email=request.user.email, user_id=request.user_id)],
+            link=_organisation_link(organisation),
+            context={"organisation": organisation.name, "confirmed": confirm, "reasons": reasons},
         )
         if confirm:
-            outbox_enqueue(
-                kind="join_mandate_decided",
-                reference=f"organisation:{organisation.pk}",
-                recipients=signatories,
-                subject=f"{_name(request.user)} är nu firmatecknare för {organisation.name}",
-                body=(f"Brå har prövat bevis om att {_name(request.user)} får teckna {organisation.name} och bekräftat "
-                      "behörigheten. Hen är därför nu medlem i organisationen i Bidragsportalen, som firmatecknare.\n"
-                      f"Hör av dig till Brå ({settings.BIDRAG_CONTACT_EMAIL}) om det inte stämmer.\n"),
+            notify(
+                kind="signatory_joined", reference=f"organisation:{organisation.pk}", recipients=signatories,
+                link=_organisation_link(organisation),
+                context={"person": _name(request.user), "organisation": organisation.name,
+                         "contact": settings.BIDRAG_CONTACT_EMAIL},
             )
         return decision
 

@@ -227,7 +227,7 @@ def test_confirming_tells_the_organisations_confirmed_signatories(client, cast, 
     request = ask_to_join(client, person, stockholm)
     attach(client, person, request)
     services.join_mandate_decide(actor=cast.registrar, join_request_id=request.pk, confirm=True)
-    told = OutboxMessage.objects.get(kind="join_mandate_decided", recipient=cast.signatory.email)
+    told = OutboxMessage.objects.get(kind="signatory_joined", recipient=cast.signatory.email)
     assert "Kerstin Kommunjurist" in told.subject and "firmatecknare" in told.body
     assert Membership.objects.get(organisation=stockholm, user=person).may_sign
 
