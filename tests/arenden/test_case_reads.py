@@ -199,3 +199,25 @@ def test_a_read_does_not_wait_for_an_action_holding_the_case(make_application, c
             read = case_read_record(actor=cast.officer, case_id=application.case_id, kind=Kind.CASE_PAGE)
         action.rollback()
     assert CaseRead.objects.filter(pk=read.pk).exists()
+
+
+def _plan(queryset) -> str:
+    with connection.cursor() as cursor:
+        # A handful of rows would be read whole by any plan: ask which index serves the order.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    return queryset.explain()
+
+
+def test_the_two_lists_are_read_from_their_indexes_in_their_order(granted, cast):
+    from arenden.reads import READ_ORDER, by_readers, case_reads, reads_in_period
+
+    case_read_record(actor=cast.officer, case_id=granted.case_id, kind=Kind.CASE_PAGE)
+    today = timezone.localdate()
+    case_plan = _plan(case_reads(case_id=granted.case_id).order_by(*READ_ORDER)[:51])
+    assert "case_read_case_order" in case_plan and "Sort" not in case_plan, case_plan
+    period_plan = _plan(reads_in_period(date_from=today, date_to=today).order_by(*READ_ORDER)[:51])
+    assert "case_read_order" in period_plan and "Sort" not in period_plan, period_plan
+    reader_plan = _plan(reads_in_period(date_from=today).filter(by_readers([cast.officer.pk])[0])
+                        .order_by(*READ_ORDER)[:51])
+    assert "case_read_reader_order" in reader_plan and "Sort" not in reader_plan, reader_plan
