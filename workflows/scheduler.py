@@ -1,7 +1,7 @@
 """One scheduler for every clock of the system (issue 8).
 
 Every job that runs on a clock is declared here, in `default_jobs()`, and nowhere else:
-the outbox sweep every few minutes, the deadline clock and the orphan cleanup daily, the
+the outbox sweep every few minutes, the deadline clock, the reminders and the orphan cleanup daily, the
 journal checkpoint hourly. `manage.py scheduler` runs them (a long-running process, or
 `--once` from cron); any number of schedulers may run at the same time, on one host or many.
 
@@ -151,6 +151,13 @@ def default_jobs() -> tuple[Job, ...]:
             run=command("run_deadlines"),
             what="Return cases whose supplement or comment deadline has passed to the case officer.",
             daily_at=time(0, 5),
+            timeout=timedelta(hours=6),
+        ),
+        Job(
+            name="send_reminders",
+            run=command("send_reminders"),
+            what="Remind applicants of deadlines (7 and 1 days before) and final reports (30 and 7 days before, overdue).",
+            daily_at=time(7, 0),
             timeout=timedelta(hours=6),
         ),
         Job(
