@@ -20,7 +20,7 @@ from . import selectors
 from .models import Call
 from .models.application import AttachmentKind
 from .orgnr import LegalForm
-from .roles import is_staff_reader
+from .roles import is_auditor_only, is_staff_reader
 
 OPEN, UPCOMING, CLOSED = "open", "upcoming", "closed"
 STATE_LABELS = {OPEN: _("Öppen"), UPCOMING: _("Kommande"), CLOSED: _("Stängd")}
@@ -97,6 +97,8 @@ def apply_url(request, call: Call) -> str | None:
 def home(request):
     if request.user.is_authenticated:
         # Logged-in people land where their work is; the public start page is for visitors.
+        if is_auditor_only(request.user):
+            return redirect("workflows:decision_log")  # the auditor's landing page (issue 9)
         if is_staff_reader(request.user):
             return redirect("workflows:queue")
         return redirect("bidrag:application_list")

@@ -64,6 +64,13 @@ def is_staff_reader(user) -> bool:
     return bool(user_roles(user) & STAFF_ROLES)
 
 
+def is_auditor_only(user) -> bool:
+    """An auditor (revisor) holding no other staff role: no queue of their own, they land on
+    the decision log (issue 9)."""
+    roles = user_roles(user)
+    return Role.AUDITOR in roles and not roles & (STAFF_ROLES - {Role.AUDITOR})
+
+
 def roles_ensure() -> None:
     """Create the role groups with their permissions; safe to run again."""
     from django.contrib.auth.models import Group, Permission

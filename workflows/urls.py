@@ -89,3 +89,14 @@ urlpatterns += [
     path("arenden/<uuid:application_id>/journal/", journal_views.case_journal, name="case_journal"),
     path("arenden/<uuid:application_id>/lasningar/", journal_views.case_reads_list, name="case_reads"),
 ]
+
+# The decision log with its exports (issue 9): the auditor's landing page, for staff readers.
+from . import decision_log_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("beslutslogg/", decision_log_views.decision_log, name="decision_log"),
+    path("beslutslogg/export/<slug:file_format>/", decision_log_views.decision_log_export, name="decision_log_export"),
+    path("beslutslogg/exporter/", decision_log_views.export_list, name="export_list"),
+    path("utbetalningar/export/<slug:file_format>/", decision_log_views.disbursement_export,
+         name="disbursement_export"),
+]
