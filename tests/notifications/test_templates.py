@@ -5,6 +5,7 @@ absolute link to the case's page; an administrator previews every kind in both l
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from arenden.calendar import working_deadline
-from arenden.formatting import day
+from arenden.formatting import day, money
 from bidrag.models.application import Status
 from notifications.messages import KINDS, message_render, sample_context
 from notifications.models import MessageLanguage, Notice, OutboxMessage
@@ -152,3 +153,22 @@ def test_the_preview_shows_every_kind_in_both_languages_to_administrators_only(c
         for language in ("sv", "en"):
             subject = message_render(kind=kind, context=sample_context(kind), language=language).subject
             assert escape(subject) in page, (kind, language)
+
+
+@pytest.mark.django_db
+def test_an_english_member_reads_the_decision_its_outcome_and_the_appeal_notice_in_english(make_application, cast):
+    MessageLanguage.objects.create(user=cast.signatory, language="en")
+    application = make_application(to=Status.GRANTED, amount=Decimal("385000"))
+    english = OutboxMessage.objects.get(kind="decision", recipient=cast.signatory.email)
+    swedish = OutboxMessage.objects.get(kind="decision", recipient=cast.applicant.email)
+    assert english.subject == f"Decision: Granted – {application.case.diarienummer}"
+    assert swedish.subject == f"Beslut: Beviljad – {application.case.diarienummer}"
+    scheme = application.call.scheme
+    assert scheme.appeal_notice_en.strip() and scheme.appeal_notice.strip()
+    assert scheme.appeal_notice_en.strip()[:60] in english.body and scheme.appeal_notice.strip()[:60] not in english.body
+    assert scheme.appeal_notice.strip()[:60] in swedish.body
+    decision = application.decisions.get()
+    assert f"SEK{NBSP}" in english.body and money(decision.amount, language="en") in english.body
+    assert money(decision.amount, language="sv") in swedish.body
+    for text in (english.subject + english.body, swedish.subject + swedish.body):
+        assert "None" not in text and ".00" not in text
