@@ -92,11 +92,13 @@ def to_queue(application) -> None:
     from django.db import transaction
 
     from bidrag.locks import lock_tasks
+    from workflows.queue_entries import queue_sync
 
     with transaction.atomic():
         for task in lock_tasks(application.pk):
             if task.owner_id:
                 task.flow_task.activation_class(task).unassign()
+        queue_sync(application.pk)  # the queue's rows follow, as after the door's release
 
 
 # Reasons for a proposal that goes against the applicant, as FL 32 § and the call's minimum

@@ -9,18 +9,23 @@ from bidrag.services import clocks, corrections
 
 from . import policy
 from .beside import locked
+from .queue_entries import queue_sync
 
 
 def demand(*, actor: Actor, application_id):
     with transaction.atomic():
         application = locked(actor, application_id, policy.check_decision_demand)
-        return clocks.decision_demand(actor=actor, application=application)
+        demand = clocks.decision_demand(actor=actor, application=application)
+        queue_sync(application.pk)  # the case is under the overdue queue until the demand is answered
+        return demand
 
 
 def refuse_demand(*, actor: Actor, application_id, reasons: str):
     with transaction.atomic():
         application = locked(actor, application_id, policy.check_demand_refusal)
-        return clocks.demand_refuse(actor=actor, application=application, reasons=reasons)
+        refusal = clocks.demand_refuse(actor=actor, application=application, reasons=reasons)
+        queue_sync(application.pk)
+        return refusal
 
 
 def notify_delay(*, actor: Actor, application_id, reason: str, expected_by):

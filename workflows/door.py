@@ -35,6 +35,7 @@ from bidrag.services.common import door_open
 from . import policy
 from .flows import ApplicationFlow
 from .models import ApplicationProcess
+from .queue_entries import queue_sync
 from .steps import Action, Start, transition_targets
 
 CLOSING_TEXT = {
@@ -115,6 +116,7 @@ def act(*, actor: Actor | None, application_id, node: str | None, action: str, d
                 _keep_with_its_handler(actor, application)
             if after in FINAL and after != before:
                 case_close(actor=actor, case=application.case, description=CLOSING_TEXT[after])
+            queue_sync(application.pk)
             return result
     except BaseException:
         for upload in stored.values():
@@ -213,6 +215,7 @@ def claim(*, actor: Actor, application_id, node: str) -> None:
         task.flow_task.activation_class(task).assign(actor)
         journal_append(actor=actor, case=application.case, action=Event.CLAIM_TASK,
                        payload={"node": node, "task": str(flow_node.task_title or node)})
+        queue_sync(application.pk)
 
 
 def release(*, actor: Actor, application_id, node: str) -> None:
@@ -229,6 +232,7 @@ def release(*, actor: Actor, application_id, node: str) -> None:
         flow_node = nodes().get(node)
         journal_append(actor=actor, case=application.case, action=Event.RELEASE_TASK,
                        payload={"node": node, "task": str(flow_node.task_title if flow_node else node)})
+        queue_sync(application.pk)
 
 
 def assign(*, actor: Actor, application_id, node: str, to_user) -> None:
@@ -278,6 +282,7 @@ def _assign_locked(*, actor: Actor, application_id, node: str, to_user) -> None:
         payload={"node": node, "task": str(flow_node.task_title or node),
                  "to": _person(to_user), "from": _person(previous)},
     )
+    queue_sync(application.pk)
 
 
 def _person(user) -> dict | None:
@@ -289,6 +294,7 @@ def release_all_of(*, user, application: Application) -> None:
     for task in lock_tasks(application.pk):
         if task.owner_id == user.pk:
             task.flow_task.activation_class(task).unassign()
+    queue_sync(application.pk)
 
 
 def deadlines_run() -> int:

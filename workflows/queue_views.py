@@ -43,7 +43,7 @@ def queue(request):
     query = selectors.queue_query(actor=request.user, role=role, kind=kind, queue_filter=form.queue_filter(),
                                   sort=form.sort())
     per_page = _page_size(request)
-    page = keyset_page(selectors.queue_page_tasks(query), ordering=query.ordering, params=request.GET, size=per_page,
+    page = keyset_page(selectors.queue_page_entries(query), ordering=query.ordering, params=request.GET, size=per_page,
                        any_of=query.any_of)
     counts = selectors.queue_kind_counts(actor=request.user, role=role, limit=COUNT_LIMIT)
     # The heading counts what the filter lets through; unfiltered, that is the tab's count.

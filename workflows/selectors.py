@@ -2,31 +2,33 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import CharField, DateField, DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, DecimalField, Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils import timezone
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from arenden.keyset import count_up_to, window_up_to
 from arenden.models import ConflictOfInterest, JournalEvent
 from bidrag.locks import ACTIVE_TASK
-from bidrag.models import Application, SubmittedVersion
+from bidrag.models import Application, Call, Organisation
 from bidrag.models.application import WITHDRAWABLE
 from bidrag.roles import ROLE_PERMISSIONS, Role, user_roles
 from bidrag.selectors import STAFF_ROW_FIELDS, case_search, requested_total_subquery
+from bidrag.services.clocks import RISK_MARGIN, UNDECIDED
 
 from . import policy
 from .door import nodes
 from .flows import ApplicationFlow
+from .models import QueueEntry
+from .queue_entries import NO_DEADLINE, STOCKHOLM
 
 QUEUE_ROLES = [Role.REGISTRAR, Role.CASE_OFFICER, Role.DECISION_MAKER, Role.FINANCE]
 
@@ -40,55 +42,76 @@ def queue_roles(*, actor) -> list[Role]:
     return [role for role in QUEUE_ROLES if role in roles]
 
 
-# The queue's order, oldest first; the partial index workflows_open_human_tasks
-# (migration 0002) serves it per permission from either end, the id breaking ties.
+# The queue's order, oldest first, the task's id breaking ties: the index queue_by_created
+# (workflows.models.QueueEntry) serves it per permission from either end.
 QUEUE_ORDER = ("created", "pk")
 
 
-def _open_tasks(*, actor, role: Role) -> QuerySet[Task]:
-    """Open human tasks of one of the actor's role queues, without what the page shows."""
-    if role not in queue_roles(actor=actor):
-        return Task.objects.none()
-    permissions = [f"bidrag.{codename}" for codename in ROLE_PERMISSIONS[role]]
-    # One permission per queue: an equality, so the index's order (created, id) is the page's.
-    by_permission = Q(owner_permission=permissions[0]) if len(permissions) == 1 else Q(owner_permission__in=permissions)
-    # FL 16 §: a case on which the actor has declared jäv (not ruled away) is not in their
-    # queue. Correlated on the task's own process_id, so the anti-join needs no join of
-    # tasks to applications: the actor's few declarations against the queue's index.
-    return Task.objects.filter(
-        by_permission, flow_task_type="HUMAN", status__in=[STATUS.NEW, STATUS.ASSIGNED]
-    ).exclude(_barred(actor))
-
-
-def queue_tasks(*, actor, role: Role) -> QuerySet[Task]:
-    """Open human tasks of one of the actor's role queues, oldest first, with their owners;
-    queue_rows adds what the page shows of each one's case."""
-    return (
-        _open_tasks(actor=actor, role=role)
-        .select_related("owner")
-        .only("id", "flow_task", "flow_task_type", "status", "created", "owner_permission", "process_id",
-              "owner__id", "owner__username", "owner__first_name", "owner__last_name")
-        .order_by(*QUEUE_ORDER)
+def _barred(actor) -> Exists:
+    """FL 16 §: the cases on which the actor declared jäv (not ruled away): an anti-join of
+    the actor's few declarations against the queue's rows, by case."""
+    return Exists(
+        ConflictOfInterest.objects.filter(user=actor, case_id=OuterRef("case_id")).exclude(ruling__upheld=False)
     )
 
 
-def queue_rows(tasks) -> list[dict]:
-    """Each task of a queue page with its application (case, organisation, requested
-    amount, svarsfrist): one query for the page's applications, by the tasks' processes,
-    instead of joining every page row through viewflow's process tables."""
+def _open_entries(*, actor, role: Role) -> QuerySet[QueueEntry]:
+    """The rows of one of the actor's role queues (its open human tasks)."""
+    if role not in queue_roles(actor=actor):
+        return QueueEntry.objects.none()
+    permissions = [f"bidrag.{codename}" for codename in ROLE_PERMISSIONS[role]]
+    # One permission per queue: an equality, so each sort's index (permission, key, task) is the page's order.
+    by_permission = Q(permission=permissions[0]) if len(permissions) == 1 else Q(permission__in=permissions)
+    return QueueEntry.objects.filter(by_permission).exclude(_barred(actor))
+
+
+def queue_tasks(*, actor, role: Role) -> QuerySet[Task]:
+    """Open human tasks of one of the actor's role queues, oldest first, with their owners."""
+    return (
+        Task.objects.filter(queue_entry__in=_open_entries(actor=actor, role=role))
+        .select_related("owner").order_by(*QUEUE_ORDER)
+    )
+
+
+def queue_rows(entries) -> list[dict]:
+    """Each row of a queue page with its task and application (case, organisation,
+    requested amount, svarsfrist): one query for the page's applications."""
     applications = {
-        application.process_pk: application
-        for application in Application.objects.filter(process__in=[task.process_id for task in tasks])
+        application.pk: application
+        for application in Application.objects.filter(pk__in=[entry.application_id for entry in entries])
         .select_related("case", "organisation")
         .only(*STAFF_ROW_FIELDS, "deadline", "organisation__kommunkod")
-        .annotate(process_pk=F("process__pk"), requested_total=requested_total_subquery())
+        .annotate(requested_total=requested_total_subquery())
     }
-    return [{"task": task, "application": applications[task.process_id]} for task in tasks]
+    why = _why_overdue(entries)
+    return [{"task": entry.task, "entry": entry, "application": applications[entry.application_id],
+             "overdue": why.get(entry.pk, [])} for entry in entries]
 
 
-def queue_count(*, actor, role: Role, limit: int) -> int:
-    """How many tasks the queue holds, counted no further than limit + 1 (count_up_to)."""
-    return count_up_to(_open_tasks(actor=actor, role=role), limit, ordering=QUEUE_ORDER)
+class Overdue(StrEnum):
+    """Why a row is under "Försenade" (_overdue), as the queue page names it."""
+
+    LONG_IN_QUEUE = "long"  # longer than QUEUE_TARGET_DAYS in the queue
+    AT_RISK = "fl11"  # FL 11 §: near or past the call's target time, undecided
+    DEMANDED = "fl12"  # FL 12 §: the applicant demanded a decision, not yet answered
+
+
+def _why_overdue(entries, now: datetime | None = None) -> dict[int, list[Overdue]]:
+    """Per row of a page (by task id), why it is overdue, as _overdue judges it."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, STOCKHOLM)
+    why: dict[int, list[Overdue]] = {}
+    for entry in entries:
+        reasons = []
+        if entry.created < now - timedelta(days=QUEUE_TARGET_DAYS):
+            reasons.append(Overdue.LONG_IN_QUEUE)
+        if entry.status in UNDECIDED and entry.target_on <= today + RISK_MARGIN:
+            reasons.append(Overdue.AT_RISK)
+        if entry.demanded:
+            reasons.append(Overdue.DEMANDED)
+        if reasons:
+            why[entry.pk] = reasons
+    return why
 
 
 # --- The queues of a role (issue 7): which tasks, filtered and sorted as the page asks.
@@ -103,26 +126,24 @@ class QueueKind(StrEnum):
 
 
 class QueueSort(StrEnum):
-    QUEUED = "i-kon"  # oldest task first: the index workflows_open_human_tasks
+    QUEUED = "i-kon"  # oldest task first
     RECEIVED = "inkom"  # the application's submission, oldest first
     DEADLINE = "svarsfrist"  # the applicant's deadline, nearest first; none last
     AMOUNT = "belopp"  # the requested amount as submitted, largest first
 
 
-# Each sort ends in the task's id: a keyset (arenden.keyset) over one task per row.
+# Each sort is one of QueueEntry's indexes (permission, key, task): a keyset (arenden.keyset)
+# over one task per row, walked from the cursor in either direction.
 SORT_ORDERS: dict[QueueSort, tuple[str, ...]] = {
     QueueSort.QUEUED: QUEUE_ORDER,
     QueueSort.RECEIVED: ("received", "pk"),
-    QueueSort.DEADLINE: ("deadline_at", "pk"),
+    QueueSort.DEADLINE: ("deadline", "pk"),
     QueueSort.AMOUNT: ("-requested", "-pk"),
 }
 
 # A task waits too long in a queue after this many days (no step has a due date of its own;
 # the applicant's svarsfrist is the deadline of the waiting tasks).
 QUEUE_TARGET_DAYS = int(getattr(settings, "BIDRAG_QUEUE_TARGET_DAYS", 14))
-# The steps where the case waits for the applicant's answer (workflows.flows' Waits).
-WAITING_NODES = ("await_supplement", "await_comments")
-NO_DEADLINE = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -154,47 +175,42 @@ def queue_kinds(*, actor, role: Role) -> list[QueueKind]:
     return kinds
 
 
-def _barred(actor) -> Exists:
-    """FL 16 §: the cases on which the actor declared jäv (not ruled away), by the task's process."""
-    return Exists(
-        ConflictOfInterest.objects.filter(user=actor, case__application__process=OuterRef("process_id"))
-        .exclude(ruling__upheld=False)
-    )
-
-
-def _waiting_tasks(*, actor) -> QuerySet[Task]:
+def _waiting_entries(*, actor) -> QuerySet[QueueEntry]:
     """Cases waiting for the applicant's answer (supplement or FL 25 § comments); for a case
     officer those they asked for (the last human step before the wait was theirs), for a
-    team lead all. The partial index workflows_open_waits holds only the open waits."""
-    from .flows import ApplicationFlow
-
-    waits = Task.objects.filter(
-        flow_task_type="FUNCTION", status=STATUS.NEW,
-        flow_task__in=[getattr(ApplicationFlow, name) for name in WAITING_NODES],
-    ).exclude(_barred(actor))
+    team lead all."""
+    waits = QueueEntry.objects.filter(is_wait=True).exclude(_barred(actor))
     if Role.TEAM_LEAD in user_roles(actor):
         return waits
-    asker = (
-        Task.objects.filter(process_id=OuterRef("process_id"), flow_task_type="HUMAN", owner__isnull=False)
-        .order_by("-created", "-pk").values("owner_id")[:1]
-    )
-    return waits.annotate(asked_by=Subquery(asker)).filter(asked_by=actor.pk)
+    return waits.filter(asked_by=actor)
 
 
-def _kind_tasks(*, actor, role: Role, kind: QueueKind, base: QuerySet[Task] | None = None) -> QuerySet[Task]:
-    """The tasks of one kind of queue; `base` is the role's open tasks when already built."""
+def _overdue(now: datetime) -> Q:
+    """Overdue: a task waiting longer than QUEUE_TARGET_DAYS; a case at risk of passing its
+    call's target time (FL 11 §: undecided and within RISK_MARGIN of it, or past it); a case
+    whose applicant demanded a decision that is not yet answered (FL 12 §). Each from the
+    row itself, through an index of its own."""
+    today = timezone.localdate(now, STOCKHOLM)
+    return (Q(created__lt=now - timedelta(days=QUEUE_TARGET_DAYS))
+            | Q(target_on__lte=today + RISK_MARGIN, status__in=UNDECIDED)
+            | Q(demanded=True))
+
+
+def _kind_entries(*, actor, role: Role, kind: QueueKind, base: QuerySet[QueueEntry] | None = None,
+                  now: datetime | None = None) -> QuerySet[QueueEntry]:
+    """The rows of one kind of queue; `base` is the role's open rows when already built."""
     if kind not in queue_kinds(actor=actor, role=role):
-        return Task.objects.none()
+        return QueueEntry.objects.none()
     if kind == QueueKind.WAITING:
-        return _waiting_tasks(actor=actor)
-    tasks = _open_tasks(actor=actor, role=role) if base is None else base
+        return _waiting_entries(actor=actor)
+    entries = _open_entries(actor=actor, role=role) if base is None else base
     if kind == QueueKind.UNASSIGNED:
-        return tasks.filter(owner__isnull=True)
+        return entries.filter(owner__isnull=True)
     if kind == QueueKind.MINE:
-        return tasks.filter(owner=actor)
+        return entries.filter(owner=actor)
     if kind == QueueKind.OVERDUE:
-        return tasks.filter(created__lt=timezone.now() - timedelta(days=QUEUE_TARGET_DAYS))
-    return tasks
+        return entries.filter(_overdue(now or timezone.now()))
+    return entries
 
 
 def requested_as_submitted():
@@ -203,85 +219,51 @@ def requested_as_submitted():
     return Cast(KT("content__total"), DecimalField(max_digits=14, decimal_places=2))
 
 
-def _applications(queue_filter: QueueFilter) -> QuerySet[Application] | None:
-    """The applications the filter lets through, or None when it filters none of them."""
+# A lookup (the organisations of a county, the calls of a scheme) that finds this few goes
+# into the queue's query as a list of ids; more, and it stays a subquery.
+FEW = 1000
+
+
+def _ids_in(field: str, values: QuerySet) -> Q:
+    few = list(values[: FEW + 1])
+    return Q(**{f"{field}__in": few if len(few) <= FEW else values})
+
+
+def _narrowing(queue_filter: QueueFilter) -> Q | None:
+    """The filter's conditions on the queue's rows, or None when it filters nothing."""
     f = queue_filter
     conditions = Q()
     if f.call_id:
         conditions &= Q(call_id=f.call_id)
     if f.scheme_id:
-        conditions &= Q(call__scheme_id=f.scheme_id)
+        conditions &= _ids_in("call_id", Call.objects.filter(scheme_id=f.scheme_id).values_list("pk", flat=True))
     if f.track_id:
         conditions &= Q(track_id=f.track_id)
     if f.status:
         conditions &= Q(status=f.status)
     if f.deadline_from:
-        conditions &= Q(deadline__gte=f.deadline_from)
+        conditions &= Q(deadline__gte=f.deadline_from, deadline__lt=NO_DEADLINE)
     if f.deadline_to:
         conditions &= Q(deadline__lte=f.deadline_to)
     if f.kommunkod:
-        conditions &= Q(organisation__kommunkod=f.kommunkod)
+        conditions &= _ids_in("organisation_id",
+                              Organisation.objects.filter(kommunkod=f.kommunkod).values_list("pk", flat=True))
     if f.county:
-        conditions &= Q(organisation__kommunkod__startswith=f.county)
-    if f.amount_min is not None or f.amount_max is not None:  # the expression index workflows_submitted_total
-        amounts = SubmittedVersion.objects.alias(total=requested_as_submitted())
-        if f.amount_min is not None:
-            amounts = amounts.filter(total__gte=f.amount_min)
-        if f.amount_max is not None:
-            amounts = amounts.filter(total__lte=f.amount_max)
-        conditions &= Q(pk__in=amounts.values("application_id"))
-    if not conditions:
-        return None
-    return Application.objects.filter(conditions)
-
-
-# A filter that lets this few applications through hands the queue their processes as a
-# list; a commoner one stays a subquery (the queue's index, probed row by row, finds a page
-# of them at once).
-FEW_APPLICATIONS = 1000
-
-
-def _of_processes(applications: QuerySet[Application]) -> Q:
-    """Tasks of the filtered applications. The planner cannot tell a municipality's 300
-    applications from a call's 50 000 (at 100 000 it hashed the whole queue for the one and
-    sorted it: 100 ms), so they are counted first, up to FEW_APPLICATIONS + 1 (one small
-    query): few, and their processes go in as a list the task table's process index reads;
-    many, and the queue's own index is walked with a semi-join probe per task."""
-    processes = applications.order_by().values_list("process__pk", flat=True)
-    few = list(processes[: FEW_APPLICATIONS + 1])
-    if len(few) <= FEW_APPLICATIONS:
-        return Q(process_id__in=few)
-    return Q(process_id__in=processes)
-
-
-def _of_applications(applications: QuerySet[Application]) -> Q:
-    """Tasks of these applications, by their processes: a semi-join the planner may read
-    from either side (the queue's index, or the few applications a rare filter finds)."""
-    return Q(process_id__in=applications.values("process__pk"))
-
-
-def _sort_keys(tasks: QuerySet[Task], sort: QueueSort) -> QuerySet[Task]:
-    """The application's value a sort orders by, as an annotation of each task."""
-    of_task = Application.objects.filter(process__pk=OuterRef("process_id"))
-    if sort == QueueSort.RECEIVED:
-        return tasks.annotate(received=Subquery(of_task.values("submitted_at")[:1]))
-    if sort == QueueSort.DEADLINE:
-        return tasks.annotate(deadline_at=Coalesce(Subquery(of_task.values("deadline")[:1]), Value(NO_DEADLINE),
-                                                   output_field=DateField()))
-    if sort == QueueSort.AMOUNT:
-        submitted = SubmittedVersion.objects.filter(application__process__pk=OuterRef("process_id"))
-        return tasks.annotate(requested=Coalesce(
-            Subquery(submitted.annotate(total=requested_as_submitted()).values("total")[:1]), Value(Decimal("0")),
-            output_field=DecimalField(max_digits=14, decimal_places=2)))
-    return tasks
+        conditions &= _ids_in("organisation_id",
+                              Organisation.objects.filter(kommunkod__startswith=f.county).values_list("pk", flat=True))
+    if f.amount_min is not None:
+        conditions &= Q(requested__gte=f.amount_min)
+    if f.amount_max is not None:
+        conditions &= Q(requested__lte=f.amount_max)
+    return conditions or None
 
 
 @dataclass(frozen=True)
 class QueueQuery:
-    """One queue as the page reads it: the tasks (unordered, without sort keys: what is
-    counted), any search as alternatives for arenden.keyset's any_of, and the sort."""
+    """One queue as the page reads it: the rows (unordered: what is counted), any search as
+    alternatives for arenden.keyset's any_of, and the sort."""
 
-    tasks: QuerySet[Task]
+    entries: QuerySet[QueueEntry]
     any_of: list[Q] | None
     sort: QueueSort
     narrowed: bool = False  # filtered or searched: its count is not its queue's (queue_kind_counts)
@@ -293,38 +275,42 @@ class QueueQuery:
 
 def queue_query(*, actor, role: Role, kind: QueueKind = QueueKind.ALL, queue_filter: QueueFilter | None = None,
                 sort: QueueSort = QueueSort.QUEUED) -> QueueQuery:
-    """A role's queue of one kind, filtered and searched; page it with keyset_page(query.tasks
-    .select_related…, ordering=query.ordering, any_of=query.any_of), count it with queue_total."""
+    """A role's queue of one kind, filtered and searched; page it with keyset_page(
+    queue_page_entries(query), ordering=query.ordering, any_of=query.any_of), count it with queue_total."""
     queue_filter = queue_filter or QueueFilter()
-    tasks = _kind_tasks(actor=actor, role=role, kind=kind)
-    applications = _applications(queue_filter)
-    if applications is not None:
-        tasks = tasks.filter(_of_processes(applications))
+    entries = _kind_entries(actor=actor, role=role, kind=kind)
+    narrowing = _narrowing(queue_filter)
+    if narrowing is not None:
+        entries = entries.filter(narrowing)
     any_of = None
     if queue_filter.query:
-        any_of = [_of_applications(Application.objects.filter(q)) for q in case_search(queue_filter.query)]
-    return QueueQuery(tasks=tasks, any_of=any_of, sort=sort, narrowed=applications is not None or any_of is not None)
+        any_of = [Q(application_id__in=Application.objects.filter(q).values("pk")) for q in case_search(queue_filter.query)]
+    return QueueQuery(entries=entries, any_of=any_of, sort=sort, narrowed=narrowing is not None or any_of is not None)
 
 
-def queue_page_tasks(query: QueueQuery) -> QuerySet[Task]:
-    """What a queue page reads of each task, with its owner and the sort's key."""
-    return _sort_keys(query.tasks, query.sort).select_related("owner").only(
-        "id", "flow_task", "flow_task_type", "status", "created", "owner_permission", "process_id",
-        "owner__id", "owner__username", "owner__first_name", "owner__last_name",
+def queue_page_entries(query: QueueQuery) -> QuerySet[QueueEntry]:
+    """What a queue page reads of each row: its task with the task's owner."""
+    return query.entries.select_related("task", "task__owner").only(
+        "task", "created", "application", "case", "status", "received", "deadline", "requested", "target_on",
+        "demanded",
+        "task__id", "task__flow_task", "task__flow_task_type", "task__status", "task__created",
+        "task__owner_permission", "task__process_id", "task__owner__id", "task__owner__username",
+        "task__owner__first_name", "task__owner__last_name",
     )
 
 
 def queue_total(query: QueueQuery, *, limit: int) -> int:
-    """The queue's tasks, counted up to limit + 1 in the queue's own index order."""
-    return count_up_to(query.tasks, limit, ordering=QUEUE_ORDER, any_of=query.any_of)
+    """The queue's rows, counted up to limit + 1 in the queue's own index order."""
+    return count_up_to(query.entries, limit, ordering=QUEUE_ORDER, any_of=query.any_of)
 
 
 def queue_kind_counts(*, actor, role: Role, limit: int) -> dict[QueueKind, int]:
     """Each queue of the role counted up to limit + 1 (the tabs), in one statement."""
     kinds = queue_kinds(actor=actor, role=role)
-    base = _open_tasks(actor=actor, role=role)
-    windows = [window_up_to(_kind_tasks(actor=actor, role=role, kind=kind, base=base), limit, ordering=QUEUE_ORDER)
-               for kind in kinds]
+    base = _open_entries(actor=actor, role=role)
+    now = timezone.now()
+    windows = [window_up_to(_kind_entries(actor=actor, role=role, kind=kind, base=base, now=now), limit,
+                            ordering=QUEUE_ORDER) for kind in kinds]
     return dict(zip(kinds, _count_each(windows), strict=True))
 
 

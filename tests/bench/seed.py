@@ -25,6 +25,7 @@ times shifted. So the bulk rows have exactly the shape of real ones:
 
 from __future__ import annotations
 
+import copy
 import io
 import random
 import re
@@ -49,6 +50,7 @@ from bidrag.submitted import digest
 from notifications.models import OutboxMessage
 from workflows import demo
 from workflows.models import ApplicationProcess
+from workflows.queue_entries import queue_rebuild
 
 BATCH = 2000
 
@@ -73,6 +75,7 @@ class Seeded:
     bulk_ids: list = field(default_factory=list)  # Application pks inserted in bulk, oldest first
     timings: dict = field(default_factory=dict)  # phase -> seconds
     journal_report: str = ""
+    events_per_case: int = 0  # each bulk case's journal padded to this many events (0: the template's)
 
 
 class _Substitution:
@@ -204,6 +207,24 @@ def _plan_bulk(reference: dict, total: int) -> list[tuple]:
     return plan
 
 
+def _with_history(events: list, history: int) -> list:
+    """The template's events with `history` more of the draft's own kind after the first
+    (a signature asked for again and again before submission: no state change), each a
+    microsecond after the one before, renumbered by the caller: a longer chain per case,
+    the way a case that has lived a while has one."""
+    if not history:
+        return list(events)
+    first, rest = events[0], list(events[1:])
+    fillers = []
+    for k in range(1, history + 1):
+        filler = copy.copy(first)
+        filler.action, filler.from_state, filler.to_state = "request_signature", first.to_state, first.to_state
+        filler.payload = {"bench": k}
+        filler.occurred_at = first.occurred_at + timedelta(microseconds=k)
+        fillers.append(filler)
+    return [first, *fillers, *rest]
+
+
 def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
     cast = seeded.cast
     plan = _plan_bulk(reference, total)
@@ -265,8 +286,9 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
             _clone(a, subst=subst, shift=shift, id=uuid.uuid4(), case_id=case_id) for a in t.attachments
         )
         prev_hash = GENESIS_HASH
-        for e in t.events:
-            event = _clone(e, subst=subst, shift=shift, case_id=case_id, prev_hash=prev_hash, hash="")
+        history = max(0, seeded.events_per_case - len(t.events))
+        for seq, e in enumerate(_with_history(t.events, history), start=1):
+            event = _clone(e, subst=subst, shift=shift, case_id=case_id, prev_hash=prev_hash, hash="", seq=seq)
             event.payload = normalise_payload(event.payload)
             event.hash = event_digest(
                 case_id=case_id, seq=event.seq, occurred_at=event.occurred_at, actor_id=event.actor_id,
@@ -275,7 +297,7 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
             )
             prev_hash = event.hash
             events.append(event)
-        cases[-1].journal_seq, cases[-1].journal_head = len(t.events), prev_hash  # the chain's head, as journal_append keeps it
+        cases[-1].journal_seq, cases[-1].journal_head = len(t.events) + history, prev_hash  # the chain's head, as journal_append keeps it
         diarium.extend(_clone(d, subst=subst, shift=shift, id=uuid.uuid4(), case_id=case_id) for d in t.diarium)
         outbox.extend(
             _clone(m, subst=subst, shift=shift, id=uuid.uuid4(), status=OutboxMessage.Status.SENT, attempts=1,
@@ -320,12 +342,15 @@ def _bulk(seeded: Seeded, reference: dict, total: int, templates: dict) -> None:
     )
     serial_row.last_serial = serial
     serial_row.save(update_fields=["last_serial"])
+    # The queues' rows, as the door would have written them (workflows.queue_entries).
+    queue_rebuild([app_id for _p, app_id in process_links])
 
 
-def seed(*, total: int = 10_000, real: int = 20, log=print) -> Seeded:
+def seed(*, total: int = 10_000, real: int = 20, log=print, events_per_case: int = 0) -> Seeded:
+    """`events_per_case`: each bulk case's journal padded to this many events (_with_history)."""
     started = time.perf_counter()
     reference = demo.reference_data_ensure()
-    seeded = Seeded(cast=demo.cast_ensure(password=None))
+    seeded = Seeded(cast=demo.cast_ensure(password=None), events_per_case=events_per_case)
     seeded.timings["reference data and cast"] = time.perf_counter() - started
 
     mark = time.perf_counter()

@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from viewflow.workflow.models import Task
 
+from arenden.models import JournalEvent
 from bidrag.models import Application, Organisation
 from bidrag.models.application import Status
 from workflows import door
@@ -51,9 +52,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SIZES = [int(n) for n in os.environ.get("BENCH_CASES_SIZES", "10000,100000").split(",")]
 REQUESTS = int(os.environ.get("BENCH_CASES_REQUESTS", "20"))
 OFFICER_TASKS = int(os.environ.get("BENCH_CASES_OFFICER_TASKS", "150"))
+# Issue 7: at 100 000 applications "and about 1 000 000 journal events": each case's journal
+# padded to EVENTS / the largest size (10 at the defaults), at every size.
+EVENTS = int(os.environ.get("BENCH_CASES_EVENTS", "1000000"))
+EVENTS_PER_CASE = EVENTS // max(SIZES)
 TARGET_MS = 50  # issue 7: queue and all-cases pages at most 50 ms at 100 000 applications
 BIG_TABLES = ("bidrag_application", "arenden_case", "viewflow_task", "viewflow_process", "bidrag_budgetline",
-              "workflows_applicationprocess")
+              "workflows_applicationprocess", "workflows_queueentry")
 SEQ_SCAN_OF_BIG_TABLE = re.compile(rf"Seq Scan on ({'|'.join(BIG_TABLES)})\b")
 CASES = reverse("workflows:case_list")
 QUEUE = reverse("workflows:queue")
@@ -204,14 +209,15 @@ def _next_page(client: Client, url: str) -> str:
 
 def test_case_lists_at_scale():
     _say("", f"Seeding {SIZES[0]} applications ...")
-    seeded = seed(total=SIZES[0], log=_say)
+    seeded = seed(total=SIZES[0], log=_say, events_per_case=EVENTS_PER_CASE)
     cast = seeded.cast
     _register(cast, seeded.bulk_ids[:OFFICER_TASKS])  # the officer queue: a small queue in a big task table
     results, plains = {}, {}
     for size in SIZES:
         grow(seeded, total=size, log=_say)
         assert Application.objects.count() == size
-        _say(f"Measuring at {size} applications ({Task.objects.count()} viewflow tasks) ...")
+        _say(f"Measuring at {size} applications ({Task.objects.count()} viewflow tasks, "
+             f"{JournalEvent.objects.count()} journal events) ...")
         results[size] = _measure(_pages(cast, seeded))
         plain = Client()
         plain.force_login(cast.auditor)
@@ -269,18 +275,19 @@ def test_case_lists_at_scale():
 def test_queue_filters_at_scale():
     """The queue with each filter, kind and sort (issue 7) at 25 and 100 rows, per size:
     the query count (ASSERTED equal at 25 and 100 rows and at every size, at most 12), the
-    median server time (ASSERTED at most 50 ms at the larger size for the filters and kinds;
-    the sorts by an application's value are printed), EXPLAIN (ASSERTED free of on-disk
-    sorts; of sequential scans of the big tables at the larger size, the sorts excepted).
+    median server time (ASSERTED at most 50 ms at the larger size, searches printed), EXPLAIN
+    (ASSERTED free of on-disk sorts, and of sequential scans of the big tables at the larger
+    size). Each sort is an index of the queue's rows (workflows.models.QueueEntry).
     ``make bench PYTEST_ARGS="-k queue -s" BENCH_CASES_SIZES=10000,100000``."""
     _say("", f"Seeding {SIZES[0]} applications ...")
-    seeded = seed(total=SIZES[0], log=_say)
+    seeded = seed(total=SIZES[0], log=_say, events_per_case=EVENTS_PER_CASE)
     cast = seeded.cast
     _register(cast, seeded.bulk_ids[:OFFICER_TASKS])
     results = {}
     for size in SIZES:
         grow(seeded, total=size, log=_say)
-        _say(f"Measuring the queue's filters at {size} applications ({Task.objects.count()} viewflow tasks) ...")
+        _say(f"Measuring the queue's filters at {size} applications ({Task.objects.count()} viewflow tasks, "
+             f"{JournalEvent.objects.count()} journal events) ...")
         registrar, officer = Client(), Client()
         registrar.force_login(cast.registrar)
         officer.force_login(cast.officer)
@@ -316,10 +323,7 @@ def test_queue_filters_at_scale():
         counts = {(size, rows): results[size][f"{name} ({rows})"]["queries"] for size in SIZES for rows in (25, 100)}
         assert len(set(counts.values())) == 1 and max(counts.values()) <= 12, f"{name}: {counts}"
     assert not disk_sorts, f"on-disk sorts: {disk_sorts}"
-    # Sorting the whole queue by a value of the application (received, deadline, amount)
-    # has no index in the task table's order: printed above, not asserted.
-    seq_scans = {name: found for name, found in seq_scans.items() if " sort: " not in name}
     assert not seq_scans, f"sequential scans of big tables at {largest}: {seq_scans}"
     slow = {name: statistics.median(r["times"]) for name, r in results[largest].items()
-            if " sort: " not in name and "search" not in name and statistics.median(r["times"]) > TARGET_MS}
+            if "search" not in name and statistics.median(r["times"]) > TARGET_MS}
     assert not slow, f"over the issue's {TARGET_MS} ms at {largest} applications: {slow}"

@@ -35,6 +35,7 @@ from django.urls import reverse
 from bidrag.models import Application, Assessment, Call, Proposal, Score
 from bidrag.models.application import Status
 from bidrag.models.assessment import criteria_of
+from workflows.queue_entries import queue_rebuild
 
 from .seed import BATCH, seed
 
@@ -64,6 +65,7 @@ def _into_assessment(call: Call, cast) -> int:
     proposed = ids[::3]
     Application.objects.filter(pk__in=ids).update(status=Status.IN_ASSESSMENT)
     Application.objects.filter(pk__in=proposed).update(status=Status.DECISION_PROPOSED)
+    queue_rebuild(ids)  # the queues' rows follow the statuses set in bulk (the queue reads them)
     rng = random.Random(7)
     criteria = criteria_of(call)
     assessments, scores = [], []

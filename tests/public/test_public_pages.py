@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from arenden import formatting
 from bidrag.models import Application, Call, CallTrack, Organisation
 from bidrag.models.application import Status
+from workflows.queue_entries import queue_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +127,7 @@ def test_granted_projects_of_closed_calls_are_listed_and_nothing_else(client, ma
     # Closed after its report: taken there by hand (the report path is tested in tests/workflows).
     finished = make_application(to=Status.IN_PROGRESS, organisation=seventh, title="Avslutat projekt")
     Application.objects.filter(pk=finished.pk).update(status=Status.CLOSED)
+    queue_sync(finished.pk)
     make_application(to=Status.REJECTED, organisation=malmo, title="Avslaget projekt")
     make_application(to=Status.DECISION_PROPOSED, organisation=uppsala, title="Föreslaget projekt")
     make_application(to=Status.DRAFT, organisation=other, title="Hemligt utkast")

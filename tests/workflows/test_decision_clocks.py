@@ -18,6 +18,7 @@ from bidrag.services.clocks import at_risk
 from notifications.models import OutboxMessage
 from tests.domain import perform, refusal
 from workflows import clocks
+from workflows.queue_entries import queue_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.django_db
 def _submitted_months_ago(application, months: int, days: int = 0) -> Application:
     when = timezone.now() - timedelta(days=round(months * 30.5) + days)
     Application.objects.filter(pk=application.pk).update(submitted_at=when)
+    queue_sync(application.pk)  # the queue's row follows the submission it was made from
     return Application.objects.select_related("case", "call", "organisation").get(pk=application.pk)
 
 

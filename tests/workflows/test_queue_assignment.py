@@ -44,7 +44,7 @@ def task_at(application, node):
 def offered(team_lead, role, application, node) -> list:
     """Whom the team lead's queue page offers for the task."""
     query = selectors.queue_query(actor=team_lead, role=role)
-    rows = selectors.queue_rows(list(selectors.queue_page_tasks(query).order_by(*query.ordering)))
+    rows = selectors.queue_rows(list(selectors.queue_page_entries(query).order_by(*query.ordering)))
     task = task_at(application, node)
     return selectors.assignees(actor=team_lead, role=role, rows=rows)[task.pk]
 

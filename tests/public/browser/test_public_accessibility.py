@@ -12,6 +12,7 @@ from bidrag.models import Call
 from bidrag.models.application import Status
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_keyboard_and_reflow import NARROW, assert_no_horizontal_scroll
+from workflows.queue_entries import queue_sync
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def every_kind_of_call(make_application, call):
     Call.objects.filter(pk=call.pk).update(opens_at=now - timedelta(days=60), closes_at=now + timedelta(days=90))
     # The granted project's call, moved into the past.
     type(granted).objects.filter(pk=granted.pk).update(call=closed)
+    queue_sync(granted.pk)
     return {"open": call, "closed": closed, "granted": granted}
 
 
