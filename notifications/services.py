@@ -116,8 +116,13 @@ def enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime
     """
     from django_tasks_db.backend import DatabaseBackend
 
+    in_database = isinstance(task.get_backend(), DatabaseBackend)
+    if run_after is not None and run_after.microsecond and not in_database:
+        # RQ keeps a deferred task's time in whole seconds, rounded down: run before its row is
+        # due, the task would find nothing to do and leave the message to the sweep.
+        run_after = run_after.replace(microsecond=0) + timedelta(seconds=1)
     bound = task.using(run_after=run_after) if run_after else task
-    if isinstance(bound.get_backend(), DatabaseBackend):
+    if in_database:
         bound.enqueue(str(message_id))
     else:
         transaction.on_commit(partial(bound.enqueue, str(message_id)), robust=True)
