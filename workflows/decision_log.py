@@ -9,7 +9,7 @@ row says what it refers to.
 Every join is to one row (the application, its case, call, scheme, track, organisation,
 the two officers, the letter, what the decision refers to), so the list needs no DISTINCT;
 the participants come in one more query for the page. Pages are keyset (arenden.keyset)
-in DECISION_LOG_ORDER, which the index decision_log_order (migration workflows 0006)
+in DECISION_LOG_ORDER, which the index decision_log_order (migration workflows 0007)
 serves from either end. The reasons are searched with PostgreSQL's full-text search in its
 Swedish configuration (the stemmer: "kommunerna" finds "kommun"), through the GIN index
 decision_reasons_swedish, whose expression is exactly what reasons_document() writes.
@@ -78,7 +78,7 @@ def _barred(actor) -> Exists:
 def reasons_document() -> SearchVector:
     """The reasons as a Swedish tsvector. Django writes it as
     to_tsvector('swedish'::regconfig, COALESCE(reasons, '')), the expression of the index
-    decision_reasons_swedish (migration workflows 0006): the planner uses an expression
+    decision_reasons_swedish (migration workflows 0007): the planner uses an expression
     index only for the very same expression."""
     return SearchVector("reasons", config=SEARCH_CONFIG)
 

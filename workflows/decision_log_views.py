@@ -20,7 +20,7 @@ from bidrag.roles import is_staff_reader
 from . import decision_log as log
 from . import exports
 from .decision_log_forms import DecisionLogForm, DisbursementExportForm
-from .export_records import DataExport
+from .models import DataExport
 from .queue_forms import _kommuner
 from .views import COUNT_LIMIT, PAGE_SIZES, _page_size, _total
 

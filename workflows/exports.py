@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from bidrag.models import Decision
 
 from .decision_log import reference_of
-from .export_records import DataExport
+from .models import DataExport
 
 logger = logging.getLogger("workflows.exports")
 

@@ -21,7 +21,7 @@ from bidrag.models.application import Status
 from tests.domain import MALMO, perform
 from workflows import decision_log as log
 from workflows import exports
-from workflows.export_records import DataExport
+from workflows.models import DataExport
 
 pytestmark = pytest.mark.django_db
 
