@@ -18,6 +18,7 @@ from arenden.models import Attachment, JournalEvent
 from bidrag.models import Application, Decision, Membership
 from bidrag.models.application import Status
 from bidrag.models.mandates import Invitation, JoinRequest
+from notifications.models import Notice
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,7 @@ OBJECTS = {
     "membership_key": lambda world: world["membership"].key,
     "invitation_id": lambda world: world["invitation"].pk,
     "decision_id": lambda world: world["decision"].pk,
+    "notice_id": lambda world: world["notice"].pk,
 }
 # Other parameters, filled with a valid value so only the id decides.
 VALUES = {"slug": "projekt", "node": "await_supplement", "action": "receive_supplement", "token": "x" * 43}
@@ -86,6 +88,9 @@ def world(make_application, malmo, cast):
             application=application, outcome=Decision.Outcome.REJECTED, reasons="Skäl.",
             decided_by=cast.decision_maker, presented_by=cast.officer, decided_at=timezone.now()),
         "organisation": malmo,
+        # A notice of a Malmö member (to the person, not the organisation: the stranger is not them).
+        "notice": Notice.objects.create(user=cast.applicant, kind="payment", reference=f"application:{application.pk}",
+                                        subject="Utbetalning", body="Text"),
         "stranger": stranger,
     }
 
