@@ -7,6 +7,8 @@
 * ``tests.harness.seaweedfs``: starting and stopping ``weed mini``.
 * ``tests.harness.smtp``: an aiosmtpd server on loopback that collects messages.
 * ``tests.harness.worker``: ``manage.py db_worker`` as a subprocess.
+* ``tests.harness.rq_worker``: a Redis database of the test run's own and
+  ``manage.py rqworker`` as a subprocess, for the RQ task backend.
 * ``tests.harness.fixtures``: the pytest fixtures (``smtp_server``, ``smtp_backend``,
   ``task_worker``), made available to every test by ``tests/conftest.py``.
 """
