@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import DeadLetter, OutboxMessage, OutboxResend
+from .models import DeadLetter, MessageLanguage, Notice, OutboxMessage, OutboxResend, ReminderSent
 from .services import outbox_resend
 
 
@@ -61,3 +61,40 @@ class DeadLetterAdmin(_ReadOnlyOutboxAdmin):
     # unconfirmed_attempts > 0: the server may have the message already; sending again may double it.
     list_display = ["created_at", "kind", "recipient", "subject", "attempts", "unconfirmed_attempts", "last_error"]
     list_filter = ["kind"]
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by the system only: the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notice)
+class NoticeAdmin(_ReadOnly):
+    list_display = ["created_at", "user", "kind", "subject", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["reference", "subject"]
+    readonly_fields = ["id", "user", "kind", "reference", "subject", "body", "link", "created_at", "read_at"]
+    show_full_result_count = False
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(_ReadOnly):
+    list_display = ["sent_at", "kind", "reference", "offset_days"]
+    list_filter = ["kind", "offset_days"]
+    search_fields = ["reference"]
+    readonly_fields = ["kind", "reference", "offset_days", "sent_at"]
+
+
+@admin.register(MessageLanguage)
+class MessageLanguageAdmin(admin.ModelAdmin):
+    list_display = ["user", "language", "updated_at"]
+    list_filter = ["language"]
+    raw_id_fields = ["user"]
