@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_GET, require_safe
 
 from arenden.keyset import count_up_to, keyset_page
 from bidrag.roles import is_staff_reader
@@ -76,7 +76,7 @@ def decision_log(request):
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: each request is recorded as an export
 def decision_log_export(request, file_format):
     """The log as the page's filters narrow it, every row (not one page), as CSV or XLSX."""
     _staff_only(request)
@@ -92,7 +92,7 @@ def decision_log_export(request, file_format):
 
 
 @login_required
-@require_safe
+@require_GET  # not HEAD: each request is recorded as an export
 def disbursement_export(request, file_format):
     """Every disbursement (or those in one state), as CSV or XLSX."""
     _staff_only(request)

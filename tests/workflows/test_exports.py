@@ -73,7 +73,8 @@ def test_the_export_holds_the_page_filters_and_is_recorded(decided, cast):
     params = {"utfall": "rejected", "lan": "12", "q": "budgeten", "belopp_fran": "nonsense"}
     rows = by_column(csv_rows(body(auditor.get(reverse("workflows:decision_log_export", args=["csv"]), params))))
     assert [r["Diarienummer"] for r in rows] == [decided.rejected.application.case.diarienummer]
-    record = DataExport.objects.get()
+    assert auditor.head(reverse("workflows:decision_log_export", args=["csv"])).status_code == 405
+    record = DataExport.objects.get()  # one export, one record
     assert (record.kind, record.file_format, record.made_by) == (DataExport.Kind.DECISIONS, "csv", cast.auditor)
     assert record.filters == {"utfall": "rejected", "lan": "12", "q": "budgeten"}  # the invalid one filtered nothing
     # Auditors see who exported what and with which filters.
