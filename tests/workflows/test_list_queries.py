@@ -126,17 +126,22 @@ def test_all_cases_reads_its_page_from_the_index_without_distinct(make_applicati
                for node in nodes(plan(page_query(statements, "bidrag_application"))))
 
 
-def test_the_queue_reads_its_page_from_the_open_task_index(make_application, cast):
+SORT_INDEXES = {"": "queue_by_created", "inkom": "queue_by_received", "svarsfrist": "queue_by_deadline",
+                "belopp": "queue_by_requested"}
+
+
+@pytest.mark.parametrize("sort", list(SORT_INDEXES))
+def test_the_queue_reads_its_page_from_the_index_of_its_sort(make_application, cast, sort):
     submitted(make_application, 3)
-    page, statements = captured(client_for(cast.registrar), QUEUE)
-    sql = page_query(statements, "viewflow_task")
-    root = plan(sql)
-    assert any(node.get("Index Name") == "workflows_open_human_tasks" for node in nodes(root))
-    assert not {node["Node Type"] for node in nodes(root)} & {"Sort", "Incremental Sort"}
-    # One statement counts every queue of the role (the tabs), each from its own open-task index.
-    [count] = [s for s in statements if "COUNT(" in s]
+    for params in ({"sortering": sort}, {"sortering": sort, "sista": "1"}):
+        page, statements = captured(client_for(cast.registrar), QUEUE, params)
+        root = plan(page_query(statements, "workflows_queueentry"))
+        assert any(node.get("Index Name") == SORT_INDEXES[sort] for node in nodes(root)), params
+        assert not {node["Node Type"] for node in nodes(root)} & {"Sort", "Incremental Sort"}, params
+    # One statement counts every queue of the role (the tabs), each from its own index.
+    [count] = [s for s in statements if "COUNT(" in s and "workflows_queueentry" in s]
     indexes = {node.get("Index Name") for node in nodes(plan(count))}
-    assert {"workflows_open_human_tasks", "workflows_unassigned_human_tasks"} <= indexes, indexes
+    assert {"queue_by_created", "queue_unassigned"} <= indexes, indexes
 
 
 def test_all_cases_pages_forward_back_and_to_the_end(make_application, cast):
