@@ -153,3 +153,18 @@ def test_two_schedulers_at_the_same_moment_send_a_reminder_once(make_application
     assert ReminderSent.objects.count() == 1
     assert len(reminders("deadline_reminder", cast.applicant)) == 1
     assert Notice.objects.filter(user=cast.applicant, kind="deadline_reminder").count() == 1
+
+
+@pytest.mark.django_db
+def test_when_the_deadline_passes_the_applicant_is_told_the_case_goes_on_as_it_stands(make_application, cast):
+    from workflows.door import deadlines_run
+
+    application = make_application(to=Status.AWAITING_SUPPLEMENT)
+    passed = timezone.localdate() - timedelta(days=1)
+    Application.objects.filter(pk=application.pk).update(deadline=passed)
+    assert deadlines_run() == 1
+    [subject] = reminders("deadline_passed", cast.applicant)
+    assert subject == f"Svarstiden gick ut {day(passed, language='sv')} – {application.case.diarienummer}"
+    body = OutboxMessage.objects.get(kind="deadline_passed", recipient=cast.applicant.email).body
+    assert "i befintligt skick" in body
+    assert Notice.objects.filter(user=cast.applicant, kind="deadline_passed").exists()
