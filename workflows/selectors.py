@@ -18,7 +18,7 @@ from viewflow.workflow.models import Task
 from arenden.keyset import count_up_to, window_up_to
 from arenden.models import ConflictOfInterest, JournalEvent
 from bidrag.locks import ACTIVE_TASK
-from bidrag.models import Application, Call, Organisation
+from bidrag.models import Application
 from bidrag.models.application import WITHDRAWABLE
 from bidrag.roles import ROLE_PERMISSIONS, Role, user_roles
 from bidrag.selectors import STAFF_ROW_FIELDS, case_search, requested_total_subquery
@@ -219,16 +219,6 @@ def requested_as_submitted():
     return Cast(KT("content__total"), DecimalField(max_digits=14, decimal_places=2))
 
 
-# A lookup (the organisations of a county, the calls of a scheme) that finds this few goes
-# into the queue's query as a list of ids; more, and it stays a subquery.
-FEW = 1000
-
-
-def _ids_in(field: str, values: QuerySet) -> Q:
-    few = list(values[: FEW + 1])
-    return Q(**{f"{field}__in": few if len(few) <= FEW else values})
-
-
 def _narrowing(queue_filter: QueueFilter) -> Q | None:
     """The filter's conditions on the queue's rows, or None when it filters nothing."""
     f = queue_filter
@@ -236,7 +226,7 @@ def _narrowing(queue_filter: QueueFilter) -> Q | None:
     if f.call_id:
         conditions &= Q(call_id=f.call_id)
     if f.scheme_id:
-        conditions &= _ids_in("call_id", Call.objects.filter(scheme_id=f.scheme_id).values_list("pk", flat=True))
+        conditions &= Q(call__scheme_id=f.scheme_id)  # calls and organisations are small tables: joined
     if f.track_id:
         conditions &= Q(track_id=f.track_id)
     if f.status:
@@ -246,11 +236,9 @@ def _narrowing(queue_filter: QueueFilter) -> Q | None:
     if f.deadline_to:
         conditions &= Q(deadline__lte=f.deadline_to)
     if f.kommunkod:
-        conditions &= _ids_in("organisation_id",
-                              Organisation.objects.filter(kommunkod=f.kommunkod).values_list("pk", flat=True))
+        conditions &= Q(organisation__kommunkod=f.kommunkod)
     if f.county:
-        conditions &= _ids_in("organisation_id",
-                              Organisation.objects.filter(kommunkod__startswith=f.county).values_list("pk", flat=True))
+        conditions &= Q(organisation__kommunkod__startswith=f.county)
     if f.amount_min is not None:
         conditions &= Q(requested__gte=f.amount_min)
     if f.amount_max is not None:

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from arenden import formatting
 from arenden.services import ALLOWED_TYPES
 from bidrag.models.application import AttachmentKind, Status
-from bidrag.roles import ROLE_LABELS
+from bidrag.roles import ROLE_LABELS, user_roles
 from bidrag.roles import is_staff_reader as _is_staff_reader
 
 register = template.Library()
@@ -110,6 +110,14 @@ def attachment_kind(value):
 def is_staff_reader(user):
     """True for Brå staff (any of the staff role groups)."""
     return _is_staff_reader(user)
+
+
+@register.filter
+def holds_role(user, role: str) -> bool:
+    """True when the user holds the role (a group name, "registrator"): read from the role
+    names already cached for the request, where `perms` would load every permission (two
+    queries on every page)."""
+    return role in user_roles(user)
 
 
 @register.filter
