@@ -32,19 +32,19 @@ def notice_unread_count(*, user) -> int:
 
 
 def notice_get(*, user, notice_id) -> Notice | None:
-    try:
-        key = uuid.UUID(str(notice_id))
-    except ValueError:
-        return None
-    return notices_for(user=user).filter(pk=key).first()
+    key = _uuid(notice_id)
+    return None if key is None else notices_for(user=user).filter(pk=key).first()
 
 
 def notice_mark_read(*, user, notice_id) -> Notice | None:
     """Mark the person's own notice read (once: the first reading's time stays). None if they
     have no such notice."""
+    key = _uuid(notice_id)
+    if key is None:
+        return None
     with transaction.atomic():
-        notices_for(user=user).filter(pk=_uuid(notice_id), read_at__isnull=True).update(read_at=timezone.now())
-        return notice_get(user=user, notice_id=notice_id)
+        notices_for(user=user).filter(pk=key, read_at__isnull=True).update(read_at=timezone.now())
+        return notice_get(user=user, notice_id=key)
 
 
 def notices_mark_all_read(*, user) -> int:
