@@ -78,17 +78,16 @@ def reference_text(decision: Decision) -> str:
         return ""
     on = timezone.localtime(reference.on).date() if isinstance(reference.on, datetime) else reference.on
     day = on.isoformat() if on else ""
-    earlier = reference.decision
-    if reference.kind == "correction" and earlier is not None:
-        return _("Rättelse av beslut %(day)s (%(outcome)s)") % {"day": day, "outcome": earlier.get_outcome_display()}
-    if reference.kind == "reconsideration" and earlier is not None:
-        return _("Omprövning av beslut %(day)s (%(outcome)s)") % {"day": day, "outcome": earlier.get_outcome_display()}
-    if reference.kind == "appeal" and earlier is not None:
+    outcome = Decision.Outcome(reference.earlier_outcome).label if reference.earlier_outcome else ""
+    if reference.kind == "correction":
+        return _("Rättelse av beslut %(day)s (%(outcome)s)") % {"day": day, "outcome": outcome}
+    if reference.kind == "reconsideration":
+        return _("Omprövning av beslut %(day)s (%(outcome)s)") % {"day": day, "outcome": outcome}
+    if reference.kind == "appeal":
+        decided = reference.earlier_decided_at
         return _("Överklagande av beslut %(decided)s, inkom %(day)s") % {
-            "decided": timezone.localtime(earlier.decided_at).date().isoformat(), "day": day}
-    if reference.kind == "demand":
-        return _("Begäran om avgörande %(day)s") % {"day": day}
-    return ""
+            "decided": timezone.localtime(decided).date().isoformat() if decided else "", "day": day}
+    return _("Begäran om avgörande %(day)s") % {"day": day}
 
 
 @dataclass(frozen=True)

@@ -234,3 +234,24 @@ def test_the_auditor_lands_on_the_decision_log_and_staff_find_it_in_the_menu(cas
         assert f'href="{LOG}"' in menu and "Beslutslogg" in menu
     assert f'href="{LOG}"' not in client_for(cast.applicant).get(reverse("bidrag:application_list")).content.decode()
     assert "Inga beslut matchar urvalet." in auditor.get(LOG).content.decode()
+
+
+def test_a_dismissed_late_appeal_says_which_decision_it_refers_to(make_application, cast):
+    from workflows import appeals
+
+    application = make_application(to=Status.REJECTED)
+    with connection.cursor() as cursor:  # the decision was sent 40 days ago (the append-only guard set aside)
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE bidrag_decision SET decided_at = decided_at - %s WHERE application_id = %s",
+                       [timedelta(days=40), application.pk])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    rejected = application.decisions.get()
+    decided_on = timezone.localdate(rejected.decided_at)
+    appeal = appeals.register(actor=cast.registrar, application_id=application.pk, decision_id=rejected.pk,
+                              received_on=timezone.localdate(), notified_on=decided_on,
+                              summary="Kommunen begär att beslutet ändras.")
+    appeals.dismiss(actor=cast.decision_maker, application_id=application.pk, appeal_id=appeal.pk,
+                    reasons="Överklagandet kom in 40 dagar efter att kommunen fick del av beslutet.")
+    page = client_for(cast.auditor).get(LOG).content.decode()
+    assert "Överklagandet avvisat" in page
+    assert f"Överklagande av beslut {decided_on.isoformat()}, inkom {timezone.localdate().isoformat()}" in page
