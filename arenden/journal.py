@@ -27,6 +27,8 @@ class CaseEvent(StrEnum):
     """Events of generic case handling; a domain app names its own in an enum of its own."""
 
     CLOSE = "close_case"
+    # A closed case taken up again: a decision in it is reconsidered (FL 37 §).
+    REOPEN = "reopen_case"
     DECLARE_CONFLICT = "declare_conflict"
     RULE_CONFLICT = "rule_conflict"
     # An item registered in the case's diarium by hand (OSL 5 kap. 1 §; FL 27 § notes).

@@ -172,6 +172,22 @@ def case_close(*, actor: Actor | None, case: Case, description: str) -> Case:
         return case
 
 
+def case_reopen(*, actor: Actor | None, case: Case, description: str) -> Case:
+    """Take a closed case up again (a decision in it is reconsidered): journaled, with its
+    diarium entry; `case_close` closes it again. A case that is open stays as it is."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        if case.closed_at is None:
+            return case
+        case.closed_at = None
+        case.save(update_fields=["closed_at"])
+        journal_append(actor=actor, case=case, action=CaseEvent.REOPEN, payload={"description": description})
+        if case.diarienummer:
+            diarium_entry_add(actor=actor, case=case, direction=DiariumEntry.Direction.INTERNAL,
+                              counterpart=case.counterpart, description=description)
+        return case
+
+
 def conflict_declare(*, actor: Actor, case: Case, reason: str) -> ConflictOfInterest:
     """Record a declared jäv (FL 17 §: the person must report it) and journal it."""
     if not reason.strip():

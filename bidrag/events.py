@@ -48,6 +48,13 @@ class Event(StrEnum):
     REFUSE_DEMAND = "refuse_demand"
     # FL 36 §: an obvious error in a sent decision corrected by a new decision.
     CORRECT_DECISION = "correct_decision"
+    # FL 37–39 §§: reconsidering a sent decision. The applicant asks (or staff register a
+    # letter asking), a case officer proposes a new decision, a decision maker decides it; or
+    # the officer answers that the decision stands.
+    REQUEST_RECONSIDERATION = "request_reconsideration"
+    PROPOSE_RECONSIDERATION = "propose_reconsideration"
+    RECONSIDER = "reconsider"
+    KEEP_DECISION = "keep_decision"
     PREPARE_DISBURSEMENT = "prepare_disbursement"
     ATTEST_DISBURSEMENT = "attest_disbursement"
     PAY_DISBURSEMENT = "pay_disbursement"
@@ -86,6 +93,7 @@ ASSESSMENT_EVENTS = frozenset(
         Event.PROPOSE_DISMISSAL,
         Event.PROPOSE_REPAYMENT,
         Event.PROPOSE_WAIVER,
+        Event.PROPOSE_RECONSIDERATION,
     }
 )
 
@@ -121,6 +129,10 @@ ACTION_LABELS = {
     Event.DEMAND_DECISION: _("Sökanden begärde att ärendet avgörs (FL 12 §)"),
     Event.REFUSE_DEMAND: _("Begäran om avgörande avslogs (FL 12 §)"),
     Event.CORRECT_DECISION: _("Beslut rättat (FL 36 §)"),
+    Event.REQUEST_RECONSIDERATION: _("Begäran om omprövning inkommen (FL 37 §)"),
+    Event.PROPOSE_RECONSIDERATION: _("Förslag om omprövning lämnat (FL 37 §)"),
+    Event.RECONSIDER: _("Beslut ändrat efter omprövning (FL 37 §)"),
+    Event.KEEP_DECISION: _("Beslutet står fast efter omprövning"),
     Event.PREPARE_DISBURSEMENT: _("Utbetalning förberedd"),
     Event.ATTEST_DISBURSEMENT: _("Utbetalning attesterad"),
     Event.PAY_DISBURSEMENT: _("Utbetalning gjord"),
@@ -142,6 +154,7 @@ ACTION_LABELS = {
     Event.CLAIM_TASK: _("Uppgiften tagen ur kön"),
     Event.RELEASE_TASK: _("Uppgiften lämnad tillbaka till kön"),
     CaseEvent.CLOSE: _("Ärendet avslutat"),
+    CaseEvent.REOPEN: _("Ärendet återupptaget"),
     CaseEvent.DECLARE_CONFLICT: _("Jäv anmält"),
     CaseEvent.RULE_CONFLICT: _("Jävsfrågan prövad"),
     CaseEvent.REGISTER_ITEM: _("Handling diarieförd"),
@@ -185,6 +198,10 @@ SENTENCES = {
     Event.DEMAND_DECISION: _("%(actor)s begärde att ärendet avgörs (FL 12 §)"),
     Event.REFUSE_DEMAND: _("%(actor)s avslog begäran om avgörande (FL 12 §)"),
     Event.CORRECT_DECISION: _("%(actor)s rättade ett beslut (FL 36 §)"),
+    Event.REQUEST_RECONSIDERATION: _("Begäran om omprövning registrerad av %(actor)s (FL 37 §)"),
+    Event.PROPOSE_RECONSIDERATION: _("%(actor)s föreslog ett ändrat beslut efter omprövning (FL 37 §)"),
+    Event.RECONSIDER: _("%(actor)s ändrade beslutet efter omprövning (FL 37 §)"),
+    Event.KEEP_DECISION: _("%(actor)s prövade beslutet på nytt och lät det stå fast"),
     Event.PREPARE_DISBURSEMENT: _("%(actor)s förberedde utbetalning"),
     Event.ATTEST_DISBURSEMENT: _("%(actor)s attesterade utbetalning"),
     Event.PAY_DISBURSEMENT: _("%(actor)s registrerade utbetalning"),
@@ -206,6 +223,7 @@ SENTENCES = {
     Event.CLAIM_TASK: _("%(actor)s tog uppgiften"),
     Event.RELEASE_TASK: _("%(actor)s lämnade tillbaka uppgiften till kön"),
     CaseEvent.CLOSE: _("Ärendet avslutades"),
+    CaseEvent.REOPEN: _("Ärendet återupptogs"),
     CaseEvent.DECLARE_CONFLICT: _("%(actor)s anmälde jäv"),
     CaseEvent.RULE_CONFLICT: _("%(actor)s prövade jävsfrågan"),
     CaseEvent.REGISTER_ITEM: _("%(actor)s diarieförde en handling"),

@@ -23,7 +23,7 @@ from arenden.actors import Actor
 from arenden.errors import Conflict, NotAllowed, NotFound, TransitionNotAllowed
 from arenden.journal import journal_append
 from arenden.models import ConflictOfInterest
-from arenden.services import case_close, conflict_declare, conflict_rule
+from arenden.services import case_close, case_reopen, conflict_declare, conflict_rule
 from arenden.storage import upload_discard, upload_store
 from bidrag.events import Event
 from bidrag.locks import lock_application, lock_case, lock_tasks
@@ -44,6 +44,7 @@ CLOSING_TEXT = {
     Status.CLOSED: "Ärendet avslutat",
     Status.WITHDRAWN: "Ärendet avslutat: ansökan återkallad",
 }
+REOPENING_TEXT = "Ärendet återupptaget: beslutet omprövas (37 § förvaltningslagen)"
 
 
 class FlowMismatch(RuntimeError):
@@ -109,13 +110,15 @@ def act(*, actor: Actor | None, application_id, node: str | None, action: str, d
                 result = spec.perform(actor, application, data)
             after = Application.objects.values_list("status", flat=True).get(pk=application.pk)
             _check_declared(spec, before, after)
-            if flow_node is None:
+            if flow_node is None and spec.opens:
+                _open(application, spec.opens)
+                _keep_with_its_handler(actor, application)
+            elif flow_node is None:
                 _cancel_process(application, tasks)
             elif not isinstance(flow_node, Start):
                 _complete(task, actor)
                 _keep_with_its_handler(actor, application)
-            if after in FINAL and after != before:
-                case_close(actor=actor, case=application.case, description=CLOSING_TEXT[after])
+            _case_follows(actor, application, after)
             queue_sync(application.pk)
             return result
     except BaseException:
@@ -185,6 +188,35 @@ def _keep_with_its_handler(actor, application: Application) -> None:
                 continue
             task.flow_task.activation_class(task).assign(person)
             break
+
+
+def _case_follows(actor, application: Application, status: str) -> None:
+    """A case is open while something is expected on it: closed once its application is in a
+    final state with no task open, taken up again when a task opens on it after it was
+    closed (a decision reconsidered, FL 37 §)."""
+    open_tasks = lock_tasks(application.pk)
+    if status in FINAL and not open_tasks:
+        case_close(actor=actor, case=application.case, description=CLOSING_TEXT[status])
+    elif open_tasks and application.case.closed_at is not None:
+        case_reopen(actor=actor, case=application.case, description=REOPENING_TEXT)
+
+
+def _open(application: Application, node_name: str) -> None:
+    """Open the step `node_name` beside whatever else the process expects, and in a process
+    that had ended, which is then running again (as viewflow's own End.undo reopens one).
+    Inside the caller's transaction, under its locks."""
+    from viewflow.workflow.models import Task
+
+    node = nodes()[node_name]
+    process = ApplicationProcess.objects.select_for_update(of=("self",)).get(application=application)
+    if Task.objects.filter(process=process, flow_task=node, finished__isnull=True).exists():
+        raise Conflict(_("Steget ”%(step)s” är redan öppet i ärendet.") % {"step": node.task_title})
+    last = Task.objects.filter(process=process).order_by("-created", "-pk").first()
+    if process.status != PROCESS.NEW:
+        process.status, process.finished = PROCESS.NEW, None
+        process.save(update_fields=["status", "finished"])
+    activation = node.activation_class.create(node, last.flow_task.activation_class(last), last.token)
+    activation.activate()
 
 
 def _cancel_process(application: Application, tasks) -> None:

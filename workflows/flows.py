@@ -19,6 +19,7 @@ from bidrag.roles import Role
 
 from . import forms
 from .models import ApplicationProcess
+from .reconsideration_forms import ReconsiderationForm
 from .score_form import ScoreForm
 from .steps import Action, Party, Start, Step, Wait
 
@@ -32,6 +33,16 @@ def status_is(*states):
 
 def open_proposal_is(kind):
     return lambda activation: activation.process.application.proposals.filter(is_open=True, kind=kind).exists()
+
+
+def reconsidered_into_grant(activation) -> bool:
+    """A grant with nothing else open in its process: a rejection or dismissal reconsidered
+    into a grant (FL 37 §), whose process had ended, so payment starts here. A grant changed
+    before payment keeps the payment step it has; a returned proposal opens nothing."""
+    if activation.process.application.status != Status.GRANTED:
+        return False
+    others = activation.flow_class.task_class.objects.filter(process=activation.process, finished__isnull=True)
+    return not others.exclude(pk=activation.task.pk).exists()
 
 
 def disbursement_is(*states):
@@ -65,6 +76,17 @@ WITHDRAW = Action(
     transitions=("withdraw",),
     perform=lambda a, app, d: S.application_withdraw(actor=a, application=app, reason=d.get("reason", "")),
 )
+# FL 37–39 §§: after a decision, on a request, an appeal or Brå's own initiative, a case
+# officer proposes it changed; that opens the decision maker's step beside whatever the
+# process still expects (payment of a grant), or after its end (a rejection or dismissal).
+PROPOSE_RECONSIDERATION = Action(
+    Event.PROPOSE_RECONSIDERATION, _("Ompröva beslutet"), by=(OFFICER,), form=ReconsiderationForm,
+    style="secondary", creates="Proposal", opens="decide_reconsideration",
+    perform=lambda a, app, d: S.reconsideration_propose(
+        actor=a, application=app, outcome=d["outcome"], amount=d.get("amount"), reasons=d["reasons"],
+        conditions=d.get("conditions", ""), detriment_ground=d.get("detriment_ground", ""), why=d.get("why", ""),
+        appeal_id=d.get("appeal")),
+)
 
 
 class ApplicationFlow(flow.Flow):
@@ -72,8 +94,9 @@ class ApplicationFlow(flow.Flow):
     process_title = _("Ansökan om ekonomiskt stöd")
     # The door takes the locks, in its fixed order, inside its own transaction.
     lock_impl = lock.no_lock
-    # Actions that belong to no single step (DESIGN.md §4: withdraw from draft…decision_proposed).
-    process_actions = (WITHDRAW,)
+    # Actions that belong to no single step (DESIGN.md §4: withdraw from draft…decision_proposed;
+    # a reconsideration's proposal after a decision, which opens decide_reconsideration).
+    process_actions = (WITHDRAW, PROPOSE_RECONSIDERATION)
 
     start = Start(this.start_process, _("Ansökan inkommen")).Actions(
         Action(Event.SUBMIT, _("Signera och skicka in"), by=(SIGNATORY,), transitions=("submit",),
@@ -288,6 +311,21 @@ class ApplicationFlow(flow.Flow):
         RETURN_PROPOSAL,
     ).Next(this.route_waiver)
     route_waiver = flow.Switch().Case(this.end, status_is(Status.CLOSED)).Default(this.settle_repayment)
+
+    # Opened by PROPOSE_RECONSIDERATION (workflows.door), not reached from the steps above.
+    decide_reconsideration = Step(_("Besluta om omprövning")).Actions(
+        Action(Event.RECONSIDER, _("Besluta enligt förslaget om omprövning"), by=(DECIDER,), form=forms.DecideForm,
+               transitions=("reconsider",), four_eyes=ASSESSMENT_EVENTS,
+               perform=lambda a, app, d: S.application_reconsider(
+                   actor=a, application=app, participants=d.get("participants") or ())),
+        RETURN_PROPOSAL,
+    ).Next(this.route_reconsideration)
+    route_reconsideration = (
+        flow.Switch()
+        .Annotation(title=_("Efter omprövning"))
+        .Case(this.prepare_payment, reconsidered_into_grant)
+        .Default(this.end)
+    )
 
     end = flow.End()
 

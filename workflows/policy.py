@@ -245,3 +245,25 @@ def check_correction(*, actor, application: Application) -> None:
     if Role.DECISION_MAKER not in user_roles(actor):
         _refuse(_("Ett beslut rättas av en beslutsfattare."))
     refuse_if_barred(actor, application)
+
+
+def check_reconsideration_request(*, actor, application: Application) -> None:
+    """FL 37 §: the party asks Brå to reconsider a decision: the organisation's firmatecknare."""
+    check_decision_demand(actor=actor, application=application)
+
+
+def check_reconsideration_letter(*, actor, application: Application) -> None:
+    """A request for reconsideration that came by letter is registered by the registrar or a
+    case officer; never an auditor or administrator, never someone barred by jäv."""
+    check_staff_write(actor)
+    if not user_roles(actor) & {Role.REGISTRAR, Role.CASE_OFFICER}:
+        _refuse(_("En begäran om omprövning registreras av registrator eller handläggare."))
+    refuse_if_barred(actor, application)
+
+
+def check_reconsideration_answer(*, actor, application: Application) -> None:
+    """The answer that a decision stands after reconsideration: a case officer's, not barred."""
+    check_staff_write(actor)
+    if Role.CASE_OFFICER not in user_roles(actor):
+        _refuse(_("Svaret att beslutet står fast lämnas av en handläggare."))
+    refuse_if_barred(actor, application)

@@ -45,6 +45,9 @@ class Action:
                  (a proposal, a disbursement): the model it creates
     four_eyes    events on the case that bar the actor from this action (whoever took
                  part in one of them may not take this one)
+    opens        for an action that belongs to no step: the step it opens beside whatever
+                 the process expects, also after the process ended (a reconsideration); a
+                 process-wide action without it ends the process (a withdrawal)
     """
 
     name: Event
@@ -54,6 +57,7 @@ class Action:
     transitions: tuple[str, ...] = ()
     creates: str = ""
     four_eyes: frozenset[Event] = frozenset()
+    opens: str = ""
     form: type | None = None
     style: str = "primary"
     help: str = ""

@@ -79,6 +79,9 @@ _TITLES = {
     Event.DEMAND_DECISION: _("Ni begärde att ärendet avgörs (FL 12 §)"),
     Event.REFUSE_DEMAND: _("Brå avslog begäran om avgörande (FL 12 §)"),
     Event.CORRECT_DECISION: _("Brå rättade ett beslut (FL 36 §)"),
+    Event.REQUEST_RECONSIDERATION: _("Er begäran om omprövning kom in (FL 37 §)"),
+    Event.RECONSIDER: _("Brå ändrade beslutet efter omprövning (FL 37 §)"),
+    Event.KEEP_DECISION: _("Brå prövade beslutet på nytt: det står fast"),
 }
 
 
@@ -101,6 +104,10 @@ def _text(action: str, payload: dict) -> str:
         return money(payload["amount"])
     if action == Event.RETURN_REPORT:
         return payload.get("comment", "")
+    if action == Event.REQUEST_RECONSIDERATION:
+        return payload.get("text", "")
+    if action == Event.KEEP_DECISION:
+        return payload.get("answer", "")
     if action == Event.REQUEST_CHANGE and payload.get("amount") is not None:
         return f"{money(payload['amount'])}: {payload.get('from_line', '')} → {payload.get('to_line', '')}"
     if action in (Event.APPROVE_CHANGE, Event.REJECT_CHANGE):
@@ -150,6 +157,10 @@ def _next(application: Application, *, granted, due: date | None) -> Next:
     if status == Status.REPAYMENT_CLAIMED:
         return Next(_("Betala tillbaka"),
                     _("Betala tillbaka beloppet i beslutet om återkrav och ange ärendets diarienummer."), yours=True)
+    if application.reconsiderations.filter(state="open").exists():
+        return Next(_("Brå omprövar beslutet"),
+                    _("Brå prövar beslutet på nytt (37 § förvaltningslagen). Ni får det nya beslutet, eller beskedet att "
+                      "beslutet står fast, med e-post och här."))
     return Next(_("Ärendet är avslutat"), _("Inget mer behöver göras. Ni kan alltid läsa ansökan, beslut och handlingar här."))
 
 

@@ -100,3 +100,17 @@ urlpatterns += [
     path("utbetalningar/export/<slug:file_format>/", decision_log_views.disbursement_export,
          name="disbursement_export"),
 ]
+
+# Reconsideration of a decision (issue 7; FL 37–39 §§).
+from . import reconsideration_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("arenden/<uuid:application_id>/omprovning/", reconsideration_views.propose_reconsideration,
+         name="propose_reconsideration"),
+    path("arenden/<uuid:application_id>/omprovning/begaran/", reconsideration_views.register_reconsideration_letter,
+         name="register_reconsideration_letter"),
+    path("arenden/<uuid:application_id>/omprovning/star-fast/", reconsideration_views.keep_decision,
+         name="keep_decision"),
+    path("ansokningar/<uuid:application_id>/omprovning/", reconsideration_views.request_reconsideration,
+         name="request_reconsideration"),
+]

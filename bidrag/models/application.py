@@ -208,6 +208,12 @@ class Application(ConcurrentTransitionMixin, models.Model):
     def decide(self, *, granted: bool):
         return Status.GRANTED if granted else Status.REJECTED
 
+    # FL 37 §: a rejection or dismissal reconsidered into a grant; the case reopens and goes
+    # on to payment (workflows.flows: decide_reconsideration).
+    @transition(field=status, source=[Status.REJECTED, Status.DISMISSED], target=Status.GRANTED)
+    def reconsider(self):
+        pass
+
     @transition(field=status, source=Status.GRANTED, target=Status.IN_PROGRESS)
     def pay_disbursement(self):
         pass

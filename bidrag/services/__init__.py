@@ -47,6 +47,7 @@ from .followup import (
     report_submit,
     report_submit_interim,
 )
+from .reconsiderations import application_reconsider, reconsideration_propose
 
 # The services that change an application's state: refused outside the door.
 STATE_CHANGING = (
@@ -58,6 +59,7 @@ STATE_CHANGING = (
     application_dismiss,
     application_receive_comments,
     application_receive_supplement,
+    application_reconsider,
     application_register,
     application_request_supplement,
     application_return_proposal,
@@ -70,6 +72,7 @@ STATE_CHANGING = (
     disbursement_prepare,
     disbursement_stop,
     proposal_create,
+    reconsideration_propose,
     repayment_claim,
     repayment_register,
     repayment_waive,

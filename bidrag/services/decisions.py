@@ -28,18 +28,22 @@ PROPOSAL_STATES: dict[str, set[str]] = {
     Proposal.Kind.DISMISSAL: {Status.IN_REVIEW},
     Proposal.Kind.REPAYMENT: {Status.REPORT_REVIEW, Status.IN_PROGRESS},
     Proposal.Kind.WAIVER: {Status.REPAYMENT_CLAIMED},
+    # FL 37 §: after a decision (bidrag.services.reconsiderations says which may change).
+    Proposal.Kind.RECONSIDERATION: {Status.GRANTED, Status.REJECTED, Status.DISMISSED},
 }
 PROPOSAL_EVENTS: dict[str, Event] = {
     Proposal.Kind.DECISION: Event.PROPOSE_DECISION,
     Proposal.Kind.DISMISSAL: Event.PROPOSE_DISMISSAL,
     Proposal.Kind.REPAYMENT: Event.PROPOSE_REPAYMENT,
     Proposal.Kind.WAIVER: Event.PROPOSE_WAIVER,
+    Proposal.Kind.RECONSIDERATION: Event.PROPOSE_RECONSIDERATION,
 }
 KIND_OUTCOMES: dict[str, set[str]] = {
     Proposal.Kind.DECISION: {Proposal.Outcome.GRANTED, Proposal.Outcome.REJECTED},
     Proposal.Kind.DISMISSAL: {Proposal.Outcome.DISMISSED},
     Proposal.Kind.REPAYMENT: {Proposal.Outcome.REPAYMENT},
     Proposal.Kind.WAIVER: {Proposal.Outcome.WAIVER},
+    Proposal.Kind.RECONSIDERATION: {Proposal.Outcome.GRANTED, Proposal.Outcome.REJECTED, Proposal.Outcome.DISMISSED},
 }
 
 def _substance(reasons: str, phrases) -> int:
@@ -101,6 +105,7 @@ def proposal_create(
     amount: Decimal | None = None,
     conditions: str = "",
     communication_waived: str = "",
+    detriment_ground: str = "",
 ) -> Proposal:
     """The föredragande presents a proposal. A decision proposal moves the application to
     decision_proposed; the other kinds leave its state for the decider."""
@@ -147,6 +152,7 @@ def proposal_create(
         reasons=reasons.strip(),
         conditions=conditions.strip(),
         communication_waived=communication_waived.strip(),
+        detriment_ground=detriment_ground,
         proposed_by=actor,
     )
     event = PROPOSAL_EVENTS[kind]
@@ -167,9 +173,10 @@ def proposal_for_decider(application, kind: str) -> Proposal:
 
 def record_decision(
     *, actor: Actor, application, proposal: Proposal, outcome: str, corrects=None, participants=(),
+    reconsiders: Decision | None = None, detriment_ground: str = "",
 ) -> Decision:
     """The decision as sent (Myndighetsförordningen 21 §): who decided, who presented, who
-    else took part in the final handling."""
+    else took part in the final handling; on reconsideration (FL 37 §) the decision it changes."""
     decision = Decision.objects.create(
         application=application,
         outcome=outcome,
@@ -180,6 +187,8 @@ def record_decision(
         presented_by=proposal.proposed_by,
         decided_at=timezone.now(),
         corrects=corrects,
+        reconsiders=reconsiders,
+        detriment_ground=detriment_ground,
     )
     if participants:
         decision.participants.set(participants)
@@ -188,7 +197,9 @@ def record_decision(
     proposal.is_open = False
     proposal.save(update_fields=["is_open"])
     diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
-            kind=DiariumEntry.Kind.DECISION, description=f"Beslut: {decision.get_outcome_display()}")
+            kind=DiariumEntry.Kind.DECISION,
+            description=(f"Beslut efter omprövning (37 § förvaltningslagen): {decision.get_outcome_display()}"
+                         if reconsiders else f"Beslut: {decision.get_outcome_display()}"))
     # The letter is rendered and stored after this commits, not under the door's locks.
     letter_queue(decision)
     notify_applicant(
@@ -204,6 +215,8 @@ def record_decision(
             "decided_by": actor.get_full_name() or actor.get_username(),
             "presented_by": proposal.proposed_by.get_full_name() or proposal.proposed_by.get_username(),
             "appeal_notice": lazy(appeal_notice, str)(application.call.scheme),
+            # FL 37 §: the decision this one changes on reconsideration.
+            "reconsidered_decided_at": reconsiders.decided_at if reconsiders else None,
         },
     )
     return decision

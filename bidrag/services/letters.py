@@ -57,7 +57,7 @@ def letter_issue(*, decision_id) -> DecisionLetter:
         return existing
     decision = Decision.objects.select_related(
         "application__case", "application__organisation", "application__call__scheme", "decided_by", "presented_by",
-        "corrects",
+        "corrects", "reconsiders",
     ).get(pk=decision_id)
     content = decision_letter_pdf(decision)
     letter_id = uuid.uuid4()

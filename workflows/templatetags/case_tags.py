@@ -2,8 +2,10 @@ from django import template
 from django.conf import settings
 
 from bidrag.models import Appeal, Decision
+from bidrag.services.reconsiderations import decision_in_force, is_reconsiderable, open_reconsideration
 
-from .. import appeals
+from .. import appeals, beside, policy
+from ..flows import PROPOSE_RECONSIDERATION
 
 register = template.Library()
 
@@ -12,11 +14,14 @@ register = template.Library()
 def appeals_section(application, user):
     """The case's appeals and what `user` may do with them; nothing before a decision."""
     has_decision = application.decisions.exclude(outcome=Decision.Outcome.APPEAL_DISMISSED).exists()
-    listed = list(Appeal.objects.filter(decision__application=application).select_related("decision"))
+    listed = list(Appeal.objects.filter(decision__application=application).select_related("decision", "covers"))
     may_handle = appeals.may(user, application)
     return {
         "application": application,
         "appeals": listed,
+        # FL 38 §: before forwarding, the officer considers changing the decision themselves.
+        "may_reconsider": bool(listed) and is_reconsiderable(application)
+        and policy.may_take(actor=user, application=application, action=PROPOSE_RECONSIDERATION),
         "show": has_decision or listed,
         "may_register": has_decision and may_handle,
         "may_forward": may_handle,
@@ -78,3 +83,32 @@ def money_in_play(application) -> dict:
                .order_by("-decided_at").values_list("amount", flat=True).first())
     paid = application.disbursements.filter(status=Disbursement.Status.PAID).aggregate(total=Sum("amount"))["total"]
     return {"proposed": proposal.amount if proposal else None, "granted": granted, "paid": paid}
+
+
+@register.inclusion_tag("workflows/_reconsideration.html")
+def reconsideration_section(application, user, staff=False):
+    """FL 37–39 §§ on a case: its reconsiderations, the decision in force and what `user` may
+    do: ask (the firmatecknare, on the applicant's page), register a letter asking, propose
+    the decision changed, answer that it stands (staff, on the case page)."""
+    listed = list(application.reconsiderations.select_related("decision", "result", "requested_by", "opened_by"))
+    in_force = decision_in_force(application)
+    pending = open_reconsideration(application)
+    proposed = application.proposals.filter(is_open=True, kind="reconsideration").exists()
+    reconsiderable = in_force is not None and is_reconsiderable(application)
+
+    def may(check) -> bool:
+        return reconsiderable and beside.may(check, user, application)
+
+    return {
+        "application": application,
+        "staff": staff,
+        "show": bool(listed) or in_force is not None,
+        "reconsiderations": listed,
+        "in_force": in_force,
+        "pending": pending,
+        "may_request": not staff and pending is None and may(policy.check_reconsideration_request),
+        "may_register": staff and pending is None and may(policy.check_reconsideration_letter),
+        "may_propose": staff and not proposed and reconsiderable
+        and policy.may_take(actor=user, application=application, action=PROPOSE_RECONSIDERATION),
+        "may_keep": staff and pending is not None and not proposed and may(policy.check_reconsideration_answer),
+    }

@@ -29,7 +29,8 @@ def may_take(context, application, node, action) -> bool:
 
 # What the person taking an action must see to take it (issue 7): the decider the proposal
 # decided on, finance the decision the money rests on and where it goes.
-_DECIDING = {Event.DECIDE, Event.DISMISS, Event.CLAIM_REPAYMENT, Event.WAIVE_REPAYMENT, Event.RETURN_PROPOSAL}
+_DECIDING = {Event.DECIDE, Event.DISMISS, Event.CLAIM_REPAYMENT, Event.WAIVE_REPAYMENT, Event.RETURN_PROPOSAL,
+             Event.RECONSIDER}
 _PAYING = {Event.PREPARE_DISBURSEMENT, Event.ATTEST_DISBURSEMENT, Event.PAY_DISBURSEMENT, Event.STOP_DISBURSEMENT}
 
 
