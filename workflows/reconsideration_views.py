@@ -137,5 +137,5 @@ def keep_decision(request, application_id):
         reconsiderations.keep(actor=request.user, application_id=application.pk, answer=form.cleaned_data["answer"])
     except ServiceError as error:
         return _refused(request, application, error)
-    messages.success(request, _("Sökanden har fått beskedet att beslutet står fast."))
+    messages.success(request, _("Svaret är registrerat: sökanden ser på ansökans sida att beslutet står fast."))
     return _to_case(application)

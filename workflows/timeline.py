@@ -159,8 +159,8 @@ def _next(application: Application, *, granted, due: date | None) -> Next:
                     _("Betala tillbaka beloppet i beslutet om återkrav och ange ärendets diarienummer."), yours=True)
     if application.reconsiderations.filter(state="open").exists():
         return Next(_("Brå omprövar beslutet"),
-                    _("Brå prövar beslutet på nytt (37 § förvaltningslagen). Ni får det nya beslutet, eller beskedet att "
-                      "beslutet står fast, med e-post och här."))
+                    _("Brå prövar beslutet på nytt (37 § förvaltningslagen). Ett nytt beslut får ni med e-post och här; "
+                      "står beslutet fast ser ni beskedet här."))
     return Next(_("Ärendet är avslutat"), _("Inget mer behöver göras. Ni kan alltid läsa ansökan, beslut och handlingar här."))
 
 
