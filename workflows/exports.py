@@ -41,7 +41,7 @@ from .models import DataExport
 
 logger = logging.getLogger("workflows.exports")
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 500
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
