@@ -19,7 +19,7 @@ from arenden.errors import ServiceError
 from arenden.http import report_error
 from arenden.keyset import keyset_page
 from bidrag.models import Application
-from bidrag.roles import Role, is_staff_reader, user_roles
+from bidrag.roles import Role, is_auditor_only, is_staff_reader, user_roles
 
 from . import door, selectors
 from .queue_forms import KIND_LABELS, QueueFilterForm
@@ -32,6 +32,8 @@ KIND_PARAM = "vy"
 def queue(request):
     roles = selectors.queue_roles(actor=request.user)
     if not roles:
+        if is_auditor_only(request.user):
+            return redirect("workflows:decision_log")  # an auditor's way in (issue 9)
         if is_staff_reader(request.user):
             return redirect("workflows:case_list")
         raise Http404

@@ -45,7 +45,9 @@ NOT_APPLICANT = {"workflows:case_detail", "workflows:declare_conflict", "workflo
                  # appeals and the FL 11/12 § clocks on the case page: staff, tests/workflows/test_appeals.py
                  # and test_decision_clocks.py
                  "workflows:appeal_register", "workflows:appeal_forward", "workflows:appeal_dismiss",
-                 "workflows:demand_refuse", "workflows:delay_notice", "workflows:decision_correct"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
+                 "workflows:demand_refuse", "workflows:delay_notice", "workflows:decision_correct",
+                 # the decision log's exports (a file format, no object): staff, tests/workflows/test_decision_log.py
+                 "workflows:decision_log_export", "workflows:disbursement_export"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
 # A route that takes only one method answers 405 to the other, for a foreign and a missing id
 # alike: that says nothing about the id. Each route must answer 404 to at least one method.
 SAME = {404, 405}
