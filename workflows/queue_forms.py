@@ -46,6 +46,12 @@ def _kommuner() -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...
 
 
 @cache
+def _static_values(name: str) -> frozenset[str]:
+    counties, municipalities = _kommuner()
+    return frozenset(value for value, _label in (counties if name == "lan" else municipalities))
+
+
+@cache
 def _static_options(name: str, language: str) -> tuple[tuple[str, str, str], ...]:
     """(value, '<option value="…"', '>label</option>') of the län or kommun choices, escaped once."""
     counties, municipalities = _kommuner()
@@ -63,8 +69,12 @@ class QueueFilterForm(forms.Form):
     stodform = forms.ChoiceField(label=_("Stödform"), required=False)
     inriktning = forms.ChoiceField(label=_("Inriktning"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    lan = forms.ChoiceField(label=_("Län"), required=False)
-    kommun = forms.ChoiceField(label=_("Kommun"), required=False)
+    # The 21 län and 290 kommuner are fixed reference data: checked against a cached set and
+    # shown from options escaped once (_static_options), not copied and normalised as a
+    # ChoiceField's choices on every request.
+    lan = forms.CharField(label=_("Län"), required=False, max_length=2)
+    kommun = forms.CharField(label=_("Kommun"), required=False, max_length=4)
+    STATIC_SELECTS = ("lan", "kommun")
     belopp_fran = forms.DecimalField(label=_("Sökt belopp från (kr)"), required=False, min_value=0, max_digits=14,
                                      decimal_places=2)
     belopp_till = forms.DecimalField(label=_("Sökt belopp till (kr)"), required=False, min_value=0, max_digits=14,
@@ -84,13 +94,22 @@ class QueueFilterForm(forms.Form):
         calls = list(Call.objects.select_related("scheme").order_by("-opens_at", "title"))
         schemes: dict[int, GrantScheme] = {call.scheme_id: call.scheme for call in calls}
         tracks = CallTrack.objects.select_related("call").order_by("call__title", "position", "name")
-        counties, municipalities = _kommuner()
         self.fields["utlysning"].choices = everything + [(str(c.pk), c.title) for c in calls]
         self.fields["stodform"].choices = everything + [(str(pk), s.name) for pk, s in schemes.items()]
         self.fields["inriktning"].choices = everything + [(str(t.pk), f"{t.call.title}: {t.name}") for t in tracks]
         self.fields["status"].choices = everything + [(s.value, s.label) for s in Status if s != Status.DRAFT]
-        self.fields["lan"].choices = everything + list(counties)
-        self.fields["kommun"].choices = everything + list(municipalities)
+
+    def _static_choice(self, name: str) -> str:
+        value = self.cleaned_data.get(name) or ""
+        if value and value not in _static_values(name):
+            raise forms.ValidationError(_("Välj ett giltigt alternativ."), code="invalid_choice")
+        return value
+
+    def clean_lan(self) -> str:
+        return self._static_choice("lan")
+
+    def clean_kommun(self) -> str:
+        return self._static_choice("kommun")
 
     def clean(self):
         cleaned = super().clean()
@@ -137,6 +156,8 @@ class QueueFilterForm(forms.Form):
                 continue
             field = self[name]
             choices = getattr(field.field, "choices", None)
+            if name in self.STATIC_SELECTS:
+                choices = ()
             kind = "select" if choices is not None else {"q": "search"}.get(
                 name, "number" if name.startswith("belopp") else "date")
             result.append({"field": field, "kind": kind, "options": self.options(name) if choices is not None else None})

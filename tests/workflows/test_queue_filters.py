@@ -160,3 +160,16 @@ def test_the_queue_sorts_by_received_deadline_and_amount_and_pages_by_keyset_in_
     amounts_read = [t.requested for t in [*first.rows, *second.rows]]
     assert amounts_read == sorted(amounts, reverse=True) and not second.has_next
     assert [t.pk for t in last.rows] == [t.pk for t in second.rows]
+
+
+def test_an_unknown_county_or_municipality_is_an_error_that_filters_nothing(make_application, cast):
+    made = [make_application(to=Status.SUBMITTED, organisation=municipality(i)) for i in range(2)]
+    registrar = client_for(cast.registrar)
+    for params in ({"lan": "99"}, {"kommun": "9999"}):
+        page = page_of(registrar, {"ko": "registrator", **params})
+        assert "Välj ett giltigt alternativ." in page
+        assert set(listed(registrar, ko="registrator", **params)) == {number(a) for a in made}
+    # a known one is offered as an option and filters
+    page = page_of(registrar, {"ko": "registrator", "kommun": made[0].organisation.kommunkod})
+    assert f'<option value="{made[0].organisation.kommunkod}" selected>' in page
+    assert listed(registrar, ko="registrator", kommun=made[0].organisation.kommunkod) == [number(made[0])]
