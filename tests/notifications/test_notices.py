@@ -6,7 +6,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +38,22 @@ def test_a_message_becomes_a_notice_for_each_person_not_for_a_bare_address(cast)
     [notice] = Notice.objects.all()
     assert notice.user == cast.applicant and notice.read_at is None and notice.link == "/ansokningar/"
     assert "250\u00a0000\u00a0kr" in notice.subject
+
+
+def test_the_header_shows_the_unread_count_in_one_query(cast, client):
+    client.force_login(cast.applicant)
+    url = reverse("bidrag:application_list")
+    with CaptureQueriesContext(connection) as none:
+        page = client.get(url).content.decode()
+    assert "oläst" not in page
+    notices_of(cast.applicant, 3, read=2)
+    assert "1 oläst" in client.get(url).content.decode()
+    notices_of(cast.applicant, 40)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url).content.decode()
+    assert "41 olästa" in page
+    assert len(many) == len(none)
+    assert sum("notifications_notice" in q["sql"] for q in many.captured_queries) == 1
 
 
 def test_the_list_shows_only_ones_own_notices_a_page_at_a_time(cast, client):
