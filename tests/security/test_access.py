@@ -116,11 +116,11 @@ def test_csrf_is_enforced(draft, cast):
     assert draft.status == Status.DRAFT
 
 
-def test_auditor_lands_on_all_cases_and_finds_one(make_application, cast):
+def test_auditor_lands_on_the_decision_log_and_finds_a_case_among_all(make_application, cast):
     application = make_application(to=Status.REJECTED)
     client = client_for(cast.auditor)
-    response = client.get(reverse("workflows:queue"))
-    assert response.status_code == 302 and response["Location"] == reverse("workflows:case_list")
+    response = client.get(reverse("workflows:queue"))  # no queue of their own: the decision log (issue 9)
+    assert response.status_code == 302 and response["Location"] == reverse("workflows:decision_log")
     page = client.get(reverse("workflows:case_list"), {"q": application.case.diarienummer, "status": "rejected"})
     assert page.status_code == 200
     assert application.case.diarienummer in page.content.decode()
