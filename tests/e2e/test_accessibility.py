@@ -115,7 +115,7 @@ def test_granted_application_detail(open_page, assert_accessible, users, make_ap
     page.goto(f"/ansokningar/{application.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Beviljat projekt")
     expect(page.locator(".status-line")).to_contain_text("Beviljad")
-    expect(page.get_by_role("region", name="Beslut")).to_contain_text("250 000")
+    expect(page.get_by_role("region", name="Beslut", exact=True)).to_contain_text("250 000")
     assert_accessible(page, "granted application detail")
 
 
