@@ -16,6 +16,7 @@ APPEND_ONLY = [
     "bidrag_decisionletter",
     "bidrag_mandatedecision",
     "bidrag_submittedversion",
+    "workflows_dataexport",  # who exported the decision log or the disbursements, when, what (issue 9)
 ]
 
 
