@@ -192,6 +192,32 @@ KINDS: dict[str, dict[str, Any]] = {
     "payment_account_changed": {"diarienummer": "", "changed_by": "Anna Andersson",
                                 "method": _in_language("Bankgiro", "Bankgiro"), "account": "5050-1055",
                                 "previous": "123-4567"},
+    # To staff (issue 8): the daily digest, and notices of the FL 12 § mark and of dead letters.
+    "staff_digest": {
+        "diarienummer": "", "url": "https://bidrag.example.se/handlaggning/", "name": "Hanna Handläggare",
+        "day": _DAY, "since": _MOMENT, "new_count": 2, "new_tasks": [
+            {"diarienummer": "2026-00042", "title": "Trygg i Kvarteret", "queue": _in_language("Handläggare", "Case officer"),
+             "mine": True, "url": "https://bidrag.example.se/arenden/0b6f5c0e-0000-4000-8000-000000000042/"},
+            {"diarienummer": "2026-00043", "title": "Nattvandring", "queue": _in_language("Handläggare", "Case officer"),
+             "mine": False, "url": "https://bidrag.example.se/arenden/0b6f5c0e-0000-4000-8000-000000000043/"},
+        ],
+        "queue_url": "https://bidrag.example.se/handlaggning/?ko=handlaggare", "overdue_new_count": 1, "overdue_total": 3,
+        "overdue_new": [{"diarienummer": "2026-00017", "title": "Trygga skolvägar",
+                         "queue": _in_language("Handläggare", "Case officer"),
+                         "url": "https://bidrag.example.se/arenden/0b6f5c0e-0000-4000-8000-000000000017/"}],
+        "overdue_url": "https://bidrag.example.se/handlaggning/?ko=handlaggare&vy=forsenade",
+        "six_months_count": 1, "six_months": [
+            {"diarienummer": "2026-00009", "title": "Lägesbild Norr",
+             "url": "https://bidrag.example.se/arenden/0b6f5c0e-0000-4000-8000-000000000009/"}],
+        "dead_letters_count": 1, "dead_letters_url": "https://bidrag.example.se/admin/notifications/deadletter/",
+        "settings_url": "https://bidrag.example.se/meddelanden/installningar/",
+    },
+    "fl12_six_months": {"submitted_at": datetime(2026, 6, 1, 9, 30, tzinfo=UTC), "reached_on": _DAY,
+                        "url": "https://bidrag.example.se/arenden/0b6f5c0e-0000-4000-8000-000000000042/"},
+    "dead_letter": {"diarienummer": "", "message_kind": "decision", "recipient": "registrator@0180.kommun.example.se",
+                    "message_subject": "Beslut om ekonomiskt stöd – 2026-00042", "attempts": 5, "unconfirmed_attempts": 1,
+                    "last_error": "ConnectionRefusedError: [Errno 111] Connection refused",
+                    "url": "https://bidrag.example.se/admin/notifications/deadletter/0b6f5c0e-0000-4000-8000-000000000001/change/"},
 }
 
 

@@ -161,3 +161,55 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.reference} ({self.offset_days:+d})"
+
+
+class StaffDigestSetting(models.Model):
+    """Whether a member of staff gets the daily digest by e-mail (on without a row). The
+    notices in the service come either way; only the e-mail is theirs to turn off."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="staff_digest_setting", verbose_name=_("användare"))
+    email_enabled = models.BooleanField(_("daglig sammanfattning per e-post"), default=True)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("inställning för daglig sammanfattning")
+        verbose_name_plural = _("inställningar för daglig sammanfattning")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'on' if self.email_enabled else 'off'})"
+
+
+class StaffDigestRun(models.Model):
+    """One person's digest of one day (Europe/Stockholm), once: the unique constraint hands the
+    day to one scheduler only (INSERT … ON CONFLICT DO NOTHING, notifications.digest), in the
+    transaction that also writes the e-mail. Written also when nothing was sent (nothing new,
+    or the e-mail turned off), so that the next digest counts from ``period_end``."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("Skickad")
+        NOTHING = "nothing", _("Inget nytt")
+        OPTED_OUT = "opted_out", _("Avstängd")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("användare"))
+    day = models.DateField(_("dag"))
+    period_start = models.DateTimeField(_("från"))
+    period_end = models.DateTimeField(_("till"))
+    # The notices (FL 12 §, dead letters) it told of were written up to this moment, the
+    # wall-clock time it was put together (period_* may be a test's time travel).
+    notices_until = models.DateTimeField(_("meddelanden till"))
+    outcome = models.CharField(_("utfall"), max_length=10, choices=Outcome.choices)
+    # What was past target at period_end (ids of the caller's choosing): the next digest tells
+    # what became overdue since, not the same backlog every day.
+    overdue = models.JSONField(_("försenade"), default=list)
+    counts = models.JSONField(_("antal"), default=dict)
+
+    class Meta:
+        verbose_name = _("daglig sammanfattning")
+        verbose_name_plural = _("dagliga sammanfattningar")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="staff_digest_once_a_day")]
+        indexes = [models.Index(fields=["user", "-day"], name="staff_digest_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day} ({self.outcome})"

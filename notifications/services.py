@@ -40,6 +40,7 @@ from django.db.models import Q, QuerySet
 from django.tasks import Task
 from django.utils import timezone
 
+from .dead_letters import dead_letter_notify
 from .models import OutboxMessage, OutboxResend
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ def _make_dead(message: OutboxMessage) -> None:
     message.claimed_by = ""
     logger.error("Outbox message %s to %s is a dead letter after %s attempts: %s",
                  message.pk, message.recipient, message.attempts, message.last_error)
+    dead_letter_notify(message)  # the administrators' notices, in the same transaction
 
 
 def _email(message: OutboxMessage) -> EmailMessage:

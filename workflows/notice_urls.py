@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import notice_views
+from . import digest_views, notice_views
 
 app_name = "notices"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("meddelanden/las-alla/", notice_views.notice_read_all, name="read_all"),
     path("meddelanden/<uuid:notice_id>/las/", notice_views.notice_read, name="read"),
     path("meddelanden/mallar/", notice_views.message_preview, name="preview"),
+    path("meddelanden/installningar/", digest_views.digest_settings, name="digest_settings"),
 ]

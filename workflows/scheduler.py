@@ -161,6 +161,13 @@ def default_jobs() -> tuple[Job, ...]:
             timeout=timedelta(hours=6),
         ),
         Job(
+            name="send_staff_digest",
+            run=command("send_staff_digest"),
+            what="Notices of cases reaching the FL 12 § six-month mark; each member of staff's daily digest e-mail.",
+            daily_at=time(6, 30),
+            timeout=timedelta(hours=6),
+        ),
+        Job(
             name="attachments_cleanup",
             run=command("attachments_cleanup"),
             what="Remove attachment objects in S3 that no attachment refers to, after the grace period.",
