@@ -33,6 +33,8 @@ class CaseEvent(StrEnum):
     RULE_CONFLICT = "rule_conflict"
     # An item registered in the case's diarium by hand (OSL 5 kap. 1 §; FL 27 § notes).
     REGISTER_ITEM = "register_item"
+    # Allmänna handlingar lämnade ut (TF 2 kap.) after a secrecy review (OSL): no change of state.
+    PRODUCE_DOCUMENTS = "produce_documents"
 
 
 def _canonical_json(value) -> str:

@@ -158,6 +158,7 @@ ACTION_LABELS = {
     CaseEvent.DECLARE_CONFLICT: _("Jäv anmält"),
     CaseEvent.RULE_CONFLICT: _("Jävsfrågan prövad"),
     CaseEvent.REGISTER_ITEM: _("Handling diarieförd"),
+    CaseEvent.PRODUCE_DOCUMENTS: _("Allmänna handlingar utlämnade"),
 }
 
 
@@ -227,6 +228,7 @@ SENTENCES = {
     CaseEvent.DECLARE_CONFLICT: _("%(actor)s anmälde jäv"),
     CaseEvent.RULE_CONFLICT: _("%(actor)s prövade jävsfrågan"),
     CaseEvent.REGISTER_ITEM: _("%(actor)s diarieförde en handling"),
+    CaseEvent.PRODUCE_DOCUMENTS: _("%(actor)s lämnade ut allmänna handlingar efter sekretessprövning"),
 }
 
 

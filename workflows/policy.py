@@ -158,6 +158,21 @@ def check_register_item(*, actor, application: Application) -> None:
     refuse_if_barred(actor, application)
 
 
+def check_produce_documents(*, actor, application: Application) -> None:
+    """Who produces a case's allmänna handlingar on request (TF 2 kap.), after a secrecy
+    review (OSL): the registrar on any case, a case officer on a case they handle, as for
+    registering items. Never an auditor or administrator (they read the production in the
+    journal), never someone barred by jäv. Not a step of the flow: nothing changes state."""
+    check_staff_write(actor)
+    roles = user_roles(actor)
+    if Role.REGISTRAR not in roles:
+        if Role.CASE_OFFICER not in roles:
+            _refuse(_("Handlingar lämnas ut av registrator eller av ärendets handläggare."))
+        if not _handles(actor, application):
+            _refuse(_("Du kan bara lämna ut handlingar i ärenden som du handlägger."))
+    refuse_if_barred(actor, application)
+
+
 def _handles(actor, application: Application) -> bool:
     from viewflow.workflow.models import Task
 

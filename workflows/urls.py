@@ -114,3 +114,14 @@ urlpatterns += [
     path("ansokningar/<uuid:application_id>/omprovning/", reconsideration_views.request_reconsideration,
          name="request_reconsideration"),
 ]
+
+# Lämna ut handlingar (issue 9; TF 2 kap., OSL): a case's documents produced after a secrecy review.
+from . import production_views  # noqa: E402 - kept with its paths
+
+urlpatterns += [
+    path("arenden/<uuid:application_id>/utlamnande/", production_views.production, name="production"),
+    path("arenden/<uuid:application_id>/utlamnande/<uuid:production_id>/", production_views.production_detail,
+         name="production_detail"),
+    path("arenden/<uuid:application_id>/utlamnande/<uuid:production_id>/zip/", production_views.production_download,
+         name="production_download"),
+]
