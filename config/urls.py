@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("arenden.urls")),
     path("", include("bidrag.urls")),
     path("", include("workflows.urls")),
+    path("", include("workflows.statistics_urls")),
     path("", include("workflows.notice_urls")),
 ]
