@@ -314,3 +314,37 @@ def test_tf2_a_decision_letter_is_released_as_stored(make_application, cast, sea
     letters = [archive.read(n) for n in archive.namelist() if "beslut-" in n]
     assert letters == [_stored(seaweedfs, letter.file.name)]
     assert hashlib.sha256(letters[0]).hexdigest() == letter.sha256
+
+
+def test_tf2_a_document_altered_in_storage_is_never_handed_out(in_review, cast, entries, seaweedfs):
+    from arenden.production import DocumentAltered
+
+    key = entries["public"].attachment.file.name
+    seaweedfs.client().put_object(Bucket=seaweedfs.bucket, Key=key, Body=b"%PDF-1.4\n% utbytt\n")
+    with pytest.raises(DocumentAltered):
+        produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
+                          choices=_defaults(in_review))
+    assert not JournalEvent.objects.filter(case_id=in_review.case_id, action=CaseEvent.PRODUCE_DOCUMENTS).exists()
+    listed = seaweedfs.client().list_objects_v2(Bucket=seaweedfs.bucket, Prefix=f"productions/{in_review.case_id}/")
+    assert not listed.get("Contents")
+
+
+def test_tf2_a_stored_production_that_no_longer_matches_its_journal_is_refused(in_review, cast, entries, seaweedfs):
+    done = produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
+                             choices=_defaults(in_review))
+    seaweedfs.client().put_object(Bucket=seaweedfs.bucket, Key=done.event.payload["object_key"], Body=b"PK\x05\x06")
+    client = Client()
+    client.force_login(cast.registrar)
+    response = client.get(reverse("workflows:production_download", args=[in_review.pk, done.production_id]))
+    assert response.status_code == 500
+    assert "stämmer inte med kontrollsumman i journalen" in response.content.decode()
+
+
+def test_fl16_a_registrar_who_declared_jav_produces_nothing(in_review, cast, seaweedfs):
+    from arenden.services import conflict_declare
+
+    conflict_declare(actor=cast.registrar, case=in_review.case, reason="Min syster leder projektet.")
+    with pytest.raises(NotAllowed):
+        produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
+                          choices=_defaults(in_review))
+    assert not JournalEvent.objects.filter(case_id=in_review.case_id, action=CaseEvent.PRODUCE_DOCUMENTS).exists()
