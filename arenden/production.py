@@ -232,7 +232,9 @@ def zip_build(*, case: Case, items: Sequence[ProductionItem], choices: dict[str,
     target = tempfile.TemporaryFile(prefix="utlamnande-", suffix=".zip")  # noqa: SIM115 - Produced closes it
     rows: list[dict] = []
     try:
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # The cover list is the agency's document: Swedish, whatever the producer's language.
+        with translation.override("sv"), zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED,
+                                                         allowZip64=True) as archive:
             for number, item in enumerate(items, start=1):
                 choice = choices[item.key]
                 written: list[dict] = []
@@ -252,10 +254,9 @@ def zip_build(*, case: Case, items: Sequence[ProductionItem], choices: dict[str,
                     digest, size = _write(archive, _entry(name, produced_at), _upload_chunks(choice.masked_copy))
                     written.append({"name": name, "sha256": digest, "size": size})
                 rows.append(_cover_row(number, item, choice, written))
-            with translation.override("sv"):
-                csv_bytes = _cover_csv(rows)
-                pdf_bytes = _cover_pdf(case=case, rows=rows, recipient=recipient, produced_by=produced_by,
-                                       produced_at=produced_at)
+            csv_bytes = _cover_csv(rows)
+            pdf_bytes = _cover_pdf(case=case, rows=rows, recipient=recipient, produced_by=produced_by,
+                                   produced_at=produced_at)
             _write(archive, _entry(COVER_PDF, produced_at), [pdf_bytes])
             _write(archive, _entry(COVER_CSV, produced_at), [csv_bytes])
         whole, size = hashlib.sha256(), 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
@@ -160,7 +160,8 @@ def produce_documents(*, actor: Actor, application_id, recipient: str, choices: 
                                    "limit": RECIPIENT_MAX}]}})
     try:
         _issue_missing_letters(application)
-        items = production_items(application)
+        with translation.override("sv"):  # the cover list and the journal name the items in Swedish
+            items = production_items(application)
         production_id = uuid.uuid4()
         _pk, label, _roles = actor_snapshot(actor)
         produced = zip_build(case=application.case, items=items, choices=choices, recipient=recipient,

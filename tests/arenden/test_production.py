@@ -348,3 +348,25 @@ def test_fl16_a_registrar_who_declared_jav_produces_nothing(in_review, cast, sea
         produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
                           choices=_defaults(in_review))
     assert not JournalEvent.objects.filter(case_id=in_review.case_id, action=CaseEvent.PRODUCE_DOCUMENTS).exists()
+
+
+def test_tf2_the_form_is_protected_against_csrf(in_review, cast, entries, seaweedfs):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(cast.registrar)
+    data = {"recipient": ""}
+    for item in production_items(in_review):
+        data[f"{item.key}-release"] = Release.RELEASE.value
+    assert client.post(reverse("workflows:production", args=[in_review.pk]), data).status_code == 403
+    assert not JournalEvent.objects.filter(case_id=in_review.case_id, action=CaseEvent.PRODUCE_DOCUMENTS).exists()
+
+
+def test_tf2_the_cover_list_is_swedish_whatever_the_producers_language(in_review, cast, entries, seaweedfs):
+    from django.utils import translation
+
+    with translation.override("en"):
+        done = produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
+                                 choices=_defaults(in_review))
+    archive = zipfile.ZipFile(io.BytesIO(_zip_of(seaweedfs, done.event)))
+    _header, *rows = _cover(archive)
+    assert {"Lämnas ut", "Lämnas inte ut"} <= {row[6] for row in rows}
+    assert "Brev" in {row[2] for row in rows} and "Inkommande" in {row[3] for row in rows}
