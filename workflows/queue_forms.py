@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from bidrag.models import Call, CallTrack, GrantScheme
+from bidrag.models import Call, CallTrack
 from bidrag.models.application import Status
 
 from .selectors import QueueFilter, QueueKind, QueueSort
@@ -91,12 +91,13 @@ class QueueFilterForm(forms.Form):
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
         everything = [("", _("Alla"))]
-        calls = list(Call.objects.select_related("scheme").order_by("-opens_at", "title"))
-        schemes: dict[int, GrantScheme] = {call.scheme_id: call.scheme for call in calls}
-        tracks = CallTrack.objects.select_related("call").order_by("call__title", "position", "name")
-        self.fields["utlysning"].choices = everything + [(str(c.pk), c.title) for c in calls]
-        self.fields["stodform"].choices = everything + [(str(pk), s.name) for pk, s in schemes.items()]
-        self.fields["inriktning"].choices = everything + [(str(t.pk), f"{t.call.title}: {t.name}") for t in tracks]
+        # Plain values, not models: the form is built on every queue page.
+        calls = list(Call.objects.order_by("-opens_at", "title").values_list("pk", "title", "scheme_id", "scheme__name"))
+        schemes = {scheme_id: name for _pk, _title, scheme_id, name in calls}
+        tracks = CallTrack.objects.order_by("call__title", "position", "name").values_list("pk", "call__title", "name")
+        self.fields["utlysning"].choices = everything + [(str(pk), title) for pk, title, _s, _n in calls]
+        self.fields["stodform"].choices = everything + [(str(pk), name) for pk, name in schemes.items()]
+        self.fields["inriktning"].choices = everything + [(str(pk), f"{call}: {name}") for pk, call, name in tracks]
         self.fields["status"].choices = everything + [(s.value, s.label) for s in Status if s != Status.DRAFT]
 
     def _static_choice(self, name: str) -> str:

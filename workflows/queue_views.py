@@ -23,6 +23,7 @@ from bidrag.roles import Role, is_auditor_only, is_staff_reader, user_roles
 
 from . import door, selectors
 from .queue_forms import KIND_LABELS, QueueFilterForm
+from .queue_table import TO_QUEUE  # an assignment select's value: "<application id>|<node>|<user id>" or "…|kon"
 from .views import COUNT_LIMIT, PAGE_SIZES, _page_size, _total
 
 KIND_PARAM = "vy"
@@ -68,8 +69,6 @@ def queue(request):
     )
 
 
-# The value of a row's assignment select: "<application id>|<node>|<user id>", or "|kon" for back to the queue.
-TO_QUEUE = "kon"
 
 
 @login_required

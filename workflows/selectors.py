@@ -9,7 +9,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import CharField, DecimalField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, DecimalField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -21,7 +21,7 @@ from bidrag.locks import ACTIVE_TASK
 from bidrag.models import Application
 from bidrag.models.application import WITHDRAWABLE
 from bidrag.roles import ROLE_PERMISSIONS, Role, user_roles
-from bidrag.selectors import STAFF_ROW_FIELDS, case_search, requested_total_subquery
+from bidrag.selectors import case_search
 from bidrag.services.clocks import RISK_MARGIN, UNDECIDED
 
 from . import policy
@@ -74,14 +74,13 @@ def queue_tasks(*, actor, role: Role) -> QuerySet[Task]:
 
 
 def queue_rows(entries) -> list[dict]:
-    """Each row of a queue page with its task and application (case, organisation,
-    requested amount, svarsfrist): one query for the page's applications."""
+    """Each row of a queue page with its task and what it shows of the application
+    (diarienummer, organisation, title; the rest is the row's QueueEntry): one query of
+    plain values for the page's applications."""
     applications = {
-        application.pk: application
-        for application in Application.objects.filter(pk__in=[entry.application_id for entry in entries])
-        .select_related("case", "organisation")
-        .only(*STAFF_ROW_FIELDS, "deadline", "organisation__kommunkod")
-        .annotate(requested_total=requested_total_subquery())
+        row["pk"]: row
+        for row in Application.objects.filter(pk__in=[entry.application_id for entry in entries]).values(
+            "pk", "title", diarienummer=F("case__diarienummer"), organisation_name=F("organisation__name"))
     }
     why = _why_overdue(entries)
     return [{"task": entry.task, "entry": entry, "application": applications[entry.application_id],
@@ -292,17 +291,37 @@ def queue_total(query: QueueQuery, *, limit: int) -> int:
     return count_up_to(query.entries, limit, ordering=QUEUE_ORDER, any_of=query.any_of)
 
 
+# queue_kind_counts' statements by what they are built from: compiling five querysets costs
+# more than running them, and a page asks for the same ones on every reload. Bounded.
+_COUNT_STATEMENTS: dict[tuple, tuple[str, list]] = {}
+_COUNT_STATEMENTS_MAX = 1024
+
+
 def queue_kind_counts(*, actor, role: Role, limit: int) -> dict[QueueKind, int]:
-    """Each queue of the role counted up to limit + 1 (the tabs), in one statement."""
+    """Each queue of the role counted up to limit + 1 (the tabs), in one statement.
+
+    The statement depends only on the actor, their roles, the role, the limit and the time
+    (the overdue conditions); taken to the minute, the same page reloaded reuses it."""
     kinds = queue_kinds(actor=actor, role=role)
-    base = _open_entries(actor=actor, role=role)
-    now = timezone.now()
-    windows = [window_up_to(_kind_entries(actor=actor, role=role, kind=kind, base=base, now=now), limit,
-                            ordering=QUEUE_ORDER) for kind in kinds]
-    return dict(zip(kinds, _count_each(windows), strict=True))
+    now = timezone.now().replace(second=0, microsecond=0)
+    key = (connection.alias, actor.pk, role, tuple(kinds), user_roles(actor), limit, now)
+    statement = _COUNT_STATEMENTS.get(key)
+    if statement is None:
+        base = _open_entries(actor=actor, role=role)
+        windows = [window_up_to(_kind_entries(actor=actor, role=role, kind=kind, base=base, now=now), limit,
+                                ordering=QUEUE_ORDER) for kind in kinds]
+        statement = _count_statement(windows)
+        if len(_COUNT_STATEMENTS) >= _COUNT_STATEMENTS_MAX:
+            _COUNT_STATEMENTS.clear()
+        _COUNT_STATEMENTS[key] = statement
+    sql, params = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return dict(zip(kinds, [int(n) for n in row], strict=True))
 
 
-def _count_each(querysets: Sequence[QuerySet]) -> list[int]:
+def _count_statement(querysets: Sequence[QuerySet]) -> tuple[str, list]:
     """COUNT(*) of each queryset, as one SELECT of scalar subqueries (one round trip)."""
     parts: list[str] = []
     params: list = []
@@ -313,10 +332,7 @@ def _count_each(querysets: Sequence[QuerySet]) -> list[int]:
         sql, sql_params = queryset.query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")
         params.extend(sql_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        row = cursor.fetchone()
-    return [int(n) for n in row]
+    return f"SELECT {', '.join(parts)}", params
 
 
 JAV = "jäv"  # a declared conflict, beside the journal's actions in assignees' one query
@@ -335,7 +351,7 @@ def assignees(*, actor, role: Role, rows: list[dict]) -> dict[int, list]:
         .exclude(groups__name__in=[Role.AUDITOR, Role.ADMINISTRATOR])
         .distinct().order_by("first_name", "last_name", "username")
     )
-    case_ids = {row["application"].case_id for row in rows}
+    case_ids = {row["entry"].case_id for row in rows}
     by_name = nodes()
     barring = {str(event) for node in by_name.values() for action in node.actions for event in action.four_eyes}
     # One query for both: who declared jäv on the page's cases (not ruled away), and who of
@@ -357,7 +373,7 @@ def assignees(*, actor, role: Role, rows: list[dict]) -> dict[int, list]:
             took_part.setdefault((case_id, user_id), set()).add(what)
     result: dict[int, list] = {}
     for row in rows:
-        task, case_id = row["task"], row["application"].case_id
+        task, case_id = row["task"], row["entry"].case_id
         node = by_name.get(task.flow_task.name if task.flow_task else "")
         if node is None or task.flow_task_type != "HUMAN":
             continue
