@@ -5,8 +5,9 @@ the FL 12 § six-month mark.
 the FL 12 § notices due today, then one digest per member of staff with anything new:
 
 * new tasks in their queues: unassigned tasks that came into the queue of a role they hold
-  (every queue for a team lead, who assigns them) and tasks assigned to them, since their
-  last digest; never on a case they declared jäv on;
+  (every queue for a team lead, who assigns them) and tasks given to them (opened for them,
+  or assigned by a team lead), since their last digest; not the next step of their own work,
+  which the case hands back to them; never on a case they declared jäv on;
 * tasks newly past target (workflows.selectors._overdue, as under *Försenade*): those past
   target now that were not at the last digest, with how many are past target in all;
 * cases that reached the FL 12 § six-month mark and dead letters (administrators): the
@@ -32,12 +33,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from viewflow.workflow.models import Task
 
 from arenden.calendar import stockholm_today
-from arenden.models import ConflictOfInterest
+from arenden.models import ConflictOfInterest, JournalEvent
+from bidrag.events import Event
 from bidrag.models import Application
 from bidrag.roles import ROLE_LABELS, ROLE_PERMISSIONS, STAFF_ROLES, Role
 from bidrag.services.clocks import UNDECIDED, demand_allowed_from
@@ -176,16 +179,32 @@ def _queue_url(role: Role | None, *, overdue: bool = False) -> str:
     return absolute_url(reverse("workflows:queue") + ("?" + "&".join(params) if params else ""))
 
 
+def _own_step_before(user):
+    """The step before the row's task (through viewflow's gateways) was ``user``'s own: the
+    row is the next step of their own work, handed back to them."""
+    return Task.objects.filter(Q(leading=OuterRef("task_id")) | Q(leading__leading=OuterRef("task_id")),
+                               flow_task_type="HUMAN", owner=user)
+
+
+def _assigned_to(user, *, since: datetime, until: datetime):
+    """Someone (a team lead) gave ``user`` a task of the row's case in the period (journaled by
+    workflows.door.assign; viewflow keeps no time of assignment)."""
+    return JournalEvent.objects.filter(case_id=OuterRef("case_id"), action=Event.ASSIGN_TASK,
+                                       payload__to__id=user.pk, occurred_at__gte=since, occurred_at__lt=until)
+
+
 def digest_compose(user, *, since: datetime, now: datetime, notices_since: datetime, notices_until: datetime,
                    previous_overdue: set[int]) -> Digest:
     """``user``'s digest for the period from ``since`` to ``now``."""
     mine, roles = _my_entries(user)
     open_rows = QueueEntry.objects.filter(mine, is_wait=False).exclude(_barred(user))
-    # New in the queue (nobody holds it yet), or newly assigned to the person.
+    # New in the queue (nobody holds it yet), or newly assigned to the person; not the next
+    # step of their own (the case stays with its handler, workflows.door): that is no news.
+    opened = Q(created__gte=since, created__lt=now)
     new = open_rows.filter(
-        Q(owner__isnull=True, created__gte=since, created__lt=now)
-        | Q(owner=user) & (Q(task__assigned__gte=since, task__assigned__lt=now)
-                           | Q(task__assigned__isnull=True, created__gte=since, created__lt=now))
+        Q(opened, owner__isnull=True)
+        | Q(opened, ~Exists(_own_step_before(user)), owner=user)
+        | Q(Exists(_assigned_to(user, since=since, until=now)), owner=user)
     ).order_by("created", "pk")
     overdue = set(open_rows.filter(_overdue(now)).values_list("pk", flat=True))
     newly_overdue = open_rows.filter(pk__in=overdue - previous_overdue).order_by("created", "pk")

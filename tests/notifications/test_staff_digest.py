@@ -99,6 +99,23 @@ def test_a_second_run_the_same_day_sends_nothing_and_the_next_day_tells_only_wha
 
 
 @pytest.mark.django_db
+def test_the_next_step_of_ones_own_work_is_no_news_a_task_the_team_lead_assigns_is(make_application, cast):
+    from workflows import door
+
+    application = make_application(to=Status.IN_ASSESSMENT)  # the officer's own step opened "assess", theirs
+    quiet()
+    now = timezone.now()
+    assert staff_digests_send(now=now) == 0
+    assert StaffDigestRun.objects.get(user=cast.officer).counts["new"] == 0
+
+    door.assign(actor=cast.team_lead, application_id=application.pk, node="assess", to_user=cast.officer2)
+    assert staff_digests_send(now=now + timedelta(days=1)) == 1
+    [digest] = digests(cast.officer2)
+    assert "Nya uppgifter i dina köer: 1" in digest.body
+    assert f"{application.case.diarienummer} ”Testprojekt” (Handläggare, tilldelad dig)" in digest.body
+
+
+@pytest.mark.django_db
 def test_the_scheduler_runs_the_digest_daily_at_half_past_six(make_application, cast):
     [job] = [job for job in default_jobs() if job.name == "send_staff_digest"]
     assert job.daily_at == time(6, 30)
