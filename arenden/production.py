@@ -26,7 +26,7 @@ import logging
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -72,12 +72,15 @@ RELEASE_LABELS = {
 @dataclass(frozen=True)
 class ProductionFile:
     """One file of an item: a stored object (checked against its recorded SHA-256 as it is
-    read) or content drawn up now (a tjänsteanteckning's text, the application as sent)."""
+    read) or content drawn up now (a tjänsteanteckning's text, the application as sent),
+    given or rendered when the item is released."""
 
     name: str
     storage_name: str = ""
     sha256: str = ""
     content: bytes | None = None
+    # Drawn up only when the item is released (a PDF costs a moment to render).
+    render: Callable[[], bytes] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -241,8 +244,10 @@ def zip_build(*, case: Case, items: Sequence[ProductionItem], choices: dict[str,
                 if choice.release == Release.RELEASE:
                     for index, part in enumerate(item.files, start=1):
                         name = f"{FOLDER}/{number:03d}-{index}-{_safe(part.name)}"
-                        if part.content is not None:
-                            digest, size = _write(archive, _entry(name, produced_at), [part.content])
+                        if part.content is not None or part.render is not None:
+                            content = part.content if part.content is not None else (
+                                part.render() if part.render is not None else b"")
+                            digest, size = _write(archive, _entry(name, produced_at), [content])
                         else:
                             digest, size = _write(archive, _entry(name, produced_at), _object_chunks(part.storage_name))
                         if part.sha256 and digest != part.sha256:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -45,6 +46,9 @@ from bidrag.models.submitted import SubmittedVersion
 from . import policy
 
 RECIPIENT_MAX = 300
+# The application as sent: readable (PDF), and as signed (the canonical JSON whose SHA-256 is
+# the one on the receipt and in the journal).
+APPLICATION_PDF = "ansokan-som-den-skickades-in.pdf"
 APPLICATION_AS_SENT = "ansokan-som-den-skickades-in.json"
 
 
@@ -52,6 +56,17 @@ def _canonical_bytes(content: dict) -> bytes:
     """The frozen content as bidrag.submitted.digest hashes it: its SHA-256 is the receipt's."""
     return json.dumps(content, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode("utf-8")
+
+
+def _application_pdf(version: SubmittedVersion) -> bytes:
+    """The application as sent, readable, from its frozen content (never the live rows)."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML  # imported here: loading Pango costs ~0.3 s
+
+    with translation.override("sv"):
+        html = render_to_string("workflows/production_application.html", {
+            "version": version, "content": version.content, "diarienummer": version.application.case.diarienummer})
+    return HTML(string=html).write_pdf()
 
 
 def _attachment_kind_label(kind: str) -> str:
@@ -82,6 +97,7 @@ def production_items(application: Application) -> list[ProductionItem]:
             files.append(ProductionFile(name="anteckning.txt", content=entry.note.encode("utf-8")))
         if entry.kind == DiariumEntry.Kind.APPLICATION and version is not None and not version_given:
             version_given = True
+            files.append(ProductionFile(name=APPLICATION_PDF, render=partial(_application_pdf, version)))
             files.append(ProductionFile(name=APPLICATION_AS_SENT, content=_canonical_bytes(version.content),
                                         sha256=version.sha256))
         items.append(ProductionItem(

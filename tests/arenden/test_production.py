@@ -16,6 +16,7 @@ from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from arenden.errors import NotAllowed, ValidationFailed
 from arenden.journal import CaseEvent
@@ -25,7 +26,7 @@ from bidrag.models import DecisionLetter
 from bidrag.models.application import Status
 from tests.domain import perform
 from workflows.diarium import register_item
-from workflows.production import produce_documents, production_items
+from workflows.production import APPLICATION_AS_SENT, APPLICATION_PDF, produce_documents, production_items
 
 pytestmark = pytest.mark.django_db
 
@@ -93,14 +94,18 @@ def test_tf2_the_zip_holds_exactly_the_released_documents_as_stored(in_review, c
     released_attachments = [a for a in in_review.case.attachments.all() if a.pk != entries["secret"].attachment_id]
     assert released_attachments, "the application's own attachments are in the case"
     expected = sorted(_stored(seaweedfs, a.file.name) for a in released_attachments)
-    stored_files = sorted(body for name, body in documents.items() if not name.endswith(".json"))
+    drawn_up = (APPLICATION_AS_SENT, APPLICATION_PDF)  # the application as sent, not a stored object
+    stored_files = sorted(body for name, body in documents.items() if not name.endswith(drawn_up))
     assert stored_files == expected  # byte for byte, nothing more
     assert PUBLIC_PDF in documents.values()
     assert {COVER_PDF, COVER_CSV} <= set(archive.namelist())
     assert archive.read(COVER_PDF).startswith(b"%PDF-")
     # The application as sent: its bytes hash to the digest on the receipt.
-    (as_sent,) = [body for name, body in documents.items() if name.endswith(".json")]
+    (as_sent,) = [body for name, body in documents.items() if name.endswith(APPLICATION_AS_SENT)]
     assert hashlib.sha256(as_sent).hexdigest() == in_review.submitted_version.sha256
+    (readable,) = [body for name, body in documents.items() if name.endswith(APPLICATION_PDF)]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(readable)).pages)
+    assert "Ansökan som den skickades in" in text and in_review.title in text
 
 
 def test_osl_a_secret_marked_item_is_withheld_by_default_and_its_content_never_in_the_zip(
