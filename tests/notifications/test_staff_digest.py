@@ -65,7 +65,8 @@ def test_the_digest_arrives_with_the_new_task_and_links_in_each_persons_language
     assert f"{SITE}{reverse('notices:digest_settings')}" in swedish.body
     assert "Försenade" not in swedish.body and "sex månader" not in swedish.body
     assert english.subject.startswith("Bidragsportalen: your summary for")
-    assert "New tasks in your queues: 1" in english.body and case_url in english.body
+    assert "New tasks in your queues: 1" in english.body
+    assert f"– {diarienummer} “Testprojekt” (Registrar): {case_url}" in english.body
 
     # Applicants, and staff with nothing in their queues (the auditor, the case officer), get nothing.
     for person in (cast.applicant, cast.signatory, cast.auditor, cast.officer, cast.decision_maker, cast.finance):
@@ -113,6 +114,18 @@ def test_the_next_step_of_ones_own_work_is_no_news_a_task_the_team_lead_assigns_
     [digest] = digests(cast.officer2)
     assert "Nya uppgifter i dina köer: 1" in digest.body
     assert f"{application.case.diarienummer} ”Testprojekt” (Handläggare, tilldelad dig)" in digest.body
+
+
+@pytest.mark.django_db
+def test_a_case_one_declared_jav_on_is_not_in_ones_digest(make_application, cast):
+    from workflows import door
+
+    application = make_application(to=Status.SUBMITTED)
+    door.declare_conflict(actor=cast.registrar, application_id=application.pk, reason="Min syster är projektledare.")
+    quiet()
+    assert staff_digests_send() == 1  # the team lead's only
+    assert not digests(cast.registrar) and len(digests(cast.team_lead)) == 1
+    assert StaffDigestRun.objects.get(user=cast.registrar).counts["new"] == 0
 
 
 @pytest.mark.django_db
