@@ -52,7 +52,7 @@ def test_statistics_page_charts_tables_and_axe(open_page, assert_accessible, use
 def test_open_data_page_is_public_and_accessible(open_page, assert_accessible, decided_cases):
     page = open_page()
     page.goto("/")
-    page.get_by_role("link", name="Öppna data", exact=True).click()
+    page.get_by_role("link", name="Öppna data: alla beviljade projekt som CSV och JSON").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Öppna data: beviljade projekt")
     expect(page.get_by_role("table").first).to_contain_text("Trygg i centrum")
     expect(page.get_by_role("table").first).not_to_contain_text("Fältarbete")

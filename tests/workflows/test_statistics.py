@@ -209,3 +209,13 @@ def test_the_page_runs_the_same_queries_for_two_calls_as_for_ten(cases, cast, dj
     with django_assert_max_num_queries(len(two)):
         page = client.get(PAGE).content.decode()
     assert page.count("Extra utlysning") >= 8
+
+
+def test_a_reader_barred_by_jav_does_not_count_that_case(cases, cast):
+    """FL 16 §: as in the decision log, the declarer sees nothing of the case but its diarium entry."""
+    from arenden.models import ConflictOfInterest
+
+    ConflictOfInterest.objects.create(case_id=cases.stockholm.case_id, user=cast.officer2, reason="Min bror är projektledare.")
+    barred = st.statistics_compute(actor=cast.officer2).per_call[cases.a.pk]
+    assert (barred.applications, barred.requested, barred.granted) == (4, Decimal("850000"), Decimal("250000"))
+    assert figures(cast).per_call[cases.a.pk].applications == 5  # the auditor's count is unchanged
