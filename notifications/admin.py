@@ -2,7 +2,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import DeadLetter, MessageLanguage, Notice, OutboxMessage, OutboxResend, ReminderSent
+from .models import (
+    DeadLetter,
+    MessageLanguage,
+    Notice,
+    OutboxMessage,
+    OutboxResend,
+    ReminderSent,
+    StaffDigestRun,
+    StaffDigestSetting,
+)
 from .services import outbox_resend
 
 
@@ -98,3 +107,22 @@ class MessageLanguageAdmin(admin.ModelAdmin):
     list_display = ["user", "language", "updated_at"]
     list_filter = ["language"]
     raw_id_fields = ["user"]
+
+
+@admin.register(StaffDigestRun)
+class StaffDigestRunAdmin(_ReadOnly):
+    """Each person's digest of each day: sent, nothing new, or the e-mail turned off."""
+
+    list_display = ["day", "user", "outcome", "period_start", "period_end"]
+    list_filter = ["outcome", "day"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = ["user", "day", "period_start", "period_end", "notices_until", "outcome", "overdue", "counts"]
+
+
+@admin.register(StaffDigestSetting)
+class StaffDigestSettingAdmin(_ReadOnly):
+    """The person's own choice (the page Inställningar): shown here, changed only by them."""
+
+    list_display = ["user", "email_enabled", "updated_at"]
+    list_filter = ["email_enabled"]
+    readonly_fields = ["user", "email_enabled", "updated_at"]

@@ -289,3 +289,15 @@ def test_the_staff_messages_are_on_the_preview_page_in_both_languages(cast, clie
                  "Sex månader utan beslut (12 § FL)", "Six months without a decision (section 12 FL)",
                  "Ett meddelande kunde inte levereras", "A message could not be delivered"):
         assert text in page, text
+
+
+@pytest.mark.django_db
+def test_the_administrators_see_each_days_digests_read_only(make_application, cast, client):
+    make_application(to=Status.SUBMITTED)
+    staff_digests_send()
+    client.force_login(cast.admin)
+    page = client.get(reverse("admin:notifications_staffdigestrun_changelist")).content.decode()
+    assert "registrator" in page and "Skickad" in page and "Inget nytt" in page
+    run = StaffDigestRun.objects.get(user=cast.registrar)
+    assert client.post(reverse("admin:notifications_staffdigestrun_change", args=[run.pk]), {}).status_code == 403
+    assert client.get(reverse("admin:notifications_staffdigestsetting_changelist")).status_code == 200
