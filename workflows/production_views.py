@@ -43,6 +43,9 @@ def production(request, application_id):
                       status=status)
     items = production_items(application)
     posted = request.method == "POST"
+    if not posted:
+        case_read_record(actor=request.user, case_id=application.case_id, kind=CaseRead.Kind.CASE_PAGE,
+                         detail=_("Lämna ut handlingar"))
     form = ProductionForm(request.POST if posted else None, request.FILES if posted else None, items=items)
     status = 200
     if posted:
@@ -95,6 +98,8 @@ def _production_event(request, application_id, production_id):
 @require_GET
 def production_detail(request, application_id, production_id):
     application, event = _production_event(request, application_id, production_id)
+    case_read_record(actor=request.user, case_id=application.case_id, kind=CaseRead.Kind.CASE_PAGE,
+                     object_id=production_id, detail=_("Utlämnande %(day)s") % {"day": iso_day(event.occurred_at)})
     return render(request, "workflows/production_detail.html", {
         "application": application, "production": _summary(event),
         "may_produce": may_produce(request.user, application),

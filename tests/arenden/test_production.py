@@ -375,3 +375,18 @@ def test_tf2_the_cover_list_is_swedish_whatever_the_producers_language(in_review
     _header, *rows = _cover(archive)
     assert {"Lämnas ut", "Lämnas inte ut"} <= {row[6] for row in rows}
     assert "Brev" in {row[2] for row in rows} and "Inkommande" in {row[3] for row in rows}
+
+
+def test_tf2_opening_the_production_pages_is_recorded_as_a_read(in_review, cast, entries, seaweedfs):
+    from arenden.models import CaseRead
+
+    done = produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
+                             choices=_defaults(in_review))
+    client = Client()
+    client.force_login(cast.registrar)
+    client.get(reverse("workflows:production", args=[in_review.pk]))
+    client.force_login(cast.auditor)
+    client.get(reverse("workflows:production_detail", args=[in_review.pk, done.production_id]))
+    reads = CaseRead.objects.filter(case_id=in_review.case_id)
+    assert reads.filter(reader=cast.registrar, detail="Lämna ut handlingar").exists()
+    assert reads.filter(reader=cast.auditor, object_id=done.production_id).exists()

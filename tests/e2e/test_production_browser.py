@@ -3,16 +3,19 @@ case page to the production form, where a secret-marked item is withheld by defa
 at the field that a withholding needs its reason, gives it and lands on the production's
 page; axe (WCAG 2.1 A and AA) on the form, the form with its errors and the production."""
 
+import pytest
 from playwright.sync_api import expect
 
 from arenden.models import DiariumEntry
 from bidrag.models.application import Status
+from tests.e2e.test_keyboard_and_reflow import assert_no_horizontal_scroll
 from workflows.diarium import register_item
 from workflows.production import production_items
 
 
+@pytest.mark.parametrize("width", [1280, 320])
 def test_tf2_registrar_produces_documents_in_the_browser(open_page, assert_accessible, make_application, users,
-                                                         seaweedfs):
+                                                         seaweedfs, width):
     from django.utils import timezone
 
     application = make_application(to=Status.IN_REVIEW)
@@ -22,7 +25,7 @@ def test_tf2_registrar_produces_documents_in_the_browser(open_page, assert_acces
         "description": "Uppgifter om enskilds ekonomi", "secrecy": "OSL 21 kap. 1 §", "note": "",
     })
     number = [item.key for item in production_items(application)].index(f"diarium-{secret.pk}") + 1
-    page = open_page(user=users.registrar)
+    page = open_page(user=users.registrar, viewport={"width": width, "height": 900})
     page.goto(f"/arenden/{application.pk}/")
     page.get_by_role("link", name="Lämna ut handlingar").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lämna ut handlingar")
@@ -30,6 +33,8 @@ def test_tf2_registrar_produces_documents_in_the_browser(open_page, assert_acces
     expect(item.get_by_label("Lämnas inte ut")).to_be_checked()
     expect(item.get_by_label("Bestämmelse i OSL")).to_have_value("OSL 21 kap. 1 §")
     assert_accessible(page, "production form")
+    if width == 320:
+        assert_no_horizontal_scroll(page, "production form")
     page.get_by_role("button", name="Lämna ut och skapa ZIP-fil").click()
     expect(page.get_by_role("alert", name="Formuläret innehåller fel")).to_contain_text(
         "Ange skälet till att handlingen inte lämnas ut.")
@@ -39,3 +44,5 @@ def test_tf2_registrar_produces_documents_in_the_browser(open_page, assert_acces
     expect(page.get_by_role("heading", level=1)).to_have_text("Utlämnande av handlingar")
     expect(page.get_by_role("table", name="Prövningen av varje handling")).to_contain_text("OSL 21 kap. 1 §")
     assert_accessible(page, "production page")
+    if width == 320:
+        assert_no_horizontal_scroll(page, "production page")
