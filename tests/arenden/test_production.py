@@ -390,3 +390,32 @@ def test_tf2_opening_the_production_pages_is_recorded_as_a_read(in_review, cast,
     reads = CaseRead.objects.filter(case_id=in_review.case_id)
     assert reads.filter(reader=cast.registrar, detail="Lämna ut handlingar").exists()
     assert reads.filter(reader=cast.auditor, object_id=done.production_id).exists()
+
+
+def test_osl_masking_through_the_page_takes_the_masked_copy_and_refuses_a_false_one(in_review, cast, entries,
+                                                                                    seaweedfs):
+    secret_key = f"diarium-{entries['secret'].pk}"
+    client = Client()
+    client.force_login(cast.registrar)
+    url = reverse("workflows:production", args=[in_review.pk])
+
+    def data(copy):
+        values = {"recipient": ""}
+        for item in production_items(in_review):
+            values[f"{item.key}-release"] = Release.RELEASE.value
+        values |= {f"{secret_key}-release": Release.REDACT.value, f"{secret_key}-ground": "OSL 21 kap. 7 §",
+                   f"{secret_key}-reason": "Tipsarens namn och adress maskerade.", f"{secret_key}-masked_copy": copy}
+        return values
+
+    false = SimpleUploadedFile("kopia.pdf", b"<html><script>alert(1)</script></html>", "application/pdf")
+    refused = client.post(url, data(false))
+    assert refused.status_code == 400
+    assert not JournalEvent.objects.filter(case_id=in_review.case_id, action=CaseEvent.PRODUCE_DOCUMENTS).exists()
+    response = client.post(url, data(SimpleUploadedFile("kopia.pdf", MASKED_PDF, "application/pdf")))
+    assert response.status_code == 302
+    event = JournalEvent.objects.get(case_id=in_review.case_id, action=CaseEvent.PRODUCE_DOCUMENTS)
+    archive = zipfile.ZipFile(io.BytesIO(_zip_of(seaweedfs, event)))
+    bodies = {name: archive.read(name) for name in archive.namelist()}
+    assert MASKED_PDF in bodies.values() and SECRET_PDF not in bodies.values()
+    assert any("maskerad-kopia.pdf" in name for name in bodies)
+    assert event.payload["redacted"] == [secret_key]
