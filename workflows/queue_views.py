@@ -22,8 +22,8 @@ from bidrag.models import Application
 from bidrag.roles import Role, is_auditor_only, is_staff_reader, user_roles
 
 from . import door, selectors
+from .list_tables import TO_QUEUE  # an assignment select's value: "<application id>|<node>|<user id>" or "…|kon"
 from .queue_forms import KIND_LABELS, QueueFilterForm
-from .queue_table import TO_QUEUE  # an assignment select's value: "<application id>|<node>|<user id>" or "…|kon"
 from .views import COUNT_LIMIT, PAGE_SIZES, _page_size, _total
 
 KIND_PARAM = "vy"

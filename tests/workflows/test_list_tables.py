@@ -1,4 +1,4 @@
-"""Issue 7: the queue table's rows are written in Python (workflows.queue_table, for the
+"""Issue 7: the queue and all-cases tables' rows are written in Python (workflows.list_tables, for the
 50 ms page); what they show must stay what the template showed, and everything an applicant
 typed must arrive escaped."""
 
@@ -54,3 +54,17 @@ def test_queue_row_in_english_names_the_amount_in_english(make_application, cast
     row = _row(page, application.case.diarienummer)
     assert "SEK\u00a0250,000" in row
     assert "None" not in row
+
+
+def test_all_cases_row_shows_status_badge_day_and_budget_total_escaped(make_application, cast):
+    title = "<i>Trygghet</i> i Ö-vik"
+    application = make_application(to=Status.SUBMITTED, title=title, amount=Decimal("275000"))
+    client = Client()
+    client.force_login(cast.auditor)
+    page = client.get(reverse("workflows:case_list")).content.decode()
+    application.refresh_from_db()
+    row = _row(page, application.case.diarienummer)
+    assert "<i>" not in row and html.escape(title) in row
+    assert f'<span class="badge badge--info">{Status.SUBMITTED.label}</span>' in row
+    assert f"<td>{timezone.localtime(application.submitted_at).date().isoformat()}</td>" in row
+    assert "275\u00a0000\u00a0kr" in row
