@@ -42,6 +42,8 @@ VALUES = {"slug": "projekt", "node": "await_supplement", "action": "receive_supp
 NOT_APPLICANT = {"workflows:case_detail", "workflows:declare_conflict", "workflows:rule_conflict",
                  "workflows:task_claim", "workflows:mandate_decide", "public:call_detail", "bidrag:invitation_accept",
                  "workflows:ranking", "workflows:ranking_decide",
+                 # a production of allmänna handlingar: staff, tests/arenden/test_production.py
+                 "workflows:production_detail", "workflows:production_download",
                  # appeals and the FL 11/12 § clocks on the case page: staff, tests/workflows/test_appeals.py
                  # and test_decision_clocks.py
                  "workflows:appeal_register", "workflows:appeal_forward", "workflows:appeal_dismiss",
