@@ -180,6 +180,7 @@ KINDS: dict[str, dict[str, Any]] = {
     "demand_refused": {"reasons": "Ärendet kan avgöras först när yttrandet kommit in."},
     "appeal_forwarded": {"decided_at": _MOMENT, "court": "Förvaltningsrätten i Stockholm"},
     "appeal_dismissed": {"received_on": _DAY, "deadline": date(2026, 11, 24), "reasons": "Överklagandet kom in för sent."},
+    "reconsideration_kept": {"decided_at": _MOMENT, "answer": "Begäran tillför inget nytt om projektets kostnader."},
     # To members of an organisation, about the organisation (no case, no diarienummer).
     "join_requested": {"diarienummer": "", "person": "Nora Nilsson"},
     "join_decided": {"diarienummer": "", "approved": True, "carried": True, "decided_by": "Anna Andersson",

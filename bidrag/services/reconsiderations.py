@@ -41,7 +41,7 @@ from arenden.models import DiariumEntry
 from ..events import Event
 from ..models import Appeal, Application, Decision, DetrimentGround, Disbursement, Proposal, Reconsideration
 from ..models.application import Status
-from .common import diarise, record, record_beside_flow, require_door, transition
+from .common import diarise, notify_applicant, record, record_beside_flow, require_door, transition
 from .decisions import participants_check, proposal_create, proposal_for_decider, record_decision
 
 # The decisions a reconsideration may change, and what each may become here.
@@ -265,6 +265,9 @@ def reconsideration_keep(*, actor: Actor, application: Application, answer: str)
     record_beside_flow(actor=actor, application=application, event=Event.KEEP_DECISION, payload={
         "reconsideration": str(reconsideration.pk), "decision": str(reconsideration.decision_id), "answer": answer,
     })
-    # The applicant reads the answer on the application's page (its timeline and the
-    # reconsideration); an e-mail needs a message kind of its own in notifications.messages.
+    # Told by e-mail and notice only when they asked: Brå's own second look (on its
+    # initiative, or on an appeal before forwarding it, FL 38 §) changes nothing for them.
+    if reconsideration.origin == Reconsideration.Origin.REQUEST:
+        notify_applicant(application=application, kind="reconsideration_kept",
+                         context={"decided_at": reconsideration.decision.decided_at, "answer": answer})
     return reconsideration

@@ -317,3 +317,30 @@ def test_fl37_the_applicant_asks_staff_register_letters_and_an_officer_answers(m
     assert by_letter.requested_by is None and by_letter.opened_by == cast.registrar
     client.force_login(cast.auditor)
     assert client.post(letter, {"text": "x", "received_on": timezone.localdate().isoformat()}).status_code == 403
+
+
+def test_fl37_the_applicant_who_asked_is_told_by_mail_and_notice_that_the_decision_stands(make_application, cast, client):
+    from notifications.models import Notice
+    from workflows import reconsiderations
+
+    application = make_application(to=Status.REJECTED)
+    reconsiderations.request(actor=cast.signatory, application_id=application.pk, text="Se bifogat protokoll.")
+    before = set(OutboxMessage.objects.values_list("pk", flat=True))
+    reconsiderations.keep(actor=cast.officer, application_id=application.pk, answer="Protokollet är från 2019.")
+    sent = OutboxMessage.objects.exclude(pk__in=before).filter(kind="reconsideration_kept")
+    assert sent.exists()
+    message = sent.first()
+    assert application.case.diarienummer in message.subject and "står fast" in message.subject
+    assert "Protokollet är från 2019." in message.body and "37 § förvaltningslagen" in message.body
+    assert Notice.objects.filter(kind="reconsideration_kept", user=cast.signatory).exists()
+
+
+def test_fl38_a_second_look_on_bras_own_initiative_sends_the_applicant_nothing(make_application, cast):
+    from workflows import reconsiderations
+
+    application = make_application(to=Status.REJECTED)
+    Reconsideration.objects.create(application=application, decision=application.decisions.get(),
+                                   origin=Reconsideration.Origin.INITIATIVE, text="Egen granskning.",
+                                   opened_by=cast.officer)
+    reconsiderations.keep(actor=cast.officer, application_id=application.pk, answer="Inget fel i beslutet.")
+    assert not OutboxMessage.objects.filter(kind="reconsideration_kept").exists()
