@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -42,6 +43,7 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -64,8 +66,8 @@ JSON_NAME = "beviljade-projekt.json"
 class FieldSpec:
     header: str  # the CSV's Swedish column header
     key: str  # the JSON's English key
-    kind: str
-    description: str
+    kind: str | Promise
+    description: str | Promise
 
 
 FIELDS = [
@@ -248,8 +250,9 @@ class OpenDataForm(forms.Form):
 
     def __init__(self, data=None, *, years: list[int], schemes: list[tuple[str, str]], all_years: bool = True):
         super().__init__(data)
-        self.fields["ar"].choices = ([("", _("Alla år"))] if all_years else []) + [(str(y), str(y)) for y in years]
-        self.fields["stodform"].choices = [("", _("Alla stödformer")), *schemes]
+        cast(forms.ChoiceField, self.fields["ar"]).choices = (
+            ([("", _("Alla år"))] if all_years else []) + [(str(y), str(y)) for y in years])
+        cast(forms.ChoiceField, self.fields["stodform"]).choices = [("", _("Alla stödformer")), *schemes]
 
     def query(self) -> dict[str, str]:
         return {name: str(value) for name, value in self.cleaned_data.items() if value not in (None, "")}

@@ -19,6 +19,7 @@ WIDTH = 760
 PLOT_LEFT = 4
 PLOT_WIDTH = 440  # the rest of the width holds the values' text
 LABEL_HEIGHT = 22
+SUBLABEL_HEIGHT = 18
 BAR_HEIGHT = 16
 BAR_GAP = 4
 GROUP_GAP = 14
@@ -42,8 +43,9 @@ class Bar:
 class Group:
     label: str
     bars: list[Bar]
-    marker: Decimal | int | None = None  # a vertical line, e.g. the target or the budget
-    marker_label: str = ""
+    marker: Decimal | int | None = None  # a vertical line, e.g. the target
+    marker_label: str = ""  # said after the label: "mål 120 dagar"
+    sublabel: str = ""  # a second, smaller line under the label (SVG text does not wrap)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class DrawnGroup:
     label: str
     label_y: str
     bars: list[DrawnBar]
+    sublabel: str = ""
+    sublabel_y: str = ""
     marker_x: str | None = None
     marker_y1: str = ""
     marker_y2: str = ""
@@ -96,6 +100,9 @@ def bar_chart(*, chart_id: str, title: str, series: list[Series], groups: list[G
         label = f"{group.label} – {group.marker_label}" if group.marker_label else group.label
         label_y = y + LABEL_HEIGHT - 6
         y += LABEL_HEIGHT
+        sublabel_y = y + SUBLABEL_HEIGHT - 6
+        if group.sublabel:
+            y += SUBLABEL_HEIGHT
         top = y
         drawn = []
         for bar in group.bars:
@@ -110,10 +117,12 @@ def bar_chart(*, chart_id: str, title: str, series: list[Series], groups: list[G
         if group.marker is not None:
             marker_x = _coordinate(PLOT_LEFT + float(Decimal(group.marker) / largest * PLOT_WIDTH))
         chart.groups.append(DrawnGroup(label=label, label_y=_coordinate(label_y), bars=drawn, marker_x=marker_x,
-                                       marker_y1=_coordinate(top - 2), marker_y2=_coordinate(y - BAR_GAP + 2)))
+                                       marker_y1=_coordinate(top - 2), marker_y2=_coordinate(y - BAR_GAP + 2),
+                                       sublabel=group.sublabel, sublabel_y=_coordinate(sublabel_y)))
         y += GROUP_GAP
         words = ", ".join(f"{bar.series.label.lower()} {bar.text}" for bar in group.bars)
-        spoken.append(f"{label}: {words}" if words else label)
+        named = f"{label} ({group.sublabel})" if group.sublabel else label
+        spoken.append(f"{named}: {words}" if words else named)
     chart.height = _coordinate(max(y, TOP + LABEL_HEIGHT))
     chart.description = ". ".join(part for part in [summary, "; ".join(spoken)] if part) + "."
     return chart

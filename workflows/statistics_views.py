@@ -13,6 +13,7 @@ Thin: parse the filter form, call workflows.statistics, shape its figures into c
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -44,9 +45,9 @@ class StatisticsForm(forms.Form):
         years = sorted({stats_module.call_year(c) for c in calls}, reverse=True)
         schemes = {c.scheme_id: c.scheme.name for c in calls}
         everything = [("", _("Alla"))]
-        self.fields["ar"].choices = everything + [(str(y), str(y)) for y in years]
-        self.fields["stodform"].choices = everything + sorted(((str(k), v) for k, v in schemes.items()),
-                                                              key=lambda choice: choice[1])
+        cast(forms.ChoiceField, self.fields["ar"]).choices = everything + [(str(y), str(y)) for y in years]
+        cast(forms.ChoiceField, self.fields["stodform"]).choices = everything + sorted(
+            ((str(k), v) for k, v in schemes.items()), key=lambda choice: choice[1])
 
     def statistics_filter(self) -> StatisticsFilter:
         if not self.is_valid():
@@ -99,25 +100,28 @@ def _charts(stats) -> dict:
     county_rows = _county_rows(stats)
     per_call = bar_chart(
         chart_id="chart-calls", title=_("Sökt och beviljat belopp per utlysning"), series=[requested, granted],
-        summary=_("Den lodräta linjen är utlysningens budget"),
-        groups=[Group(label=row["call"].title, marker=row["call"].budget,
-                      marker_label=_("budget %(amount)s") % {"amount": money(row["call"].budget)},
+        groups=[Group(label=row["call"].title,
+                      sublabel=_("%(scheme)s – budget %(amount)s") % {"scheme": row["call"].scheme.name,
+                                                                        "amount": money(row["call"].budget)},
                       bars=[Bar(requested, row["figures"].requested, money(row["figures"].requested)),
                             Bar(granted, row["figures"].granted, money(row["figures"].granted))])
                 for row in money_rows])
+    # The chart draws the counties that applied; the table lists all 21.
+    silent = [row["name"] for row in county_rows if not row["figures"].applications]
     per_county = bar_chart(
         chart_id="chart-counties", title=_("Sökt och beviljat belopp per län"), series=[requested, granted],
+        summary=_("Län utan ansökningar i urvalet: %(counties)s") % {"counties": ", ".join(silent)} if silent else "",
         groups=[Group(label=row["name"],
                       bars=[Bar(requested, row["figures"].requested, money(row["figures"].requested)),
                             Bar(granted, row["figures"].granted, money(row["figures"].granted))])
-                for row in county_rows])
+                for row in county_rows if row["figures"].applications])
     outcome_series = [Series(_("Beviljade"), "granted"), Series(_("Avslag"), "rejected"),
                       Series(_("Avvisade"), "dismissed")]
     track_rows = [{"scheme": scheme, "track": track, "outcomes": outcomes}
                   for (scheme, track), outcomes in sorted(stats.per_track.items())]
     per_track = bar_chart(
         chart_id="chart-outcomes", title=_("Beslut per stödform och inriktning"), series=outcome_series,
-        groups=[Group(label=f"{row['scheme']}: {row['track']}" if row["track"] else row["scheme"],
+        groups=[Group(label=row["track"] or row["scheme"], sublabel=row["scheme"] if row["track"] else "",
                       bars=[Bar(s, getattr(row["outcomes"], attr), str(getattr(row["outcomes"], attr)))
                             for s, attr in zip(outcome_series, ("granted", "rejected", "dismissed"), strict=True)])
                 for row in track_rows])
@@ -128,7 +132,7 @@ def _charts(stats) -> dict:
         chart_id="chart-handling", title=_("Handläggningstid från registrering till beslut"),
         series=[average, longest], summary=_("Den lodräta linjen är utlysningens mål för handläggningstiden"),
         groups=[Group(label=row["call"].title, marker=row["call"].target_days,
-                      marker_label=_("mål %(days)s, %(share)s inom målet") % {
+                      sublabel=_("mål %(days)s, %(share)s inom målet") % {
                           "days": days(row["call"].target_days), "share": percent(row["time"].share_within)},
                       bars=[Bar(average, row["time"].average_days or 0, days(row["time"].average_days)),
                             Bar(longest, row["time"].longest_days or 0, days(row["time"].longest_days))])
@@ -138,14 +142,14 @@ def _charts(stats) -> dict:
                    for call in stats.calls]
     reports = bar_chart(
         chart_id="chart-reports", title=_("Slutrapporter i tid"), series=report_series,
-        groups=[Group(label=_("%(call)s – %(share)s i tid") % {"call": row["call"].title,
-                                                                "share": percent(row["reports"].share_on_time)},
+        groups=[Group(label=row["call"].title,
+                      sublabel=_("%(share)s i tid") % {"share": percent(row["reports"].share_on_time)},
                       bars=[Bar(s, getattr(row["reports"], attr), str(getattr(row["reports"], attr)))
                             for s, attr in zip(report_series, ("on_time", "late", "missing"), strict=True)])
                 for row in report_rows if row["reports"].due])
     return {
         "per_call": per_call, "money_rows": money_rows,
-        "per_county": per_county, "county_rows": county_rows,
+        "per_county": per_county, "county_rows": county_rows, "silent_counties": silent,
         "per_track": per_track, "track_rows": track_rows,
         "handling": handling, "handling_rows": [row for row in handling_rows if row["time"].decided],
         "reports": reports, "report_rows": [row for row in report_rows if row["reports"].due],

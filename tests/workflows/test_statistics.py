@@ -172,8 +172,12 @@ def test_the_page_shows_charts_with_text_alternatives_and_tables(cases, cast):
     charts = re.findall(r'<svg class="chart__svg"[^>]*role="img" aria-labelledby="([\w-]+)-title \1-desc"', page)
     assert charts == ["chart-calls", "chart-counties", "chart-outcomes", "chart-handling", "chart-reports"]
     description = page.split('id="chart-calls-desc">', 1)[1].split("</desc>", 1)[0]
-    assert f"{cases.a.title} – budget 52{nbsp}000{nbsp}000{nbsp}kr: sökt 1{nbsp}150{nbsp}000{nbsp}kr, " \
-           f"beviljat 500{nbsp}000{nbsp}kr" in description
+    assert f"{cases.a.title} ({cases.a.scheme.name} – budget 52{nbsp}000{nbsp}000{nbsp}kr): " \
+           f"sökt 1{nbsp}150{nbsp}000{nbsp}kr, beviljat 500{nbsp}000{nbsp}kr" in description
+    # The county chart draws the six that applied and names the others in words.
+    counties_chart = page.split('id="chart-counties-desc">', 1)[1].split("</desc>", 1)[0]
+    assert counties_chart.startswith("Län utan ansökningar i urvalet: ") and "Gotlands län" in counties_chart
+    assert page.split('id="chart-counties-title"', 1)[1].split("</svg>", 1)[0].count("<rect") == 2 * 6
     # No inline style and no script (the CSP allows neither); coordinates are SVG numbers, not "12,5".
     assert "style=" not in page and "<script" not in page
     assert not re.search(r'(?:x|y|width|height)="\d+,\d', page)
