@@ -48,8 +48,10 @@ lint: install
 # The whole suite against real PostgreSQL ($$DATABASE_URL, default
 # postgres://postgres@127.0.0.1:5432/bidrag) and a SeaweedFS the harness starts.
 # Benchmarks are left out: `make bench`.
+# --durations: the 25 slowest tests are named at the end of every run (CI's log says where
+# the suite's time goes; aim: the whole run under 15 minutes).
 test: install system-packages node-packages lint
-	$(PYTEST) --ignore=tests/bench $(PYTEST_ARGS)
+	$(PYTEST) --ignore=tests/bench --durations=25 $(PYTEST_ARGS)
 
 bench: install
 	$(PYTEST) -s tests/bench $(PYTEST_ARGS)
