@@ -5,6 +5,7 @@ judge (arenden.production.choices_check); its messages come back to these fields
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from arenden.errors import ServiceError
 from arenden.production import RELEASE_LABELS, ItemChoice, ProductionItem, Release
 from arenden.services import _check_upload
 
@@ -46,9 +47,9 @@ class ProductionForm(forms.Form):
             if upload is None or cleaned.get(f"{item.key}-release") != Release.REDACT:
                 continue
             try:
-                _check_upload(upload)
-            except Exception as error:  # ValidationFailed with a message the uploader can act on
-                self.add_error(f"{item.key}-masked_copy", getattr(error, "message", str(error)))
+                _check_upload(upload)  # the same checks as every attachment: HTML posing as PDF, programs
+            except ServiceError as error:
+                self.add_error(f"{item.key}-masked_copy", str(error.message))
         return cleaned
 
     def rows(self) -> list[dict]:
