@@ -40,7 +40,8 @@ TYPED := arenden/services.py arenden/storage.py arenden/uploads.py arenden/forma
 	bidrag/submitted.py bidrag/applicant_list.py workflows/selectors.py workflows/timeline.py notifications/services.py \
 	konton/oidc.py konton/services.py konton/staff.py konton/throttle.py konton/views.py konton/personnummer.py \
 	konton/forms.py konton/admin.py konton/management/commands/otp_reset.py arenden/verification.py \
-	arenden/checkpoints.py arenden/dbroles.py arenden/calendar.py workflows/scheduler.py arenden/reads.py
+	arenden/checkpoints.py arenden/dbroles.py arenden/calendar.py workflows/scheduler.py arenden/reads.py \
+	arenden/production.py workflows/production.py
 lint: install
 	.venv/bin/ruff check .
 	DJANGO_DEBUG=1 .venv/bin/mypy $(TYPED)
