@@ -23,13 +23,15 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import IO
 
 from django.core.files import File
@@ -426,3 +428,47 @@ def production_open(event: JournalEvent) -> IO[bytes]:
     except BaseException:
         target.close()
         raise
+
+
+def productions_orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> tuple[int, int]:
+    """Remove stored ZIPs under productions/ that no journal event records (a process that
+    died between the upload and the commit), once older than ``older_than``: a copy of a
+    case's documents is never kept without the record of whom it was for. Returns (objects
+    checked, objects removed, or that would be with ``dry_run``)."""
+    cutoff = timezone.now() - older_than
+    checked, candidates = 0, []
+    for name, modified in _production_objects():
+        checked += 1
+        if modified < cutoff:
+            candidates.append(name)
+    removed = 0
+    for start in range(0, len(candidates), 1000):
+        batch = candidates[start:start + 1000]
+        recorded = set(JournalEvent.objects.filter(action=CaseEvent.PRODUCE_DOCUMENTS, payload__object_key__in=batch)
+                       .values_list("payload__object_key", flat=True))
+        for name in batch:
+            if name in recorded:
+                continue
+            logger.info("%s unrecorded production %s", "would remove" if dry_run else "removing", name)
+            if not dry_run:
+                production_discard(key=name)
+            removed += 1
+    return checked, removed
+
+
+def _production_objects() -> Iterator[tuple[str, datetime]]:
+    if is_s3(default_storage):
+        location = default_storage.location.strip("/")  # type: ignore[attr-defined]
+        root = f"{location}/" if location else ""
+        client = default_storage.connection.meta.client  # type: ignore[attr-defined]
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=default_storage.bucket_name,  # type: ignore[attr-defined]
+                                       Prefix=f"{root}{PREFIX}/"):
+            for entry in page.get("Contents", ()):
+                yield entry["Key"][len(root):], entry["LastModified"]
+        return
+    base = Path(default_storage.path(""))
+    for directory, _subdirs, files in os.walk(base / PREFIX):
+        for filename in files:
+            path = Path(directory, filename)
+            yield path.relative_to(base).as_posix(), datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)

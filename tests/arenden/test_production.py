@@ -419,3 +419,19 @@ def test_osl_masking_through_the_page_takes_the_masked_copy_and_refuses_a_false_
     assert MASKED_PDF in bodies.values() and SECRET_PDF not in bodies.values()
     assert any("maskerad-kopia.pdf" in name for name in bodies)
     assert event.payload["redacted"] == [secret_key]
+
+
+def test_tf2_an_unrecorded_production_object_is_swept_and_a_recorded_one_kept(in_review, cast, entries, seaweedfs):
+    from django.core.management import call_command
+
+    done = produce_documents(actor=cast.registrar, application_id=in_review.pk, recipient="",
+                             choices=_defaults(in_review))
+    orphan = f"productions/{in_review.case_id}/{uuid.uuid4()}.zip"
+    seaweedfs.client().put_object(Bucket=seaweedfs.bucket, Key=orphan, Body=b"PK\x05\x06" + b"\0" * 18)
+    out = io.StringIO()
+    call_command("productions_cleanup", "--grace-hours", "0", "--dry-run", stdout=out)
+    assert "unrecorded ones would remove" in out.getvalue()
+    assert seaweedfs.client().head_object(Bucket=seaweedfs.bucket, Key=orphan)  # a dry run removes nothing
+    call_command("productions_cleanup", "--grace-hours", "0", stdout=io.StringIO())
+    listed = seaweedfs.client().list_objects_v2(Bucket=seaweedfs.bucket, Prefix=f"productions/{in_review.case_id}/")
+    assert {o["Key"] for o in listed.get("Contents", [])} == {done.event.payload["object_key"]}
