@@ -1,5 +1,6 @@
 """Issue 9: the auditor's decision log in a browser: the landing page after login, its
-filters, the search and an invalid filter, and the export list, each scanned by axe-core
+filters, the search and an invalid filter, a CSV export downloaded, the export list and a
+case's journal reached from its row, each scanned by axe-core
 (WCAG 2.1 A and AA); at 320 px nothing scrolls sideways but the table's own region."""
 
 import pytest
@@ -38,9 +39,22 @@ def test_the_auditor_lands_on_the_decision_log_and_searches_it(open_page, assert
     expect(page.locator(".field__errors")).to_contain_text("lägre än beloppet från")
     assert_accessible(page, "decision log with an invalid filter")
 
+    page.goto("/beslutslogg/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV (för Excel)").click()
+    exported = download.value.path().read_text(encoding="utf-8-sig")
+    assert granted.case.diarienummer in exported and rejected.case.diarienummer in exported
+
     page.get_by_role("link", name="Gjorda exporter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Gjorda exporter")
+    expect(page.get_by_role("table")).to_contain_text(users.auditor.get_full_name() or users.auditor.username)
     assert_accessible(page, "export list")
+
+    page.goto("/beslutslogg/")
+    page.locator(f'a[href="/arenden/{granted.pk}/journal/"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Händelselogg: {granted.title}")
+    expect(page.get_by_role("table").first).to_be_visible()
+    assert_accessible(page, "case journal")
 
 
 def test_the_decision_log_reflows_at_320_px(open_page, users, decided_cases):
