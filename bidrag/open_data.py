@@ -37,7 +37,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
@@ -48,14 +48,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from .models import Application, Decision, GrantScheme
+from .models import Decision, GrantScheme
 from .models.application import Status
 from .orgnr import LegalForm, format_orgnr, legal_form_for
 
 OPEN_DATA_STATES = [Status.GRANTED, Status.IN_PROGRESS, Status.CHANGE_REVIEW, Status.REPORT_REVIEW,
                     Status.REPAYMENT_CLAIMED, Status.CLOSED]
 _ON_THE_APPLICATION = [Decision.Outcome.GRANTED, Decision.Outcome.REJECTED, Decision.Outcome.DISMISSED]
-ORDER = ("-year", "call__scheme__name", "organisation__name", "title", "pk")
+ORDER = ("-year", "application__call__scheme__name", "application__organisation__name", "application__title",
+         "application_id")
 CHUNK = 1000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_NAME = "beviljade-projekt.csv"
@@ -118,33 +119,30 @@ def is_legal_person(orgnr: str) -> bool:
 
 
 def granted_projects_open(*, year: int | None = None, scheme_code: str = "") -> QuerySet:
-    """The published grants as value tuples (see _VALUES), newest year first. One query;
-    the decisions are read by correlated subqueries on their application's index."""
-    latest = Decision.objects.filter(application_id=OuterRef("pk"), outcome__in=_ON_THE_APPLICATION).order_by(
-        "-decided_at", "-pk")
-    first_grant = Decision.objects.filter(application_id=OuterRef("pk"), outcome=Decision.Outcome.GRANTED).order_by(
-        "decided_at", "pk")
+    """The published grants as value tuples (see _VALUES), newest year first, in one query:
+    each application's standing decision (an anti-join: no later grant, rejection or
+    dismissal) that is a grant with its letter stored, joined to its application."""
+    later = Decision.objects.filter(application_id=OuterRef("application_id"), outcome__in=_ON_THE_APPLICATION).filter(
+        Q(decided_at__gt=OuterRef("decided_at")) | Q(decided_at=OuterRef("decided_at"), pk__gt=OuterRef("pk")))
+    first_grant = Decision.objects.filter(application_id=OuterRef("application_id"),
+                                          outcome=Decision.Outcome.GRANTED).order_by("decided_at", "pk")
     projects = (
-        Application.objects.filter(status__in=OPEN_DATA_STATES, case__diarienummer__isnull=False,
-                                   deleted_at__isnull=True)
-        .annotate(
-            final_outcome=Subquery(latest.values("outcome")[:1]),
-            final_amount=Subquery(latest.values("amount")[:1]),
-            final_letter=Subquery(latest.values("letter__id")[:1]),
-            granted_at=Subquery(first_grant.values("decided_at")[:1]),
-        )
-        .filter(final_outcome=Decision.Outcome.GRANTED, final_letter__isnull=False)
-        .annotate(year=ExtractYear("granted_at"))
+        Decision.objects.filter(outcome=Decision.Outcome.GRANTED, letter__isnull=False,
+                                application__status__in=OPEN_DATA_STATES,
+                                application__case__diarienummer__isnull=False, application__deleted_at__isnull=True)
+        .exclude(Exists(later))
+        .annotate(year=ExtractYear(Subquery(first_grant.values("decided_at")[:1])))
     )
     if year is not None:
         projects = projects.filter(year=year)
     if scheme_code:
-        projects = projects.filter(call__scheme__code=scheme_code)
+        projects = projects.filter(application__call__scheme__code=scheme_code)
     return projects.order_by(*ORDER).values_list(*_VALUES)
 
 
-_VALUES = ("case__diarienummer", "organisation__name", "organisation__orgnr", "organisation__kommunkod", "title",
-           "final_amount", "year", "call__scheme__name", "call__scheme__code", "call__title")
+_VALUES = ("application__case__diarienummer", "application__organisation__name", "application__organisation__orgnr",
+           "application__organisation__kommunkod", "application__title", "amount", "year",
+           "application__call__scheme__name", "application__call__scheme__code", "application__call__title")
 
 
 def project_record(values: tuple) -> dict:
