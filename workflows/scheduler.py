@@ -174,6 +174,13 @@ def default_jobs() -> tuple[Job, ...]:
             daily_at=time(3, 30),
             timeout=timedelta(hours=6),
         ),
+        Job(
+            name="productions_cleanup",
+            run=command("productions_cleanup"),
+            what="Remove produced ZIPs (Lämna ut handlingar) in S3 that no journal event records, after the grace period.",
+            daily_at=time(3, 45),
+            timeout=timedelta(hours=6),
+        ),
     )
 
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 KEY = "test-only-journal-checkpoint-key-scheduler-0123456789"
 ALL_JOBS = {"deliver_outbox", "letters_issue", "journal_checkpoint", "run_deadlines", "send_reminders",
-            "attachments_cleanup", "send_staff_digest"}
+            "attachments_cleanup", "productions_cleanup", "send_staff_digest"}
 
 
 def at(text: str) -> datetime:
