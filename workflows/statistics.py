@@ -137,12 +137,11 @@ def calls_for(statistics_filter: StatisticsFilter, calls: list[Call] | None = No
             if (f.year is None or call_year(c) == f.year) and (f.scheme_id is None or c.scheme_id == f.scheme_id)]
 
 
-def _submitted(actor, call_ids: list[uuid.UUID]) -> QuerySet[Application]:
-    return (
-        Application.objects.filter(call_id__in=call_ids, case__diarienummer__isnull=False, deleted_at__isnull=True)
-        .exclude(status=Status.WITHDRAWN)
-        .exclude(case_id__in=barred_case_ids(actor))
-    )
+def _counted(prefix: str, call_ids: list[uuid.UUID], barred: list) -> Q:
+    """The applications that count (submitted, not withdrawn, not barred), from `prefix`."""
+    return Q(**{f"{prefix}call_id__in": call_ids, f"{prefix}case__diarienummer__isnull": False,
+                f"{prefix}deleted_at__isnull": True}) & ~Q(**{f"{prefix}status": Status.WITHDRAWN}) & ~Q(
+        **{f"{prefix}case_id__in": barred})
 
 
 def _county():
@@ -157,24 +156,26 @@ def _requested():
     return Cast(KeyTextTransform("total", "submitted_version__content"), DecimalField(max_digits=14, decimal_places=2))
 
 
-def _decisions_of(applications: QuerySet[Application]) -> QuerySet[Decision]:
-    return Decision.objects.filter(outcome__in=OUTCOMES, application__in=applications.values("pk"))
+def _decisions_of(counted: Q) -> QuerySet[Decision]:
+    # Joined to their applications, not `application__in` a subquery: the planner then
+    # starts from whichever side is smaller.
+    return Decision.objects.filter(counted, outcome__in=OUTCOMES)
 
 
-def current_decisions(applications: QuerySet[Application]) -> QuerySet[Decision]:
+def current_decisions(counted: Q) -> QuerySet[Decision]:
     """Each application's latest grant, rejection or dismissal (an anti-join: no later one)."""
     later = Decision.objects.filter(application_id=OuterRef("application_id"), outcome__in=OUTCOMES).filter(
         Q(decided_at__gt=OuterRef("decided_at")) | Q(decided_at=OuterRef("decided_at"), pk__gt=OuterRef("pk"))
     )
-    return _decisions_of(applications).exclude(Exists(later))
+    return _decisions_of(counted).exclude(Exists(later))
 
 
-def first_decisions(applications: QuerySet[Application]) -> QuerySet[Decision]:
+def first_decisions(counted: Q) -> QuerySet[Decision]:
     """Each application's first grant, rejection or dismissal: the end of its handling time."""
     earlier = Decision.objects.filter(application_id=OuterRef("application_id"), outcome__in=OUTCOMES).filter(
         Q(decided_at__lt=OuterRef("decided_at")) | Q(decided_at=OuterRef("decided_at"), pk__lt=OuterRef("pk"))
     )
-    return _decisions_of(applications).exclude(Exists(earlier))
+    return _decisions_of(counted).exclude(Exists(earlier))
 
 
 @dataclass
@@ -257,7 +258,9 @@ def statistics_compute(*, actor, statistics_filter: StatisticsFilter | None = No
     call_ids = [c.pk for c in calls]
     if not call_ids:
         return stats
-    applications = _submitted(actor, call_ids)
+    barred = barred_case_ids(actor)
+    applications = Application.objects.filter(_counted("", call_ids, barred))
+    decisions = _counted("application__", call_ids, barred)
 
     # Applications and what they asked for, per call and county.
     for asked in (applications.annotate(county=_county()).values("call_id", "county").order_by()
@@ -268,7 +271,7 @@ def statistics_compute(*, actor, statistics_filter: StatisticsFilter | None = No
             figures.requested += asked["requested"] or 0
 
     # Outcomes and granted amounts, per call, track and county.
-    decided = (current_decisions(applications).annotate(county=_application_county())
+    decided = (current_decisions(decisions).annotate(county=_application_county())
                .values("application__call_id", "application__call__scheme__name", "application__track__name",
                        "county", "outcome")
                .order_by().annotate(n=Count("pk"), amount=Sum("amount")))
@@ -285,7 +288,7 @@ def statistics_compute(*, actor, statistics_filter: StatisticsFilter | None = No
 
     # Handling time, registration to first decision, against the call's target.
     days = DaysBetween(_local_day("decided_at"), _local_day("application__submitted_at"))
-    timed = (first_decisions(applications).annotate(days=days)
+    timed = (first_decisions(decisions).annotate(days=days)
              .values("application__call_id").order_by()
              .annotate(n=Count("pk"), within=Count("pk", filter=Q(days__lte=F("application__call__target_days"))),
                        average=Avg("days"), longest=Max("days")))

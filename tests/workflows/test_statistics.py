@@ -6,7 +6,7 @@ the number of calls."""
 import html
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -65,7 +65,8 @@ def cases(cast, reference) -> Cases:
     uppsala = applied(cast, a, UPPSALA, to=Status.REPORT_REVIEW, amount=Decimal("400000"))
     moved(uppsala, end_date=timezone.localdate() - timedelta(days=200))  # due about 110 days ago
     malmo = applied(cast, a, MALMO, to=Status.REJECTED, amount=Decimal("200000"))
-    moved(malmo, submitted_at=timezone.now() - timedelta(days=130))
+    # Stockholm noon 130 calendar days ago (whatever the hour now, and across a change of summer time)
+    moved(malmo, submitted_at=timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=130), time(12))))
     applied(cast, a, GOTEBORG, to=Status.DISMISSED, amount=Decimal("100000"))
     applied(cast, a, LINKOPING, to=Status.IN_REVIEW, amount=Decimal("150000"))
     # Call B: an association (no municipality) granted, its report missing.
@@ -120,8 +121,7 @@ def test_a_report_due_on_a_saturday_is_on_time_on_the_monday(cases, cast):
                            year=saturday.year - (1 if saturday.month <= 3 else 0))
     assert months_after(end, 3) == saturday
     moved(cases.uppsala, end_date=end)
-    monday_noon = timezone.make_aware(timezone.datetime.combine(saturday + timedelta(days=2), timezone.datetime.min.time())
-                                      ) + timedelta(hours=12)
+    monday_noon = timezone.make_aware(datetime.combine(saturday + timedelta(days=2), time(12)))
     Report.objects.filter(application=cases.uppsala).update(submitted_at=monday_noon)
     assert figures(cast).reports[cases.a.pk].on_time == 2
     Report.objects.filter(application=cases.uppsala).update(submitted_at=monday_noon + timedelta(days=1))
