@@ -1,0 +1,159 @@
+"""Benchmark (`make bench PYTEST_ARGS="-k outbox"`, issue 8): outbox delivery to a real SMTP
+server on loopback (aiosmtpd), next to a bare smtplib loop sending the same messages, in one
+run, on both task backends.
+
+For BENCH_OUTBOX_MESSAGES messages (default 300) it prints messages per second and the
+ratio to the bare loop for
+
+* the bare loop: the messages rendered beforehand, then `sendmail` over one connection
+  (the transport's own speed), and over a new connection per message (what one task per
+  message has to pay at least);
+* the sweep (`outbox_deliver_due`, as `deliver_outbox` runs it): every message claimed,
+  sent and recorded in short transactions of its own, over one connection; compared with
+  the bare loop over one connection (goal: ratio at least 0.7);
+* the database backend: `manage.py db_worker` running one task per message, from the commit
+  that wrote the messages to the last one recorded as sent; compared with the bare loop
+  over a connection per message;
+* the RQ backend: `manage.py rqworker` (one forked work horse per job, RQ's default) on
+  the run's Redis database, measured the same way.
+
+ASSERTED: every message arrives exactly once on each path (the ratios are printed, not
+asserted: a loaded machine moves them, never the count).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
+
+from notifications.models import OutboxMessage
+from notifications.services import _email, outbox_deliver_due, outbox_enqueue
+from tests.harness.rq_worker import RQ_BACKEND, RedisDatabase, RQWorker
+from tests.harness.smtp import SMTPServer
+from tests.harness.worker import TaskWorker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MESSAGES = int(os.environ.get("BENCH_OUTBOX_MESSAGES", "300"))
+GOAL = 0.7
+BODY = ("Brå har tagit emot er ansökan om ekonomiskt stöd till brottsförebyggande arbete. "
+        "Ärendet har fått diarienummer 2026-00042.\n") * 8
+
+
+def _aim(settings, server) -> None:
+    options = {"host": server.host, "port": server.port, "use_tls": False, "use_ssl": False}
+    settings.MAILERS = {**settings.MAILERS, "default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                                        "OPTIONS": options}}
+
+
+def _enqueue(tag: str, count: int) -> list[OutboxMessage]:
+    with transaction.atomic():
+        return [outbox_enqueue(kind="bench", reference=f"bench:{tag}", recipients=[f"mottagare{i}@example.se"],
+                               subject=f"Mottagningsbevis {tag} {i}", body=BODY)[0] for i in range(count)]
+
+
+def _copies(server, messages) -> dict[str, int]:
+    wanted = {m.message_id for m in messages}
+    counts = dict.fromkeys(wanted, 0)
+    for mail in server.messages:
+        message_id = mail.message["Message-ID"]
+        if message_id in counts:
+            counts[message_id] += 1
+    return counts
+
+
+def _sent(tag: str) -> int:
+    return OutboxMessage.objects.filter(reference=f"bench:{tag}", status=OutboxMessage.Status.SENT).count()
+
+
+def _wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
+        time.sleep(0.02)
+
+
+def _wire(data: bytes) -> bytes:
+    """CRLF line ends, as Django's SMTP backend sends them (smtplib leaves bytes as they are)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def _bare(server, rendered: list[tuple[str, str, bytes]], *, reuse: bool) -> float:
+    started = time.perf_counter()
+    if reuse:
+        with smtplib.SMTP(server.host, server.port) as connection:
+            for sender, recipient, data in rendered:
+                connection.sendmail(sender, [recipient], data)
+    else:
+        for sender, recipient, data in rendered:
+            with smtplib.SMTP(server.host, server.port) as connection:
+                connection.sendmail(sender, [recipient], data)
+    return len(rendered) / (time.perf_counter() - started)
+
+
+def _through_worker(tag: str, start_worker, stop_worker) -> tuple[float, list[OutboxMessage]]:
+    start_worker()
+    try:
+        warm = _enqueue(f"{tag}-warm", 1)  # the worker is up and has sent one
+        _wait(lambda: _sent(f"{tag}-warm") == 1, 60, f"{tag}: the warm-up message")
+        started = time.perf_counter()
+        messages = _enqueue(tag, MESSAGES)
+        _wait(lambda: _sent(tag) == MESSAGES, 600, f"{tag}: {MESSAGES} messages sent")
+        rate = MESSAGES / (time.perf_counter() - started)
+    finally:
+        stop_worker()
+    return rate, warm + messages
+
+
+def test_outbox_delivery_against_a_bare_smtplib_loop(settings, tmp_path):
+    rates: dict[str, float] = {}
+    with SMTPServer() as server:
+        _aim(settings, server)
+
+        # The same messages, rendered beforehand for the bare loop.
+        sample = _enqueue("bare", MESSAGES)
+        rendered = [(django_settings.DEFAULT_FROM_EMAIL, m.recipient, _wire(_email(m).message().as_bytes()))
+                    for m in sample]
+        OutboxMessage.objects.filter(reference="bench:bare").update(status=OutboxMessage.Status.SENT)
+        rates["bare, one connection"] = _bare(server, rendered, reuse=True)
+        rates["bare, a connection each"] = _bare(server, rendered, reuse=False)
+        server.messages.clear()
+
+        messages = _enqueue("sweep", MESSAGES)
+        started = time.perf_counter()
+        assert outbox_deliver_due(limit=MESSAGES) == MESSAGES
+        rates["sweep (outbox_deliver_due)"] = MESSAGES / (time.perf_counter() - started)
+        assert set(_copies(server, messages).values()) == {1}
+
+        worker = TaskWorker(log_dir=tmp_path)
+        rates["database backend (db_worker)"], messages = _through_worker("db", worker.start, worker.stop)
+        assert set(_copies(server, messages).values()) == {1}
+
+        redis = RedisDatabase()
+        redis.claim()
+        try:
+            settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": redis.url}}
+            settings.TASKS = {"default": {"BACKEND": RQ_BACKEND}}
+            rq = RQWorker(redis, tmp_path)
+            rates["RQ backend (rqworker)"], messages = _through_worker("rq", rq.start, rq.stop)
+            assert set(_copies(server, messages).values()) == {1}
+        finally:
+            redis.flush()
+            redis.release()
+
+    one, each = rates["bare, one connection"], rates["bare, a connection each"]
+    against = {"sweep (outbox_deliver_due)": one, "database backend (db_worker)": each, "RQ backend (rqworker)": each}
+    lines = ["", "=" * 96, f"BENCHMARK  outbox delivery to SMTP on loopback (issue 8), {MESSAGES} messages each",
+             "=" * 96]
+    for name, rate in rates.items():
+        ratio = f"ratio {rate / against[name]:.2f} to the bare loop, {'one connection' if against[name] is one else 'a connection each'}" \
+            if name in against else ""
+        lines.append(f"  {name:<32}{rate:>9.1f} messages/s   {ratio}")
+    lines += [f"  goal: ratio at least {GOAL}", "=" * 96]
+    print("\n".join(lines))
