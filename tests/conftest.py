@@ -17,6 +17,7 @@ Django reads its settings::
 
 import pytest
 
+from tests.harness.app_role import _as_application_role, application_role  # noqa: F401 - fixtures
 from tests.harness.fixtures import (  # noqa: F401 - fixtures
     _staff_second_factor_off,
     django_db_modify_db_settings,

@@ -203,3 +203,32 @@ def test_check_deploy_passes_with_production_settings():
     assert completed.returncode == 0, output
     assert "WARNING" not in output and "?: (" not in output, output
     assert "System check identified no issues" in output, output
+
+
+# -- the suite's database role (tests/harness/app_role.py, issue 9) ----------------------
+
+
+@pytest.mark.django_db
+def test_a_test_in_a_transaction_runs_as_the_application_role_which_owns_nothing():
+    from django.db import DatabaseError, connection, transaction
+
+    from tests.harness.app_role import ROLE
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, session_user")
+        assert cursor.fetchone() == (ROLE, connection.settings_dict["USER"])
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+                       [ROLE])
+        assert cursor.fetchone()[0] == 0
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE bidrag_application CASCADE")
+
+
+@pytest.mark.django_db
+@pytest.mark.owner_role
+def test_a_test_marked_owner_role_runs_as_the_owner():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == connection.settings_dict["USER"]

@@ -16,6 +16,9 @@ from arenden.services import case_close
 from bidrag.models import Decision
 from bidrag.models.application import Status
 
+# It makes roles of its own and takes them on: as the owner (tests/harness/app_role.py).
+pytestmark = pytest.mark.owner_role
+
 
 @pytest.fixture
 def app_role(db):

@@ -171,6 +171,7 @@ def test_a_read_is_one_insert_and_nothing_else(granted, cast):
     assert CaseRead.objects.get(pk=read.pk).reader_id == cast.officer.pk
 
 
+@pytest.mark.owner_role
 def test_reads_are_append_only(granted, cast):
     read = case_read_record(actor=cast.officer, case_id=granted.case_id, kind=Kind.CASE_PAGE)
     for statement in (

@@ -95,6 +95,7 @@ def test_intact_journal_verifies_ok_with_the_number_of_events(granted, make_appl
 # -- the database refuses change ---------------------------------------------------------
 
 
+@pytest.mark.owner_role
 def test_update_of_a_journal_event_is_refused_by_the_database(granted):
     event = _events(granted)[2]
     error = _refused("UPDATE arenden_journalevent SET action = 'x' WHERE id = %s", [event.pk])
@@ -107,6 +108,7 @@ def test_update_of_a_journal_event_is_refused_by_the_database(granted):
     assert event.action == "register"
 
 
+@pytest.mark.owner_role
 def test_delete_of_a_journal_event_is_refused_by_the_database(granted):
     events = _events(granted)
     error = _refused("DELETE FROM arenden_journalevent WHERE id = %s", [events[-1].pk])
@@ -153,6 +155,7 @@ def test_truncate_of_the_journal_is_refused_without_the_session_setting(make_app
     assert application.case.journal.count() == 3
 
 
+@pytest.mark.owner_role
 def test_decisions_cannot_be_updated_or_deleted(granted):
     decision = Decision.objects.get(application=granted)
     error = _refused("UPDATE bidrag_decision SET amount = 1 WHERE id = %s", [decision.pk])
@@ -171,6 +174,7 @@ def test_decisions_cannot_be_updated_or_deleted(granted):
 # -- verify_journal finds tampering ------------------------------------------------------
 
 
+@pytest.mark.owner_role
 def test_verify_journal_finds_an_altered_payload(granted):
     event = _events(granted)[1]  # submit
     assert event.action == "submit"
@@ -189,6 +193,7 @@ def test_verify_journal_finds_an_altered_payload(granted):
     assert "Journal OK" not in out
 
 
+@pytest.mark.owner_role
 def test_verify_journal_finds_an_altered_action_and_reports_only_the_first_break(granted, make_application, malmo):
     other = make_application(to=Status.IN_REVIEW, organisation=malmo)
     event = _events(granted)[3]
@@ -202,6 +207,7 @@ def test_verify_journal_finds_an_altered_action_and_reports_only_the_first_break
     assert "append-only" in str(_refused("UPDATE arenden_journalevent SET action = 'y' WHERE id = %s", [event.pk]))
 
 
+@pytest.mark.owner_role
 def test_verify_journal_finds_a_deleted_event_as_a_missing_seq(granted):
     victim = _events(granted)[2]  # register, seq 3
     _tamper("DELETE FROM arenden_journalevent WHERE id = %s", [victim.pk])
@@ -213,6 +219,7 @@ def test_verify_journal_finds_a_deleted_event_as_a_missing_seq(granted):
     assert (link.diarienummer, link.seq) == (granted.case.diarienummer, 4)
 
 
+@pytest.mark.owner_role
 def test_a_forged_event_with_a_recomputed_hash_breaks_the_next_link(granted):
     events = _events(granted)
     forged = events[2]  # register, seq 3
@@ -247,6 +254,7 @@ def test_a_forged_event_with_a_recomputed_hash_breaks_the_next_link(granted):
     assert link.seq == forged.seq + 1 == 4
 
 
+@pytest.mark.owner_role
 def test_verify_journal_finds_events_cut_off_the_end_of_a_chain(granted):
     events = _events(granted)
     _tamper("DELETE FROM arenden_journalevent WHERE id = %s", [events[-1].pk])

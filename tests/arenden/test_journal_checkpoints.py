@@ -24,6 +24,9 @@ from arenden.journal import CaseEvent, event_digest, journal_append, journal_ver
 from arenden.models import Case, DiarieSerial, JournalCheckpoint, JournalEvent
 from bidrag.models.application import Status
 
+# As the owner (tests/harness/app_role.py): these tamper with the journal the way only the tables owner can, to show each change is named.
+pytestmark = pytest.mark.owner_role
+
 KEY = "test-only-journal-checkpoint-key-0123456789"
 
 

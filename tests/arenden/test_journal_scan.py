@@ -13,6 +13,9 @@ from arenden.journal import CaseEvent, journal_append, journal_verify
 from arenden.models import JournalEvent
 from bidrag.models.application import Status
 
+# As the owner (tests/harness/app_role.py): these change events the way only the tables owner can, to show each change is found.
+pytestmark = pytest.mark.owner_role
+
 AWKWARD = [
     {},
     {"note": 'Citat "så här", snedstreck \\ och / och tabb\there', "rad": "ett\ntvå\r\n", "ctl": "\x01\x1f\x7f"},

@@ -5,6 +5,9 @@ check here turns it off again, in a savepoint of the test's own transaction."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+# As the owner (tests/harness/app_role.py): the guard stops even the tables owner; the application role has no TRUNCATE at all (test_app_role).
+pytestmark = pytest.mark.owner_role
+
 APPEND_ONLY = [
     "arenden_journalevent",
     "arenden_journalcheckpoint",

@@ -27,7 +27,9 @@ def _decided_days_ago(application, days: int) -> date:
     bypassed for this one statement, as a test of an old decision needs)."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    from tests.harness.app_role import as_owner
+
+    with as_owner(), connection.cursor() as cursor:  # only the owner may set the guard aside
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("UPDATE bidrag_decision SET decided_at = decided_at - %s WHERE application_id = %s",
                        [timedelta(days=days), application.pk])

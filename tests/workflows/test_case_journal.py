@@ -110,6 +110,7 @@ def test_applicants_and_strangers_get_404(granted, cast, client):
         assert client.get(reverse("workflows:case_journal", args=[granted.pk])).status_code == 404
 
 
+@pytest.mark.owner_role
 def test_an_altered_event_is_marked_as_the_first_that_does_not_check(granted, cast, client):
     events = list(JournalEvent.objects.filter(case=granted.case).order_by("seq"))
     _tamper("UPDATE arenden_journalevent SET actor_label = 'Någon Annan' WHERE id = %s", [events[2].pk])
@@ -128,6 +129,7 @@ def test_an_altered_event_is_marked_as_the_first_that_does_not_check(granted, ca
     assert "Kedjan är obruten" not in page
 
 
+@pytest.mark.owner_role
 def test_a_removed_last_event_leaves_the_head_naming_an_event_the_chain_lacks(granted, cast, client):
     last = JournalEvent.objects.get(case=granted.case, seq=6)
     _tamper("DELETE FROM arenden_journalevent WHERE id = %s", [last.pk])
@@ -170,6 +172,7 @@ def _queries(client, application, **params) -> tuple[str, int]:
     return page, len(queries)
 
 
+@pytest.mark.owner_role
 def test_pages_by_sequence_number_at_the_same_queries_for_one_event_and_sixty(make_application, cast, client):
     application = make_application(to=Status.IN_REVIEW)
     base = application.case.journal.count()

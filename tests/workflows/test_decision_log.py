@@ -240,7 +240,10 @@ def test_a_dismissed_late_appeal_says_which_decision_it_refers_to(make_applicati
     from workflows import appeals
 
     application = make_application(to=Status.REJECTED)
-    with connection.cursor() as cursor:  # the decision was sent 40 days ago (the append-only guard set aside)
+    from tests.harness.app_role import as_owner
+
+    # The decision was sent 40 days ago (the append-only guard set aside, as only the owner may).
+    with as_owner(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("UPDATE bidrag_decision SET decided_at = decided_at - %s WHERE application_id = %s",
                        [timedelta(days=40), application.pk])

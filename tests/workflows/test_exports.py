@@ -68,6 +68,7 @@ def test_the_decision_log_as_csv_parses_back_with_its_amounts(decided, cast):
     assert rejected["Beslutat belopp (kr)"] == "" and rejected["Sökt belopp (kr)"] == "300000,00"
 
 
+@pytest.mark.owner_role
 def test_the_export_holds_the_page_filters_and_is_recorded(decided, cast):
     auditor = client_for(cast.auditor)
     params = {"utfall": "rejected", "lan": "12", "q": "budgeten", "belopp_fran": "nonsense"}
