@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
-from arenden.errors import ServiceError, ValidationFailed
+from arenden.errors import ValidationFailed
 from arenden.journal import actor_snapshot
 from arenden.models import DiariumEntry, JournalEvent
 from arenden.production import (
@@ -38,12 +38,12 @@ from arenden.production import (
 )
 from arenden.storage import StorageUnavailable
 from bidrag import selectors as bidrag_selectors
-from bidrag.locks import lock_application, lock_case
+from bidrag.locks import lock_case
 from bidrag.models import Application, Decision, DecisionLetter
 from bidrag.models.application import AttachmentKind
 from bidrag.models.submitted import SubmittedVersion
 
-from . import policy
+from . import beside, policy
 
 RECIPIENT_MAX = 300
 # The application as sent: readable (PDF), and as signed (the canonical JSON whose SHA-256 is
@@ -141,11 +141,7 @@ def production_application(*, actor, application_id) -> Application:
 
 
 def may_produce(actor, application) -> bool:
-    try:
-        policy.check_produce_documents(actor=actor, application=application)
-    except ServiceError:
-        return False
-    return True
+    return beside.may(policy.check_produce_documents, actor, application)
 
 
 def _issue_missing_letters(application: Application) -> None:
@@ -192,9 +188,9 @@ def produce_documents(*, actor: Actor, application_id, recipient: str, choices: 
                                    "inte svarar. Inget har lämnats ut – försök igen om en stund.")) from error
     try:
         with transaction.atomic():
-            application = lock_application(application_id)
-            case = lock_case(application.case_id)
-            policy.check_produce_documents(actor=actor, application=application)
+            # Entered as every action beside the flow is: locked in order, the rule checked under the locks.
+            application = beside.locked(actor, application_id, policy.check_produce_documents)
+            case = lock_case(application.case_id)  # already held: the locked row, for the journal's head
             if [item.key for item in production_items(application)] != [item.key for item in items]:
                 raise ValidationFailed(_("Ärendet har fått nya handlingar medan utlämnandet förbereddes. "
                                          "Pröva dem och försök igen."))

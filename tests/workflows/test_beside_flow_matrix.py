@@ -31,6 +31,8 @@ RULES = {
     "check_reconsideration_request": (policy.check_reconsideration_request, {"signatory"}),
     "check_reconsideration_letter": (policy.check_reconsideration_letter, {"registrar", "officer", "officer2"}),
     "check_reconsideration_answer": (policy.check_reconsideration_answer, {"officer", "officer2"}),
+    # TF 2 kap.: the registrar on any case, a case officer on a case they handle (officer assessed it).
+    "check_produce_documents": (policy.check_produce_documents, {"registrar", "officer"}),
 }
 APPLICANT_RULES = {"check_decision_demand", "check_reconsideration_request"}
 WHO = ["applicant", "signatory", "registrar", "officer", "officer2", "decision_maker", "finance", "finance2",
@@ -49,7 +51,8 @@ def entry_modules():
 
 def test_every_rule_the_entry_points_name_is_in_the_matrix():
     modules = entry_modules()
-    assert {m.__name__ for m in modules} >= {"workflows.appeals", "workflows.clocks", "workflows.reconsiderations"}
+    assert {m.__name__ for m in modules} >= {"workflows.appeals", "workflows.clocks", "workflows.reconsiderations",
+                                             "workflows.production"}
     named = set()
     for module in modules:
         named |= set(re.findall(r"policy\.(check_[a-z_]+)", inspect.getsource(module)))
