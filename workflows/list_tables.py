@@ -17,17 +17,13 @@ from django.utils.translation import gettext as _
 
 from arenden.formatting import money
 from bidrag.models.application import Status
-from bidrag.templatetags.bidrag_tags import status_class
+from bidrag.templatetags.bidrag_tags import display_name, status_class
 
 from .queue_entries import NO_DEADLINE, NOT_RECEIVED
 
 _PLACEHOLDER = uuid.UUID(int=0)
 DAY = "%Y-%m-%d"  # SHORT_DATE_FORMAT in both languages (config/formats)
 TO_QUEUE = "kon"  # the assignment select's value for "back to the queue" (queue_views.queue_assign)
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def queue_table_body(rows: list[dict], *, is_team_lead: bool) -> SafeString:
@@ -55,7 +51,7 @@ def queue_table_body(rows: list[dict], *, is_team_lead: bool) -> SafeString:
         node = task.flow_task
         if node not in titles:
             titles[node] = escape(str(task.title or ""))
-        owner = escape(_name(task.owner)) if task.owner_id else none
+        owner = escape(display_name(task.owner)) if task.owner_id else none
         out.append(
             f'<tr><th scope="row"><a href="{case_url.replace(placeholder, str(application["pk"]))}">'
             f'{escape(number) if number else unregistered}</a></th>'
@@ -80,7 +76,7 @@ def _assign_cell(row, task, application, number, assign_to, unchanged, back_to_q
     node = task.flow_task.name if task.flow_task else ""
     value = escape(f"{application['pk']}|{node}|")
     options = [f'<option value="">{unchanged}</option>']
-    options += [f'<option value="{value}{person.pk}">{escape(_name(person))}</option>'
+    options += [f'<option value="{value}{person.pk}">{escape(display_name(person))}</option>'
                 for person in assignees if person.pk != task.owner_id]
     if task.owner_id:
         options.append(f'<option value="{value}{TO_QUEUE}">{back_to_queue}</option>')
