@@ -85,7 +85,8 @@ PROPOSE_RECONSIDERATION = Action(
     perform=lambda a, app, d: S.reconsideration_propose(
         actor=a, application=app, outcome=d["outcome"], amount=d.get("amount"), reasons=d["reasons"],
         conditions=d.get("conditions", ""), detriment_ground=d.get("detriment_ground", ""), why=d.get("why", ""),
-        appeal_id=d.get("appeal")),
+        appeal_id=d.get("appeal"), communication_deadline=d.get("communication_deadline"),
+        communication_text=d.get("communication_text", "")),
 )
 
 

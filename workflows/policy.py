@@ -267,6 +267,14 @@ def check_reconsideration_request(*, actor, application: Application) -> None:
     check_decision_demand(actor=actor, application=application)
 
 
+def check_reconsideration_comments(*, actor, application: Application) -> None:
+    """FL 25 §: the applicant answers a proposal to change a decision to their detriment:
+    anyone representing the organisation, as for the communication before a decision."""
+    check_staff_write(actor)
+    if _membership(actor, application) is None:
+        _refuse(_("Du företräder inte den sökande organisationen."))
+
+
 def check_reconsideration_letter(*, actor, application: Application) -> None:
     """A request for reconsideration that came by letter is registered by the registrar or a
     case officer; never an auditor or administrator, never someone barred by jäv."""

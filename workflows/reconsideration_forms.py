@@ -35,6 +35,17 @@ class ReconsiderationForm(forms.Form):
         help_text=_("Behövs när omprövningen görs på Brås eget initiativ. En begäran eller ett överklagande "
                     "säger det redan."),
     )
+    # FL 25 §: a change to the applicant's detriment is communicated to them before it is decided.
+    communication_deadline = forms.DateField(
+        label=_("Sökanden kan yttra sig till och med (25 § förvaltningslagen)"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Behövs när ändringen går sökanden emot: förslaget skickas till sökanden, och beslut kan fattas "
+                    "först när sökanden har yttrat sig eller dagen har passerat."),
+    )
+    communication_text = forms.CharField(
+        label=_("Meddelande till sökanden"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Skickas tillsammans med förslaget när det kommuniceras."),
+    )
     appeal = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
@@ -50,6 +61,13 @@ class LetterRequestForm(RequestForm):
 
     received_on = forms.DateField(label=_("Kom in till Brå"), initial=timezone.localdate,
                                   widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class CommentsForm(forms.Form):
+    """The applicant's answer to a proposal communicated under FL 25 §."""
+
+    answer = forms.CharField(label=_("Ert yttrande över förslaget"), max_length=10000,
+                             widget=forms.Textarea(attrs={"rows": 5}))
 
 
 class KeepForm(forms.Form):

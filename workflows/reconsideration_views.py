@@ -22,7 +22,7 @@ from bidrag.services.reconsiderations import decision_in_force, open_reconsidera
 
 from . import door, policy, reconsiderations
 from .flows import PROPOSE_RECONSIDERATION
-from .reconsideration_forms import KeepForm, LetterRequestForm, ReconsiderationForm, RequestForm
+from .reconsideration_forms import CommentsForm, KeepForm, LetterRequestForm, ReconsiderationForm, RequestForm
 
 
 def _staff_application(request, application_id):
@@ -107,6 +107,23 @@ def request_reconsideration(request, application_id):
         return _refused(request, application, error, staff=False)
     messages.success(request, _("Er begäran om omprövning har kommit in till Brå. Ni får besked när Brå har prövat "
                                 "beslutet på nytt."))
+    return redirect(reverse("workflows:application_detail", args=[application.pk]) + "#omprovning")
+
+
+@login_required
+@require_POST
+def reconsideration_comments(request, application_id):
+    """The applicant answers a proposal communicated to them (FL 25 §), on the application's page."""
+    application = bidrag_selectors.application_for_member(actor=request.user, application_id=application_id)
+    form = CommentsForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed(_("Skriv ert yttrande."))
+        reconsiderations.comments(actor=request.user, application_id=application.pk,
+                                  answer=form.cleaned_data["answer"])
+    except ServiceError as error:
+        return _refused(request, application, error, staff=False)
+    messages.success(request, _("Ert yttrande har kommit in till Brå. Det läses innan beslutet fattas."))
     return redirect(reverse("workflows:application_detail", args=[application.pk]) + "#omprovning")
 
 

@@ -21,6 +21,13 @@ def request(*, actor: Actor, application_id, text: str):
         return reconsiderations.reconsideration_request(actor=actor, application=application, text=text)
 
 
+def comments(*, actor: Actor, application_id, answer: str):
+    """The applicant answers the communication of a proposal to their detriment (FL 25 §)."""
+    with transaction.atomic():
+        application = locked(actor, application_id, policy.check_reconsideration_comments)
+        return reconsiderations.reconsideration_comments(actor=actor, application=application, answer=answer)
+
+
 def register_letter(*, actor: Actor, application_id, text: str, received_on):
     """Staff register a request that came by post or e-mail, with the day it came in."""
     with transaction.atomic():

@@ -113,6 +113,8 @@ urlpatterns += [
          name="keep_decision"),
     path("ansokningar/<uuid:application_id>/omprovning/", reconsideration_views.request_reconsideration,
          name="request_reconsideration"),
+    path("ansokningar/<uuid:application_id>/omprovning/yttrande/", reconsideration_views.reconsideration_comments,
+         name="reconsideration_comments"),
 ]
 
 # Lämna ut handlingar (issue 9; TF 2 kap., OSL): a case's documents produced after a secrecy review.

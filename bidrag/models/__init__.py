@@ -1,4 +1,4 @@
-from .appeals import Appeal
+from .appeals import Appeal, AppealLetter
 from .application import Application, BudgetLine, Proposal
 from .assessment import Assessment, Score
 from .clocks import DecisionDemand, DelayNotice
@@ -14,11 +14,12 @@ from .outcomes import (
     Report,
     ReportLine,
 )
-from .reconsiderations import Reconsideration
+from .reconsiderations import Reconsideration, ReconsiderationCommunication
 from .submitted import SubmittedVersion
 
 __all__ = [
     "Appeal",
+    "AppealLetter",
     "Application",
     "Assessment",
     "BudgetLine",
@@ -39,6 +40,7 @@ __all__ = [
     "Organisation",
     "Proposal",
     "Reconsideration",
+    "ReconsiderationCommunication",
     "Report",
     "ReportLine",
     "Repayment",

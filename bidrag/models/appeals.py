@@ -57,3 +57,23 @@ class Appeal(models.Model):
     @property
     def timely(self) -> bool:
         return self.received_on <= self.deadline
+
+
+class AppealLetter(models.Model):
+    """FL 45 §: the letter (översändelse) that forwards a timely appeal to the court, as
+    stored once (PDF/A) in object storage: never overwritten, never changed (the database
+    refuses UPDATE and DELETE), its SHA-256 in the journal's forward_appeal event."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    appeal = models.OneToOneField(Appeal, on_delete=models.PROTECT, related_name="letter")
+    file = models.FileField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("översändelse till domstol")
+        verbose_name_plural = _("översändelser till domstol")
+
+    def __str__(self):
+        return self.file.name

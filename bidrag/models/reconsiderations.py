@@ -63,3 +63,35 @@ class Reconsideration(models.Model):
 
     def __str__(self):
         return f"{self.get_origin_display()} ({self.get_state_display()})"
+
+
+class ReconsiderationCommunication(models.Model):
+    """FL 25 §: a proposal to change a decision to the applicant's detriment, made known to
+    them with a deadline to answer before it may be decided. One per such proposal (a
+    proposal returned and made again is communicated again); kept as sent and answered."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reconsideration = models.ForeignKey(Reconsideration, on_delete=models.PROTECT, related_name="communications")
+    proposal = models.OneToOneField("bidrag.Proposal", on_delete=models.PROTECT,
+                                    related_name="reconsideration_communication")
+    text = models.TextField(_("det som kommuniceras"))
+    deadline = models.DateField(_("svara senast"))
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(_("sökandens yttrande"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("kommunicering av förslag till ändrat beslut")
+        verbose_name_plural = _("kommuniceringar av förslag till ändrat beslut")
+        ordering = ["sent_at"]
+
+    def __str__(self):
+        return f"{self.reconsideration_id} {self.deadline}"
+
+    def is_open(self, today) -> bool:
+        """Waiting for the applicant: not answered, and the last day to answer not yet past."""
+        return self.answered_at is None and self.deadline >= today

@@ -13,7 +13,9 @@ The rules:
 - a grant is lowered only on a ground of FL 37 § second paragraph, chosen and stated;
 - reasons as for any decision that goes against the applicant (FL 32 §, decisions.check_reasons);
 - once an appeal of the decision has been forwarded, the court has it: Brå changes nothing;
-- FL 39 §: an appeal of the changed decision, not yet forwarded, covers the new one.
+- FL 39 §: an appeal of the changed decision, not yet forwarded, covers the new one;
+- FL 25 §: a proposal to the applicant's detriment is communicated to them with a deadline
+  when it is made, and is not decided until they have answered or the deadline has passed.
 
 What this build does not do, and refuses with a message: withdraw a grant entirely, change a
 grant whose disbursement is prepared (stop it first) or paid (a repayment claim instead).
@@ -29,17 +31,26 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from arenden.actors import Actor
-from arenden.calendar import stockholm_today
+from arenden.calendar import stockholm_today, working_deadline
 from arenden.errors import NotFound, TransitionNotAllowed, ValidationFailed
-from arenden.formatting import day
+from arenden.formatting import day, money
 from arenden.models import DiariumEntry
 
 from ..events import Event
-from ..models import Appeal, Application, Decision, DetrimentGround, Disbursement, Proposal, Reconsideration
+from ..models import (
+    Appeal,
+    Application,
+    Decision,
+    DetrimentGround,
+    Disbursement,
+    Proposal,
+    Reconsideration,
+    ReconsiderationCommunication,
+)
 from ..models.application import Status
 from .common import diarise, notify_applicant, record, record_beside_flow, require_door, transition
 from .decisions import participants_check, proposal_create, proposal_for_decider, record_decision
@@ -149,28 +160,116 @@ def _appeal_in(application: Application, appeal_id) -> Appeal:
     return appeal
 
 
+def _check_communication_deadline(deadline: date | None) -> date:
+    """FL 25 §: the applicant is given a set time to answer; after today, moved off a
+    weekend or holiday as every deadline to the applicant is (lag 1930:173)."""
+    if deadline is None:
+        raise ValidationFailed(
+            _("Ändringen går sökanden emot. Förslaget kommuniceras med sökanden innan det avgörs (25 § "
+              "förvaltningslagen): ange till vilken dag sökanden kan yttra sig."),
+            details={"field": "communication_deadline"})
+    if deadline <= stockholm_today():
+        raise ValidationFailed(_("Svarsfristen måste ligga efter dagens datum."),
+                               details={"field": "communication_deadline"})
+    return working_deadline(deadline)
+
+
+def _communicated_text(old: Decision, proposal: Proposal, note: str) -> str:
+    """What the applicant is told: the proposal as the decision maker will see it, in Swedish
+    (the agency's document), with the officer's own words first."""
+    amount = money(proposal.amount, language="sv")
+    lines = [note.strip(), ""] if note.strip() else []
+    with translation.override("sv"):
+        lines += [
+            f"Brå överväger att ändra beslutet {day(old.decided_at, language='sv')} till er nackdel "
+            f"(37 § förvaltningslagen). Förslaget till nytt beslut:",
+            f"Beslut: {Decision.Outcome(OUTCOMES[proposal.outcome]).label}" + (f", {amount}" if amount else ""),
+            f"Grund för ändringen: {DetrimentGround(proposal.detriment_ground).label}",
+            "", "Skäl:", proposal.reasons,
+        ]
+    if proposal.conditions:
+        lines += ["", "Villkor:", proposal.conditions]
+    return "\n".join(lines)
+
+
+def _communicate(*, actor: Actor, application: Application, old: Decision, proposal: Proposal,
+                 reconsideration: Reconsideration, deadline: date, note: str) -> ReconsiderationCommunication:
+    """FL 25 §: the detrimental proposal sent to the applicant with the deadline to answer."""
+    text = _communicated_text(old, proposal, note)
+    communication = ReconsiderationCommunication.objects.create(
+        reconsideration=reconsideration, proposal=proposal, text=text, deadline=deadline, sent_by=actor)
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.OUTGOING,
+            kind=DiariumEntry.Kind.LETTER,
+            description="Kommunicering enligt 25 § förvaltningslagen: förslag till ändrat beslut efter omprövning")
+    record(actor=actor, application=application, event=Event.COMMUNICATE, payload={
+        "proposal": proposal.pk, "reconsideration": str(reconsideration.pk), "communication": str(communication.pk),
+        "deadline": deadline, "request": text})
+    notify_applicant(application=application, kind="communication",
+                     context={"deadline": deadline, "request_text": text})
+    return communication
+
+
 def reconsideration_propose(
     *, actor: Actor, application: Application, outcome: str, reasons: str, amount: Decimal | None = None,
     conditions: str = "", detriment_ground: str = "", why: str = "", appeal_id=None,
+    communication_deadline: date | None = None, communication_text: str = "",
 ) -> Proposal:
     """A case officer proposes the decision in force changed (FL 37 §): on an open request,
-    on an appeal (FL 38 §) or on Brå's initiative (`why` says what prompted it)."""
+    on an appeal (FL 38 §) or on Brå's initiative (`why` says what prompted it). A change to
+    the applicant's detriment is communicated to them at once (FL 25 §), with the deadline
+    `communication_deadline` and the officer's `communication_text` above the proposal."""
     require_door()
     old = check_reconsiderable(application, decision_in_force(application))
     ground = _check_change(old, outcome=outcome, amount=amount, reasons=reasons, conditions=conditions,
                            detriment_ground=detriment_ground)
-    if open_reconsideration(application) is None:  # not on a request: on an appeal or Brå's initiative
+    deadline = _check_communication_deadline(communication_deadline) if ground else None
+    reconsideration = open_reconsideration(application)
+    if reconsideration is None:  # not on a request: on an appeal or Brå's initiative
         appeal = _appeal_in(application, appeal_id) if appeal_id else None
         text = why.strip() or (appeal.summary if appeal else "")
         if not text:
             raise ValidationFailed(_("Skriv vad som föranleder omprövningen."), details={"field": "why"})
-        Reconsideration.objects.create(
+        reconsideration = Reconsideration.objects.create(
             application=application, decision=old, text=text, appeal=appeal, opened_by=actor,
             origin=Reconsideration.Origin.APPEAL if appeal else Reconsideration.Origin.INITIATIVE,
         )
-    return proposal_create(actor=actor, application=application, kind=Proposal.Kind.RECONSIDERATION,
-                           outcome=outcome, reasons=reasons, amount=amount, conditions=conditions,
-                           detriment_ground=ground)
+    proposal = proposal_create(actor=actor, application=application, kind=Proposal.Kind.RECONSIDERATION,
+                               outcome=outcome, reasons=reasons, amount=amount, conditions=conditions,
+                               detriment_ground=ground)
+    if deadline is not None:
+        _communicate(actor=actor, application=application, old=old, proposal=proposal,
+                     reconsideration=reconsideration, deadline=deadline, note=communication_text)
+    return proposal
+
+
+def open_communication(application: Application) -> ReconsiderationCommunication | None:
+    """The communication of the reconsideration proposal now before the decision maker, if
+    it still waits for the applicant's answer (unanswered, its deadline not past)."""
+    communication = (ReconsiderationCommunication.objects
+                     .filter(proposal__application=application, proposal__is_open=True).first())
+    if communication is None or not communication.is_open(stockholm_today()):
+        return None
+    return communication
+
+
+def check_communicated(old: Decision, proposal: Proposal) -> dict:
+    """FL 25 §: a proposal that goes against the applicant is decided only once they have
+    answered its communication or the deadline to answer has passed. What the journal
+    records of it; refused in words otherwise."""
+    if not is_detriment(old, outcome=proposal.outcome, amount=proposal.amount):
+        return {}
+    communication = ReconsiderationCommunication.objects.filter(proposal=proposal).first()
+    if communication is None:
+        raise TransitionNotAllowed(
+            _("Förslaget går sökanden emot men har inte kommunicerats med sökanden (25 § förvaltningslagen). "
+              "Återremittera det, så att handläggaren kan lägga det på nytt med en svarsfrist."))
+    if communication.is_open(stockholm_today()):
+        raise TransitionNotAllowed(
+            _("Förslaget har kommunicerats med sökanden, som har till och med %(day)s på sig att yttra sig "
+              "(25 § förvaltningslagen). Beslutet kan fattas när sökanden har svarat eller svarsfristen har gått ut.")
+            % {"day": day(communication.deadline)})
+    return {"communication": str(communication.pk), "communication_answered": communication.answered_at is not None,
+            "communication_deadline": communication.deadline.isoformat()}
 
 
 def application_reconsider(*, actor: Actor, application: Application, participants=()) -> Decision:
@@ -184,6 +283,7 @@ def application_reconsider(*, actor: Actor, application: Application, participan
     old = check_reconsiderable(application, decision_in_force(application))
     if reconsideration is None:
         raise TransitionNotAllowed(_("Det finns ingen omprövning att besluta om i ärendet."))
+    communicated = check_communicated(old, proposal)
     people = participants_check(actor=actor, application=application, proposal=proposal, participants=participants)
     decision = record_decision(actor=actor, application=application, proposal=proposal,
                                outcome=OUTCOMES[proposal.outcome], participants=people, reconsiders=old,
@@ -198,6 +298,7 @@ def application_reconsider(*, actor: Actor, application: Application, participan
         "decision": decision.pk, "reconsiders": old.pk, "reconsideration": reconsideration.pk,
         "outcome": decision.outcome, "amount": decision.amount, "detriment_ground": decision.detriment_ground,
         "presented_by": proposal.proposed_by_id, "participants": [p.pk for p in people], "appeals": covered,
+        **communicated,
     }
     if decision.outcome == Decision.Outcome.GRANTED and application.status != Status.GRANTED:
         transition(actor=actor, application=application, event=Event.RECONSIDER, payload=payload)
@@ -241,6 +342,30 @@ def reconsideration_request(
         "by_letter": by_letter, "text": text,
     })
     return reconsideration
+
+
+def reconsideration_comments(*, actor: Actor, application: Application, answer: str) -> ReconsiderationCommunication:
+    """The applicant answers the communication of a proposal to change the decision to their
+    detriment (FL 25 §). Taken while the proposal waits for its decision, also after the
+    deadline: what the decision maker has not yet decided on is worth reading."""
+    _require_transaction()
+    communication = (ReconsiderationCommunication.objects.select_for_update(of=("self",))
+                     .filter(proposal__application=application, proposal__is_open=True).first())
+    if communication is None:
+        raise TransitionNotAllowed(_("Brå väntar inte på något yttrande över ett förslag till ändrat beslut."))
+    if communication.answered_at is not None:
+        raise TransitionNotAllowed(_("Ert yttrande har redan kommit in till Brå."))
+    answer = answer.strip()
+    if not answer:
+        raise ValidationFailed(_("Skriv ert yttrande."), details={"field": "answer"})
+    communication.answer, communication.answered_by, communication.answered_at = answer, actor, timezone.now()
+    communication.save(update_fields=["answer", "answered_by", "answered_at"])
+    diarise(actor=actor, application=application, direction=DiariumEntry.Direction.INCOMING,
+            kind=DiariumEntry.Kind.LETTER, description="Yttrande över förslag till ändrat beslut (25 § förvaltningslagen)")
+    record_beside_flow(actor=actor, application=application, event=Event.RECEIVE_COMMENTS, payload={
+        "communication": str(communication.pk), "proposal": str(communication.proposal_id), "answer": answer,
+        "late": communication.deadline < stockholm_today()})
+    return communication
 
 
 def reconsideration_keep(*, actor: Actor, application: Application, answer: str) -> Reconsideration:

@@ -3,6 +3,7 @@ case officer's proposal, that refers to the old one and may change its outcome a
 the old row stays as it was sent. Through the door and the pages, on real PostgreSQL."""
 
 import io
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,7 +23,7 @@ from bidrag.roles import Role
 from bidrag.services.letters import letter_issue
 from notifications.models import OutboxMessage
 from tests.domain import perform
-from workflows import appeals, door
+from workflows import appeals, door, reconsiderations
 from workflows.models import ApplicationProcess
 from workflows.selectors import active_tasks
 
@@ -149,7 +150,11 @@ def test_fl37_detriment_needs_a_ground(make_application, cast):
     assert refused.value.details["field"] == "detriment_ground" and "37 § andra stycket" in str(refused.value.message)
     assert not Proposal.objects.filter(application=application, kind=Proposal.Kind.RECONSIDERATION).exists()
 
-    _propose(cast, application, detriment_ground=DetrimentGround.MISLEADING, **lowered)
+    # FL 25 §: communicated to the applicant, and decided once they have answered
+    # (tests/bidrag/test_fl25_reconsideration.py has the rest).
+    _propose(cast, application, detriment_ground=DetrimentGround.MISLEADING,
+             communication_deadline=timezone.localdate() + timedelta(days=14), **lowered)
+    reconsiderations.comments(actor=cast.signatory, application_id=application.pk, answer="Vi har inget att tillägga.")
     new = _decide(cast, application)
 
     assert (new.amount, new.detriment_ground) == (Decimal("200000"), DetrimentGround.MISLEADING)

@@ -29,12 +29,13 @@ RULES = {
     "check_decision_demand": (policy.check_decision_demand, {"signatory"}),
     "check_correction": (policy.check_correction, {"decision_maker"}),
     "check_reconsideration_request": (policy.check_reconsideration_request, {"signatory"}),
+    "check_reconsideration_comments": (policy.check_reconsideration_comments, {"applicant", "signatory"}),
     "check_reconsideration_letter": (policy.check_reconsideration_letter, {"registrar", "officer", "officer2"}),
     "check_reconsideration_answer": (policy.check_reconsideration_answer, {"officer", "officer2"}),
     # TF 2 kap.: the registrar on any case, a case officer on a case they handle (officer assessed it).
     "check_produce_documents": (policy.check_produce_documents, {"registrar", "officer"}),
 }
-APPLICANT_RULES = {"check_decision_demand", "check_reconsideration_request"}
+APPLICANT_RULES = {"check_decision_demand", "check_reconsideration_request", "check_reconsideration_comments"}
 WHO = ["applicant", "signatory", "registrar", "officer", "officer2", "decision_maker", "finance", "finance2",
        "team_lead", "auditor", "admin"]
 
