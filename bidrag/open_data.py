@@ -37,7 +37,7 @@ from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import ExtractYear
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
@@ -49,12 +49,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from .models import Decision, GrantScheme
-from .models.application import Status
-from .orgnr import LegalForm, format_orgnr, legal_form_for
+from .orgnr import format_orgnr, is_legal_person
+from .selectors import published_grants
 
-OPEN_DATA_STATES = [Status.GRANTED, Status.IN_PROGRESS, Status.CHANGE_REVIEW, Status.REPORT_REVIEW,
-                    Status.REPAYMENT_CLAIMED, Status.CLOSED]
-_ON_THE_APPLICATION = [Decision.Outcome.GRANTED, Decision.Outcome.REJECTED, Decision.Outcome.DISMISSED]
 ORDER = ("-year", "application__call__scheme__name", "application__organisation__name", "application__title",
          "application_id")
 CHUNK = 1000
@@ -107,32 +104,13 @@ def municipalities() -> dict[str, Municipality]:
         return {row["kommunkod"]: Municipality(row["kommun"], row["lanskod"], row["lan"]) for row in csv.DictReader(rows)}
 
 
-def is_legal_person(orgnr: str) -> bool:
-    """An organisationsnummer has a third digit of 2 or more; a personnummer (a sole
-    trader's number) has the month there, 0 or 1. A dödsbo bears the deceased's name."""
-    if len(orgnr) != 10 or not orgnr.isdigit() or orgnr[2] < "2":
-        return False
-    try:
-        return legal_form_for(orgnr) != LegalForm.ESTATE
-    except KeyError:
-        return False
-
-
 def granted_projects_open(*, year: int | None = None, scheme_code: str = "") -> QuerySet:
-    """The published grants as value tuples (see _VALUES), newest year first, in one query:
-    each application's standing decision (an anti-join: no later grant, rejection or
-    dismissal) that is a grant with its letter stored, joined to its application."""
-    later = Decision.objects.filter(application_id=OuterRef("application_id"), outcome__in=_ON_THE_APPLICATION).filter(
-        Q(decided_at__gt=OuterRef("decided_at")) | Q(decided_at=OuterRef("decided_at"), pk__gt=OuterRef("pk")))
+    """The published grants (bidrag.selectors.published_grants, the rule the call pages
+    follow too) as value tuples (see _VALUES), newest year first, in one query, with the
+    year of the first granting decision."""
     first_grant = Decision.objects.filter(application_id=OuterRef("application_id"),
                                           outcome=Decision.Outcome.GRANTED).order_by("decided_at", "pk")
-    projects = (
-        Decision.objects.filter(outcome=Decision.Outcome.GRANTED, letter__isnull=False,
-                                application__status__in=OPEN_DATA_STATES,
-                                application__case__diarienummer__isnull=False, application__deleted_at__isnull=True)
-        .exclude(Exists(later))
-        .annotate(year=ExtractYear(Subquery(first_grant.values("decided_at")[:1])))
-    )
+    projects = published_grants().annotate(year=ExtractYear(Subquery(first_grant.values("decided_at")[:1])))
     if year is not None:
         projects = projects.filter(year=year)
     if scheme_code:

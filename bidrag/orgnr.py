@@ -50,3 +50,14 @@ def format_orgnr(digits: str) -> str:
 
 def legal_form_for(digits: str) -> str:
     return _FIRST_DIGIT[digits[0]]
+
+
+def is_legal_person(orgnr: str) -> bool:
+    """An organisationsnummer has a third digit of 2 or more; a personnummer (a sole
+    trader's number) has the month there, 0 or 1. A dödsbo bears the deceased's name."""
+    if len(orgnr) != 10 or not orgnr.isdigit() or orgnr[2] < "2":
+        return False
+    try:
+        return legal_form_for(orgnr) != LegalForm.ESTATE
+    except KeyError:
+        return False

@@ -44,6 +44,7 @@ from .models import (
     Organisation,
 )
 from .models.application import Status
+from .orgnr import is_legal_person
 from .roles import Role, is_staff_reader, user_roles
 
 
@@ -171,6 +172,21 @@ def application_for_member(*, actor, application_id) -> Application:
     return application
 
 
+def appeal_letter_get(*, actor, application_id, appeal_id):
+    """The översändelse of a forwarded appeal (FL 45 §), for staff who may read the case; a
+    foreign or missing id gives the same 404."""
+    from .models import AppealLetter
+
+    if not is_staff_reader(actor):
+        raise Http404
+    application = application_get(actor=actor, application_id=application_id)
+    try:
+        return AppealLetter.objects.select_related("appeal").get(appeal_id=appeal_id,
+                                                                 appeal__decision__application=application)
+    except (AppealLetter.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
 def attachment_get(*, actor, attachment_id) -> Attachment:
     try:
         attachment = Attachment.objects.select_related("case").get(pk=attachment_id)
@@ -205,8 +221,27 @@ def open_calls() -> QuerySet[Call]:
 
 # --- Public pages (no login): calls, and of an application only what a grant makes public.
 
-PUBLICLY_GRANTED = [Status.GRANTED, Status.IN_PROGRESS, Status.REPORT_REVIEW, Status.CLOSED]
-_FINAL_OUTCOMES = [Decision.Outcome.GRANTED, Decision.Outcome.REJECTED, Decision.Outcome.DISMISSED]
+# What a grant makes public, one rule for the start page, the call pages and open data
+# (bidrag.open_data): an application whose standing decision on the application itself (no
+# later grant, rejection or dismissal; a reconsideration under FL 37 § counts) is a grant,
+# in a state a grant leads to, whose decision has been sent (its letter is stored: the
+# applicant hears it from Brå before the public does). Never a draft, a proposal, a
+# rejection or dismissal, or an unsent grant.
+PUBLICLY_GRANTED = [Status.GRANTED, Status.IN_PROGRESS, Status.CHANGE_REVIEW, Status.REPORT_REVIEW,
+                    Status.REPAYMENT_CLAIMED, Status.CLOSED]
+_ON_THE_APPLICATION = [Decision.Outcome.GRANTED, Decision.Outcome.REJECTED, Decision.Outcome.DISMISSED]
+
+
+def published_grants() -> QuerySet[Decision]:
+    """Each published grant's standing decision (an anti-join), one query however used."""
+    later = Decision.objects.filter(application_id=OuterRef("application_id"), outcome__in=_ON_THE_APPLICATION).filter(
+        Q(decided_at__gt=OuterRef("decided_at")) | Q(decided_at=OuterRef("decided_at"), pk__gt=OuterRef("pk")))
+    return (
+        Decision.objects.filter(outcome=Decision.Outcome.GRANTED, letter__isnull=False,
+                                application__status__in=PUBLICLY_GRANTED,
+                                application__case__diarienummer__isnull=False, application__deleted_at__isnull=True)
+        .exclude(Exists(later))
+    )
 
 
 def public_calls() -> QuerySet[Call]:
@@ -224,33 +259,24 @@ def public_call_get(*, call_id) -> Call:
 @dataclass(frozen=True)
 class GrantedProject:
     call_id: uuid.UUID
-    organisation: str
+    organisation: str  # empty for a sole trader or a dödsbo: the name is a person's (is_legal_person)
     title: str
     amount: Decimal | None
 
 
 def granted_projects(*, call_ids: Iterable[uuid.UUID], at: datetime | None = None) -> list[GrantedProject]:
-    """Granted projects of the given calls that have closed, as plain values: the
-    organisation's name, the project title and the granted amount, nothing else.
-
-    Only applications in a state a grant leads to whose last decision on the application
-    itself (not a repayment) is a grant; never drafts, never anything undecided. One query.
-    """
+    """The published grants (published_grants) of the given calls that have closed, as plain
+    values: the organisation's name, the project title and the granted amount, nothing
+    else. One query."""
     at = at or timezone.now()
-    last_decision = Decision.objects.filter(application=OuterRef("pk"), outcome__in=_FINAL_OUTCOMES).order_by(
-        "-decided_at", "-pk"
-    )
     rows = (
-        Application.objects.filter(call_id__in=list(call_ids), call__closes_at__lte=at, status__in=PUBLICLY_GRANTED)
-        .annotate(
-            final_outcome=Subquery(last_decision.values("outcome")[:1]),
-            granted_amount=Subquery(last_decision.values("amount")[:1]),
-        )
-        .filter(final_outcome=Decision.Outcome.GRANTED)
-        .order_by("organisation__name", "title", "pk")
-        .values_list("call_id", "organisation__name", "title", "granted_amount")
+        published_grants().filter(application__call_id__in=list(call_ids), application__call__closes_at__lte=at)
+        .order_by("application__organisation__name", "application__title", "application_id")
+        .values_list("application__call_id", "application__organisation__name", "application__organisation__orgnr",
+                     "application__title", "amount")
     )
-    return [GrantedProject(call_id, organisation, title, amount) for call_id, organisation, title, amount in rows]
+    return [GrantedProject(call_id, name if is_legal_person(orgnr or "") else "", title, amount)
+            for call_id, name, orgnr, title, amount in rows]
 
 
 # The applicant's list, newest first, from the index application_newest_first (keyset).

@@ -10,6 +10,7 @@ page."""
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -168,3 +169,34 @@ def test_a_file_is_read_in_one_query(cases, django_assert_max_num_queries):
     with django_assert_max_num_queries(2):
         rows = csv_rows(Client().get(CSV))
     assert len(rows) == 3
+
+
+def test_the_call_page_and_open_data_publish_the_same_grants(cases, cast, reference):
+    """One rule for what a grant makes public (bidrag.selectors.published_grants): the
+    closed call's page lists exactly the projects the open-data file lists for that call,
+    with the same amounts; a grant under change review or with a repayment claimed is still
+    a grant, an unsent one is not yet, and a sole trader's name is on neither."""
+    from tests.public.test_public_pages import close
+
+    a, b = reference["calls"]["kommunala-atgarder"], reference["calls"]["utvardering"]
+    in_change = sent(applied(cast, a, Organisation.objects.get(orgnr="2120002627"), to=Status.IN_PROGRESS,
+                             title="Projekt med ändringsansökan"))
+    Application.objects.filter(pk=in_change.pk).update(status=Status.CHANGE_REVIEW)
+    claimed = sent(applied(cast, a, Organisation.objects.get(orgnr="2120001439"), to=Status.IN_PROGRESS,
+                           title="Projekt med återkrav"))
+    Application.objects.filter(pk=claimed.pk).update(status=Status.REPAYMENT_CLAIMED)
+    for call in (a, b):
+        close(call)
+    files = {row["projekt"]: row for row in csv_rows(Client().get(CSV))}
+    for call in (a, b):
+        page = Client().get(reverse("public:call_detail", args=[call.pk])).content.decode()
+        table = page.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in page else ""
+        listed = set(re.findall(r'<th scope="row">([^<]+)</th>', table))
+        published = {title for title, row in files.items() if row["utlysning"] == call.title}
+        assert listed == published, (call.title, listed, published)
+        for title in published:
+            assert files[title]["belopp_kr"].replace(",00", "") .replace(",", "") in table.replace("\u00a0", "")
+    assert {"Projekt med ändringsansökan", "Projekt med återkrav", "Trygg i Stockholm"} <= set(files)
+    assert cases.unsent.title not in files
+    page = Client().get(reverse("public:call_detail", args=[b.pk])).content.decode()
+    assert cases.sole_trader.title in page and "Karl Karlsson" not in page

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from arenden import formatting
 from bidrag.models import Application, Call, CallTrack, Organisation
 from bidrag.models.application import Status
+from bidrag.services.letters import letter_issue
 from workflows.queue_entries import queue_sync
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,14 @@ def close(call: Call) -> Call:
     call.closes_at = timezone.now() - timedelta(days=100)
     call.save(update_fields=["opens_at", "closes_at"])
     return call
+
+
+def sent(application: Application) -> Application:
+    """Its decisions' letters stored: what a grant needs before it is public
+    (bidrag.selectors.published_grants)."""
+    for decision in application.decisions.all():
+        letter_issue(decision_id=decision.pk)
+    return application
 
 
 def municipalities(n: int) -> list[Organisation]:
@@ -122,10 +131,10 @@ def test_upcoming_and_closed_calls_are_shown_and_marked(client, call):
 
 def test_granted_projects_of_closed_calls_are_listed_and_nothing_else(client, make_application):
     stockholm, goteborg, malmo, uppsala, other, sixth, seventh = municipalities(7)
-    granted = make_application(to=Status.GRANTED, organisation=stockholm, title="Beviljat projekt")
-    running = make_application(to=Status.IN_PROGRESS, organisation=goteborg, title="Pågående projekt")
+    granted = sent(make_application(to=Status.GRANTED, organisation=stockholm, title="Beviljat projekt"))
+    running = sent(make_application(to=Status.IN_PROGRESS, organisation=goteborg, title="Pågående projekt"))
     # Closed after its report: taken there by hand (the report path is tested in tests/workflows).
-    finished = make_application(to=Status.IN_PROGRESS, organisation=seventh, title="Avslutat projekt")
+    finished = sent(make_application(to=Status.IN_PROGRESS, organisation=seventh, title="Avslutat projekt"))
     Application.objects.filter(pk=finished.pk).update(status=Status.CLOSED)
     queue_sync(finished.pk)
     make_application(to=Status.REJECTED, organisation=malmo, title="Avslaget projekt")
@@ -154,7 +163,7 @@ def test_granted_projects_of_closed_calls_are_listed_and_nothing_else(client, ma
 
 
 def test_granted_projects_show_no_personal_data(client, make_application, cast):
-    application = make_application(to=Status.IN_PROGRESS, title="Pågående projekt")
+    application = sent(make_application(to=Status.IN_PROGRESS, title="Pågående projekt"))
     close(application.call)
     decision = application.decisions.get(outcome="granted")
     for url in ("/", reverse("public:call_detail", args=[application.call_id])):
@@ -182,7 +191,7 @@ def test_start_page_queries_do_not_grow_with_calls_or_granted_projects(client, m
     from workflows import demo
 
     first, second, third = municipalities(3)
-    close(make_application(to=Status.GRANTED, organisation=first, title="Ett").call)
+    close(sent(make_application(to=Status.GRANTED, organisation=first, title="Ett")).call)
     with CaptureQueriesContext(connection) as small:
         assert client.get("/").status_code == 200
 
@@ -197,7 +206,7 @@ def test_start_page_queries_do_not_grow_with_calls_or_granted_projects(client, m
                             closes_at=now + timedelta(days=30), budget=Decimal("100"))
     for organisation in (second, third):
         application = demo.new_application(cast=cast, organisation=organisation, call=later, title=f"Fler {organisation.name}")
-        demo.drive(application=application, to=Status.GRANTED, cast=cast)
+        sent(demo.drive(application=application, to=Status.GRANTED, cast=cast))
     close(later)
     with CaptureQueriesContext(connection) as large:
         body = client.get("/").content.decode()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from bidrag.models import Call
 from bidrag.models.application import Status
+from bidrag.services.letters import letter_issue
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_keyboard_and_reflow import NARROW, assert_no_horizontal_scroll
 from workflows.queue_entries import queue_sync
@@ -19,6 +20,8 @@ from workflows.queue_entries import queue_sync
 def every_kind_of_call(make_application, call):
     """The open demo calls, an upcoming one and a closed one with a granted project."""
     granted = make_application(to=Status.GRANTED, title="Trygga kvällar")
+    for decision in granted.decisions.all():  # sent: public from then on (bidrag.selectors.published_grants)
+        letter_issue(decision_id=decision.pk)
     now = timezone.now()
     Call.objects.create(scheme=call.scheme, title="Nästa omgång", opens_at=now + timedelta(days=30),
                         closes_at=now + timedelta(days=120), budget=Decimal("52000000"))

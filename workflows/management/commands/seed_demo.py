@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from bidrag.models import Application, Call, CallTrack, Organisation
 from bidrag.models.application import Status
+from bidrag.services.letters import letter_issue
 from konton.demo import DEMO_TOTP_KEY, demo_totp_ensure
 from notifications.services import outbox_not_sent
 from workflows import demo, door
@@ -106,6 +107,10 @@ def _earlier_and_upcoming_calls(current: Call, cast, organisations) -> None:
             cast=cast, organisation=organisation, call=earlier, title=f"Trygga platser i {organisation.name}"
         )
         demo.drive(application=application, to=state, cast=cast)
+        # Last year's letters went out long ago: issued now rather than left to the worker,
+        # so the start page lists the round's grants (bidrag.selectors.published_grants).
+        for decision in application.decisions.all():
+            letter_issue(decision_id=decision.pk)
     # Then the round is over: it opened and closed a year ago.
     Call.objects.filter(pk=earlier.pk).update(
         opens_at=current.opens_at - timedelta(days=365), closes_at=current.closes_at - timedelta(days=365)
