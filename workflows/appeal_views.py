@@ -3,16 +3,17 @@ Thin: parse, call, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from arenden.errors import ServiceError
 from arenden.http import report_error
 from bidrag import selectors as bidrag_selectors
 from bidrag.roles import is_staff_reader
+from bidrag.services.appeals import appeal_letter_content
 
 from . import appeals, policy
 from .appeal_forms import AppealForm, DismissForm, ForwardForm
@@ -102,3 +103,20 @@ def appeal_dismiss(request, application_id, appeal_id):
         return _refused(request, application, error)
     messages.success(request, _("Överklagandet är avvisat. Beslutsbrevet skickas till sökanden."))
     return redirect(_back(application))
+
+
+@login_required
+@require_GET
+def appeal_letter(request, application_id, appeal_id):
+    """The översändelse sent to the court (FL 45 §), as stored and checked against its SHA-256."""
+    letter = bidrag_selectors.appeal_letter_get(actor=request.user, application_id=application_id, appeal_id=appeal_id)
+    application = bidrag_selectors.application_get(actor=request.user, application_id=application_id)
+    try:
+        content = appeal_letter_content(letter)
+    except ServiceError as error:
+        return _refused(request, application, error)
+    response = HttpResponse(content, content_type="application/pdf")
+    number = (application.case.diarienummer or "").replace("/", "-")
+    response["Content-Disposition"] = f'attachment; filename="oversandelse-{number}-{letter.created_at:%Y-%m-%d}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,6 +7,7 @@ from functools import partial
 from django.db import transaction
 
 from arenden.actors import Actor
+from bidrag import selectors as bidrag_selectors
 from bidrag.services import appeals
 
 from . import policy
@@ -26,9 +27,19 @@ def register(*, actor: Actor, application_id, decision_id, received_on, notified
 
 
 def forward(*, actor: Actor, application_id, appeal_id, court: str = ""):
-    with transaction.atomic():
-        application = _locked(actor, application_id)
-        return appeals.appeal_forward(actor=actor, application=application, appeal_id=appeal_id, court=court)
+    """FL 45 §: the översändelse is written and stored first, outside the locks (no network
+    I/O under a row lock) and only for someone the policy lets forward; then the appeal is
+    forwarded under the locks, or the stored letter removed again."""
+    application = bidrag_selectors.application_get(actor=actor, application_id=application_id)  # 404 for a stranger
+    policy.check_appeal(actor=actor, application=application)
+    letter = appeals.appeal_letter_prepare(actor=actor, application=application, appeal_id=appeal_id, court=court)
+    try:
+        with transaction.atomic():
+            application = _locked(actor, application_id)
+            return appeals.appeal_forward(actor=actor, application=application, appeal_id=appeal_id, letter=letter)
+    except BaseException:
+        appeals.appeal_letter_discard(letter)
+        raise
 
 
 def dismiss(*, actor: Actor, application_id, appeal_id, reasons: str):

@@ -68,6 +68,8 @@ urlpatterns += [
          name="appeal_forward"),
     path("arenden/<uuid:application_id>/overklagande/<uuid:appeal_id>/avvisa/", appeal_views.appeal_dismiss,
          name="appeal_dismiss"),
+    path("arenden/<uuid:application_id>/overklagande/<uuid:appeal_id>/oversandelse.pdf", appeal_views.appeal_letter,
+         name="appeal_letter"),
 ]
 
 # The clocks of förvaltningslagen (issue 7): delay notice (FL 11 §), demand for a decision (FL 12 §).

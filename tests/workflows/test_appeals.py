@@ -72,7 +72,8 @@ def test_fl45_a_timely_appeal_is_registered_and_forwarded_to_the_court(make_appl
     assert DiariumEntry.objects.filter(case=application.case, direction="out",
                                        description__contains="Förvaltningsrätten i Stockholm").exists()
     actions = list(JournalEvent.objects.filter(case_id=application.case_id).values_list("action", flat=True))
-    assert actions[-2:] == [Event.REGISTER_APPEAL, Event.FORWARD_APPEAL]
+    # The decision's letter goes to the court with the appeal: issued first if it was not yet.
+    assert actions[-3:] == [Event.REGISTER_APPEAL, Event.ISSUE_LETTER, Event.FORWARD_APPEAL]
     assert OutboxMessage.objects.filter(kind="appeal_forwarded").exists()
     with pytest.raises(TransitionNotAllowed):  # handled once
         appeals.forward(actor=cast.officer, application_id=application.pk, appeal_id=appeal.pk)
