@@ -1,20 +1,25 @@
 """The outbox: written in the caller's transaction, delivered at least once, never inside it.
 
-Delivering one message takes three steps, and no SMTP traffic happens while a row is locked:
+Delivery takes three steps, and no SMTP traffic happens while a row is locked:
 
-1. *claim*, a short transaction: lock the row (``SKIP LOCKED``), count the attempt, give it a
-   lease (``claimed_until``) and a claim token, and queue a watchdog task for when the lease
+1. *claim*, a short transaction: lock a batch of due rows (``SKIP LOCKED``, oldest first,
+   after the run's cursor on (created_at, id)), count each one's attempt, give them one lease
+   (``claimed_until``) and one claim token, and queue one watchdog task for when the lease
    ends (with the database task backend the task row commits with the claim);
-2. *send* over SMTP outside any transaction, with the message's stable Message-ID, waiting up
-   to ``OUTBOX_SMTP_DATA_TIMEOUT`` for the answer to the end of the message;
-3. *record*, another short transaction: sent; or the error and a retry after
-   ``OUTBOX_RETRY_SECONDS`` doubling, and after ``OUTBOX_MAX_ATTEMPTS`` a dead letter.
+2. *send* each over one SMTP connection outside any transaction, with the message's stable
+   Message-ID, waiting up to ``OUTBOX_SMTP_DATA_TIMEOUT`` for the answer to the end of the
+   message; only while a whole conversation still fits in the lease (the rest of the batch
+   is released, its attempts not counted);
+3. *record*, short transactions: the messages the server took, together, after the batch;
+   each failure at once (the error and a retry after ``OUTBOX_RETRY_SECONDS`` doubling, and
+   after ``OUTBOX_MAX_ATTEMPTS`` a dead letter).
 
 A worker that dies between 1 and 3 leaves a lease that runs out; the watchdog, or any later
-run, takes the message over, and puts the dead worker's task back in the queue. An attempt
-whose outcome is unknown (the server had the whole message but gave no answer, or the
-worker died) is counted in ``unconfirmed_attempts``: only such an attempt can leave a
-second copy, so a message reaches the server at most ``1 + unconfirmed_attempts`` times.
+run, takes the batch's unrecorded messages over, and puts the dead worker's task back in the
+queue. An attempt whose outcome is unknown (the server had the whole message but gave no
+answer, or the worker died before recording) is counted in ``unconfirmed_attempts``: only
+such an attempt can leave a second copy, so a message reaches the server at most
+``1 + unconfirmed_attempts`` times.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.tasks import Task
 from django.utils import timezone
 
@@ -51,7 +56,11 @@ logger = logging.getLogger("notifications.outbox")
 Status = OutboxMessage.Status
 
 # Our own tasks, safe to run again: the outbox row, not the task, says what has been done.
-OUTBOX_TASK_PATHS = ("notifications.tasks.deliver_outbox_message", "notifications.tasks.take_over_outbox_message")
+OUTBOX_TASK_PATHS = (
+    "notifications.tasks.deliver_outbox_message",
+    "notifications.tasks.take_over_outbox_messages",
+    "notifications.tasks.take_over_outbox_message",
+)
 
 _not_sent_reason: ContextVar[str | None] = ContextVar("outbox_not_sent_reason", default=None)
 
@@ -105,7 +114,7 @@ def _schedule(message_id, *, run_after=None) -> None:
 
 
 def enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime | None = None) -> None:
-    """Queue ``task`` (with the one argument ``message_id``, any id) so that it exists
+    """Queue ``task`` (with the one argument ``message_id``, any id, or a list of ids) so that it exists
     exactly when this transaction commits.
 
     The database backend writes its task row in our transaction, so the two commit together
@@ -123,13 +132,17 @@ def enqueue_with_this_transaction(task: Task, message_id, *, run_after: datetime
         # due, the task would find nothing to do and leave the message to the sweep.
         run_after = run_after.replace(microsecond=0) + timedelta(seconds=1)
     bound = task.using(run_after=run_after) if run_after else task
+    argument = [str(i) for i in message_id] if isinstance(message_id, list | tuple) else str(message_id)
     if in_database:
-        bound.enqueue(str(message_id))
+        bound.enqueue(argument)
     else:
-        transaction.on_commit(partial(bound.enqueue, str(message_id)), robust=True)
+        transaction.on_commit(partial(bound.enqueue, argument), robust=True)
 
 
 # -- delivering ----------------------------------------------------------------------------
+
+#: How many due messages one claim takes (one transaction, one lease watchdog).
+OUTBOX_BATCH = 50
 
 
 def _worker_name() -> str:
@@ -142,43 +155,99 @@ def _due(now: datetime) -> Q:
     return pending | abandoned
 
 
-def _claim(candidates: QuerySet[OutboxMessage]) -> tuple[OutboxMessage | None, bool]:
-    """Claim the oldest due message among ``candidates``: (the claimed message or None, whether a
-    lease had run out). Commits before returning; no row stays locked."""
-    from .tasks import take_over_outbox_message
+def _after(cursor: tuple[datetime, uuid.UUID] | None) -> Q:
+    """The rows after ``cursor`` in the order (created_at, id) a run claims them in."""
+    if cursor is None:
+        return Q()
+    created_at, pk = cursor
+    return Q(created_at__gt=created_at) | Q(created_at=created_at, pk__gt=pk)
+
+
+def _conversation_seconds() -> float:
+    """The longest one SMTP conversation may take (the lease check in notifications.apps)."""
+    options = getattr(settings, "MAILERS", {}).get("default", {}).get("OPTIONS", {})
+    return float(settings.OUTBOX_SMTP_DATA_TIMEOUT) + 6 * float(options.get("timeout") or 0)
+
+
+class _Claim:
+    """Messages claimed together: one transaction, one claim token, one lease, one watchdog."""
+
+    def __init__(self, messages: list[OutboxMessage], token: uuid.UUID | None, until: datetime | None,
+                 cursor: tuple[datetime, uuid.UUID] | None, took_over: bool, locked: int) -> None:
+        self.messages, self.token, self.until = messages, token, until
+        self.cursor, self.took_over, self.locked = cursor, took_over, locked
+
+
+def _claim_batch(candidates: QuerySet[OutboxMessage], *, size: int,
+                 cursor: tuple[datetime, uuid.UUID] | None = None) -> _Claim:
+    """Claim up to ``size`` due messages among ``candidates`` after ``cursor``, oldest first, in
+    one short transaction: the rows locked ``SKIP LOCKED``, each attempt counted, one lease and
+    one claim token for them all, one watchdog task for when the lease ends. A message whose
+    worker's lease ran out is taken over (an unconfirmed attempt), or made a dead letter at the
+    attempt limit. Commits before returning; no row stays locked."""
+    from .tasks import take_over_outbox_messages
 
     now = timezone.now()
     took_over = False
+    token = uuid.uuid4()
+    until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    worker = _worker_name()
     with transaction.atomic():
-        message = (
-            candidates.select_for_update(skip_locked=True, of=("self",)).filter(_due(now)).order_by("created_at").first()
+        rows = list(
+            candidates.select_for_update(skip_locked=True, of=("self",))
+            .filter(_due(now), _after(cursor))
+            .order_by("created_at", "pk")[:size]
         )
-        if message is None:
-            return None, False
-        if message.status == Status.SENDING:
-            # The worker that held it stopped before it recorded the server's answer.
-            took_over = True
-            message.unconfirmed_attempts += 1
-            message.last_error = (
-                f"Worker {message.claimed_by} did not record attempt {message.attempts} before its lease ran out "
-                f"at {message.claimed_until:%Y-%m-%d %H:%M:%S %Z}; the server may have taken the message."
+        if not rows:
+            return _Claim([], None, None, cursor, False, 0)
+        cursor = (rows[-1].created_at, rows[-1].pk)
+        plain: list[OutboxMessage] = []
+        claimed: list[OutboxMessage] = []
+        for message in rows:
+            if message.status == Status.PENDING and message.message_id:
+                plain.append(message)  # the common case: one UPDATE for them all, below
+                claimed.append(message)
+                continue
+            if message.status == Status.SENDING:
+                # The worker that held it stopped before it recorded the server's answer.
+                took_over = True
+                message.unconfirmed_attempts += 1
+                message.last_error = (
+                    f"Worker {message.claimed_by} did not record attempt {message.attempts} before its lease ran "
+                    f"out at {message.claimed_until:%Y-%m-%d %H:%M:%S %Z}; the server may have taken the message."
+                )
+                if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                    _make_dead(message)
+                    message.save()
+                    continue
+            message.attempts += 1
+            message.status = Status.SENDING
+            message.claim_token, message.claimed_by, message.claimed_until = token, worker, until
+            if not message.message_id:
+                message.message_id = message_id_new()
+            message.save()
+            claimed.append(message)
+        if plain:
+            OutboxMessage.objects.filter(pk__in=[m.pk for m in plain]).update(
+                attempts=F("attempts") + 1, status=Status.SENDING, claim_token=token, claimed_by=worker,
+                claimed_until=until,
             )
-            if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                _make_dead(message)
-                message.save()
-                return None, took_over
-        message.attempts += 1
-        message.status = Status.SENDING
-        message.claim_token = uuid.uuid4()
-        message.claimed_by = _worker_name()
-        message.claimed_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-        if not message.message_id:
-            message.message_id = message_id_new()
-        message.save()
-        enqueue_with_this_transaction(
-            take_over_outbox_message, message.pk, run_after=message.claimed_until + timedelta(seconds=1)
-        )
-    return message, took_over
+            for message in plain:
+                message.attempts += 1
+                message.status = Status.SENDING
+                message.claim_token, message.claimed_by, message.claimed_until = token, worker, until
+        if claimed:
+            enqueue_with_this_transaction(
+                take_over_outbox_messages, [str(m.pk) for m in claimed], run_after=until + timedelta(seconds=1)
+            )
+    return _Claim(claimed, token, until, cursor, took_over, len(rows))
+
+
+def _claim(candidates: QuerySet[OutboxMessage]) -> tuple[OutboxMessage | None, bool]:
+    """Claim the oldest due message among ``candidates``: (the claimed message or None, whether a
+    lease had run out). Commits before returning; no row stays locked."""
+    claim = _claim_batch(candidates, size=1)
+    return (claim.messages[0] if claim.messages else None), claim.took_over
 
 
 def _make_dead(message: OutboxMessage) -> None:
@@ -242,6 +311,16 @@ class _Mailer:
             self.backend = backend
         try:
             sent = self.backend.send_messages([_email(message)])
+        except smtplib.SMTPResponseException as exc:
+            # The server answered (a refused sender, recipient or message): smtplib has reset the
+            # conversation (RSET) and the connection serves the next message; 421 closes it.
+            if exc.smtp_code == 421 or getattr(getattr(self.backend, "connection", None), "sock", None) is None:
+                self.abandon()
+            raise
+        except smtplib.SMTPRecipientsRefused:
+            if getattr(getattr(self.backend, "connection", None), "sock", None) is None:
+                self.abandon()
+            raise
         except Exception:
             self.abandon()
             raise
@@ -269,10 +348,13 @@ class _Mailer:
                 logger.warning("Closing the mail connection failed: %s", exc)
 
 
-def _record_sent(message: OutboxMessage) -> None:
-    # The server took it: that stands even if the lease ran out and another worker holds it now.
+def _record_sent(messages: list[OutboxMessage]) -> None:
+    """One short transaction for every message the server took since the last one."""
+    if not messages:
+        return
+    # The server took them: that stands even if a lease ran out and another worker holds one now.
     with transaction.atomic():
-        OutboxMessage.objects.filter(pk=message.pk).exclude(status=Status.SENT).update(
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).exclude(status=Status.SENT).update(
             status=Status.SENT, sent_at=timezone.now(), last_error="", next_attempt_at=None,
             claimed_until=None, claim_token=None, claimed_by="",
         )
@@ -305,53 +387,110 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> None:
         current.save()
 
 
-def _deliver_claimed(message: OutboxMessage, mailer: _Mailer) -> bool:
-    try:
-        mailer.send(message)
-    except Exception as exc:  # any transport failure: keep the message, try later
-        _record_failure(message, exc)
-        return False
-    _record_sent(message)
-    return True
+def _release(messages: list[OutboxMessage], token: uuid.UUID) -> None:
+    """Give back claimed messages not yet offered to the server: the attempt is not counted, and
+    the message is due again at once (for another run, or its watchdog)."""
+    if not messages:
+        return
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=Status.SENDING,
+                                     claim_token=token).update(
+            status=Status.PENDING, attempts=F("attempts") - 1, claimed_until=None, claim_token=None,
+            claimed_by="",
+        )
 
 
-def outbox_deliver(*, message_id) -> OutboxMessage | None:
-    """Deliver one message if it is due (or its lease ran out); None if there was nothing to do."""
-    message, took_over = _claim(OutboxMessage.objects.filter(pk=message_id))
-    if took_over:
-        outbox_tasks_sweep()
-    if message is None:
-        return None
-    mailer = _Mailer()
+def _deliver_claim(claim: _Claim, mailer: _Mailer, *, finish_by: datetime | None = None) -> int:
+    """Send the claim's messages over ``mailer`` with no transaction open; record the sent ones
+    together after the batch, each failure at once. A message is offered to the server only
+    while a whole SMTP conversation still fits in its lease (and before ``finish_by``); the
+    rest are released, their attempt not counted."""
+    sent: list[OutboxMessage] = []
+    conversation = timedelta(seconds=_conversation_seconds())
+    ends = min(t for t in (claim.until, finish_by) if t is not None) if (claim.until or finish_by) else None
     try:
-        _deliver_claimed(message, mailer)
+        for n, message in enumerate(claim.messages):
+            if ends is not None and n and timezone.now() + conversation >= ends:
+                # (the first message was claimed a moment ago with a whole lease: it always goes)
+                _release(claim.messages[n:], claim.token)
+                logger.warning("Released %s claimed outbox message(s) unsent: their lease, or the run, would "
+                               "end before another SMTP conversation could.", len(claim.messages) - n)
+                break
+            try:
+                mailer.send(message)
+            except Exception as exc:  # any transport failure: keep the message, try later
+                _record_failure(message, exc)
+                continue
+            sent.append(message)
     finally:
-        mailer.close()
-    return OutboxMessage.objects.get(pk=message.pk)
+        _record_sent(sent)  # also when stopped by an exception of our own: what the server took
+    return len(sent)
 
 
-def outbox_deliver_due(*, limit: int = 500) -> int:
-    """Deliver every due message, and those whose worker's lease ran out, over one connection;
-    each message at most once per run. Returns how many were sent."""
-    seen: list[uuid.UUID] = []
-    sent = 0
-    swept = False
-    mailer = _Mailer()
+def outbox_deliver(*, message_id, mailer: _Mailer | None = None) -> OutboxMessage | None:
+    """Deliver one message if it is due (or its lease ran out); None if there was nothing to do."""
+    claim = _claim_batch(OutboxMessage.objects.filter(pk=message_id), size=1)
+    if claim.took_over:
+        outbox_tasks_sweep()
+    if not claim.messages:
+        return None
+    own = mailer is None
+    mailer = mailer or _Mailer()
     try:
-        while len(seen) < limit:
-            message, took_over = _claim(OutboxMessage.objects.exclude(pk__in=seen))
-            if took_over and not swept:
+        _deliver_claim(claim, mailer)
+    finally:
+        if own:
+            mailer.close()
+    return OutboxMessage.objects.get(pk=message_id)
+
+
+def outbox_deliver_due(*, limit: int = 500, batch: int = OUTBOX_BATCH, among: Iterable | None = None,
+                       finish_by: datetime | None = None, mailer: _Mailer | None = None) -> int:
+    """Deliver every due message (of ``among``, ids, if given), and those whose worker's lease ran
+    out, over one connection: claimed ``batch`` at a time, oldest first, each at most once per
+    run (a cursor on (created_at, id), not a list of those seen), up to ``limit`` claimed and,
+    with ``finish_by``, no SMTP conversation that could end after it. Returns how many were sent."""
+    candidates = OutboxMessage.objects.all()
+    if among is not None:
+        candidates = candidates.filter(pk__in=list(among))
+    sent = 0
+    seen = 0
+    swept = False
+    cursor = None
+    conversation = timedelta(seconds=_conversation_seconds())
+    own = mailer is None
+    mailer = mailer or _Mailer()
+    try:
+        while seen < limit and (finish_by is None or timezone.now() + conversation < finish_by):
+            claim = _claim_batch(candidates, size=min(batch, limit - seen), cursor=cursor)
+            if claim.took_over and not swept:
                 outbox_tasks_sweep()
                 swept = True
-            if message is None:
-                if took_over:
-                    continue  # that one became a dead letter; look for the next
+            if not claim.locked:
                 break
-            seen.append(message.pk)
-            sent += _deliver_claimed(message, mailer)
+            seen += claim.locked
+            cursor = claim.cursor
+            sent += _deliver_claim(claim, mailer, finish_by=finish_by)
+    finally:
+        if own:
+            mailer.close()
+    return sent
+
+
+def outbox_deliver_with_others(*, message_id) -> OutboxMessage | None:
+    """A task's delivery: its own message (claimed alone, as ``outbox_deliver``), then, once the
+    server took it, every other due message over the same connection, in batches, for as long as
+    the task may run (one lease: RQ stops a job after a lease and a minute). The tasks of the
+    messages sent here find them sent and end at once."""
+    started = timezone.now()
+    mailer = _Mailer()
+    try:
+        message = outbox_deliver(message_id=message_id, mailer=mailer)
+        if message is not None and message.status == Status.SENT:
+            outbox_deliver_due(finish_by=started + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), mailer=mailer)
     finally:
         mailer.close()
-    return sent
+    return message
 
 
 def outbox_tasks_sweep() -> int:

@@ -14,6 +14,18 @@ class _Handler:
     def __init__(self, server: MisbehavingSMTPServer) -> None:
         self.server = server
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd API
+        session.host_name = hostname
+        with self.server._condition:
+            self.server.greetings += 1  # one a connection: Django's backend says EHLO once
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd API
+        if address in self.server.refuse_recipients:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         raw = envelope.original_content or envelope.content
         mail = ReceivedMail(
@@ -38,12 +50,16 @@ class _Handler:
 class MisbehavingSMTPServer(SMTPServer):
     """Takes every message (``messages``) but answers the end of it only after
     ``answer_after`` seconds; refuses the next ``refuse_next`` messages with 451 (``seen`` has
-    every message offered, refused or not). Both can be changed while it runs."""
+    every message offered, refused or not); refuses the addresses in ``refuse_recipients`` at
+    RCPT with 550. All can be changed while it runs. ``greetings`` counts the EHLOs (the
+    connections a client opened)."""
 
     def __init__(self, *, answer_after: float = 0.0, refuse_next: int = 0) -> None:
         super().__init__()
         self.answer_after = answer_after
         self.refuse_next = refuse_next
+        self.refuse_recipients: set[str] = set()
+        self.greetings = 0
         self.seen: list[ReceivedMail] = []
         self._controller.handler = _Handler(self)
 
