@@ -187,21 +187,6 @@ def appeal_letter_get(*, actor, application_id, appeal_id):
         raise Http404 from None
 
 
-def appeal_letter_get(*, actor, application_id, appeal_id):
-    """The översändelse of a forwarded appeal (FL 45 §), for staff who may read the case; a
-    foreign or missing id gives the same 404."""
-    from .models import AppealLetter
-
-    if not is_staff_reader(actor):
-        raise Http404
-    application = application_get(actor=actor, application_id=application_id)
-    try:
-        return AppealLetter.objects.select_related("appeal").get(appeal_id=appeal_id,
-                                                                 appeal__decision__application=application)
-    except (AppealLetter.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
-
-
 def attachment_get(*, actor, attachment_id) -> Attachment:
     try:
         attachment = Attachment.objects.select_related("case").get(pk=attachment_id)
