@@ -29,6 +29,10 @@ class OutboxMessage(models.Model):
     body = models.TextField(_("text"))
     # The same on every attempt, so a receiver can recognise a second copy (RFC 5322 3.6.4).
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    # The message as it goes over SMTP (RFC 5322, CRLF), rendered once when written: every
+    # attempt sends the same bytes, and a delivery run renders nothing. Empty on rows written
+    # before it existed, and on those never sent; those are rendered when sent.
+    raw = models.BinaryField(_("meddelandet som det skickas"), null=True, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("försök"), default=0)
     # Attempts whose outcome nobody knows: the server had the whole message and did not answer

@@ -24,6 +24,7 @@ such an attempt can leave a second copy, so a message reaches the server at most
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import os
 import smtplib
@@ -90,14 +91,18 @@ def outbox_not_sent(*, reason: str):
 def outbox_enqueue(*, kind: str, reference: str, recipients: list[str], subject: str, body: str) -> list[OutboxMessage]:
     """Write one outbox row per recipient; schedule delivery once the transaction commits."""
     reason = _not_sent_reason.get()
-    messages = [
-        OutboxMessage.objects.create(
-            kind=kind, reference=reference, recipient=r, subject=subject, body=body, message_id=message_id_new(),
-            **({"status": Status.NOT_SENT, "note": reason[:200]} if reason is not None else {}),
-        )
-        for r in dict.fromkeys(recipients)
-        if r
-    ]
+    messages = []
+    for r in dict.fromkeys(recipients):
+        if not r:
+            continue
+        message = OutboxMessage(kind=kind, reference=reference, recipient=r, subject=subject, body=body,
+                                message_id=message_id_new())
+        if reason is None:
+            message.raw = _render(message, date=timezone.now())  # once, here: no run renders it again
+        else:
+            message.status, message.note = Status.NOT_SENT, reason[:200]
+        message.save(force_insert=True)
+        messages.append(message)
     if reason is None:
         for message in messages:
             # robust: the row is what counts; if its task cannot be queued (Redis down) the
@@ -261,7 +266,12 @@ def _make_dead(message: OutboxMessage) -> None:
     dead_letter_notify(message)  # the administrators' notices, in the same transaction
 
 
-def _email(message: OutboxMessage) -> EmailMessage:
+def _render(message: OutboxMessage, *, date: datetime) -> bytes:
+    """The bytes Django's SMTP backend would send for ``message`` (its policy, CRLF line ends)."""
+    return _email(message, date=date).message(policy=email.policy.SMTP).as_bytes()
+
+
+def _email(message: OutboxMessage, *, date: datetime | None = None) -> EmailMessage:
     return EmailMessage(
         subject=message.subject,
         body=message.body,
@@ -269,7 +279,7 @@ def _email(message: OutboxMessage) -> EmailMessage:
         to=[message.recipient],
         headers={
             "Message-ID": message.message_id,
-            "Date": format_datetime(message.created_at),
+            "Date": format_datetime(date or message.created_at),
             "X-Bidrag-Reference": message.reference,
         },
     )
@@ -301,6 +311,7 @@ class _Mailer:
 
     def __init__(self) -> None:
         self.backend: Any = None
+        self.sender: str | None = None
 
     def send(self, message: OutboxMessage) -> None:
         if self.backend is None:
@@ -310,7 +321,7 @@ class _Mailer:
                 _wait_for_the_end_of_data(backend.connection, settings.OUTBOX_SMTP_DATA_TIMEOUT)
             self.backend = backend
         try:
-            sent = self.backend.send_messages([_email(message)])
+            sent = self._send(message)
         except smtplib.SMTPResponseException as exc:
             # The server answered (a refused sender, recipient or message): smtplib has reset the
             # conversation (RSET) and the connection serves the next message; 421 closes it.
@@ -326,6 +337,16 @@ class _Mailer:
             raise
         if sent != 1:
             raise smtplib.SMTPException("the mailer sent nothing")
+
+    def _send(self, message: OutboxMessage) -> int:
+        backend = self.backend
+        if message.raw is None or not isinstance(backend, SMTPBackend) or backend.connection is None:
+            return backend.send_messages([_email(message)])
+        # The bytes rendered when the message was written, on the envelope Django would give them.
+        if self.sender is None:
+            self.sender = backend.prep_address(settings.DEFAULT_FROM_EMAIL)
+        backend.connection.sendmail(self.sender, [backend.prep_address(message.recipient)], bytes(message.raw))
+        return 1
 
     def abandon(self) -> None:
         """After a failure the conversation is in an unknown state: drop it without QUIT."""

@@ -30,6 +30,7 @@ import time
 import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
 from notifications.models import OutboxMessage
 from notifications.services import _email, outbox_deliver_due, outbox_enqueue
@@ -40,6 +41,7 @@ from tests.harness.worker import TaskWorker
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MESSAGES = int(os.environ.get("BENCH_OUTBOX_MESSAGES", "300"))
+ROUNDS = int(os.environ.get("BENCH_OUTBOX_ROUNDS", "3"))
 GOAL = 0.7
 BODY = ("Brå har tagit emot er ansökan om ekonomiskt stöd till brottsförebyggande arbete. "
         "Ärendet har fått diarienummer 2026-00042.\n") * 8
@@ -84,6 +86,15 @@ def _wire(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+def _bare_rendering(server, messages: list[OutboxMessage]) -> float:
+    """The bare loop over one connection, rendering each message as it goes, as the outbox has to."""
+    started = time.perf_counter()
+    with smtplib.SMTP(server.host, server.port) as connection:
+        for m in messages:
+            connection.sendmail(django_settings.DEFAULT_FROM_EMAIL, [m.recipient], _wire(_email(m).message().as_bytes()))
+    return len(messages) / (time.perf_counter() - started)
+
+
 def _bare(server, rendered: list[tuple[str, str, bytes]], *, reuse: bool) -> float:
     started = time.perf_counter()
     if reuse:
@@ -121,16 +132,29 @@ def test_outbox_delivery_against_a_bare_smtplib_loop(settings, tmp_path):
         rendered = [(django_settings.DEFAULT_FROM_EMAIL, m.recipient, _wire(_email(m).message().as_bytes()))
                     for m in sample]
         OutboxMessage.objects.filter(reference="bench:bare").update(status=OutboxMessage.Status.SENT)
-        rates["bare, one connection"] = _bare(server, rendered, reuse=True)
-        rates["bare, a connection each"] = _bare(server, rendered, reuse=False)
-        server.messages.clear()
+        # The loops and the sweep in turn, ROUNDS times, each its best round: a shared machine's
+        # load moves single runs a lot (the first bare loop also pays the server's warm-up).
+        best: dict[str, float] = {}
+        for round_ in range(ROUNDS):
+            round_rates = {
+                "bare, one connection": _bare(server, rendered, reuse=True),
+                "bare, a connection each": _bare(server, rendered, reuse=False),
+                "bare, one connection, rendering": _bare_rendering(server, sample),
+            }
+            server.messages.clear()
+            messages = _enqueue(f"sweep{round_}", MESSAGES)
+            started = time.perf_counter()
+            assert outbox_deliver_due(limit=MESSAGES) == MESSAGES
+            round_rates["sweep (outbox_deliver_due)"] = MESSAGES / (time.perf_counter() - started)
+            assert set(_copies(server, messages).values()) == {1}
+            server.messages.clear()
+            for name, rate in round_rates.items():
+                best[name] = max(best.get(name, 0.0), rate)
+        rates.update(best)
 
-        messages = _enqueue("sweep", MESSAGES)
-        started = time.perf_counter()
-        assert outbox_deliver_due(limit=MESSAGES) == MESSAGES
-        rates["sweep (outbox_deliver_due)"] = MESSAGES / (time.perf_counter() - started)
-        assert set(_copies(server, messages).values()) == {1}
-
+        # The tasks queued for the messages above (sent by now: each would find nothing to do)
+        # and their lease watchdogs: not for the worker to wade through before the warm-up.
+        DBTaskResult.objects.all().delete()
         worker = TaskWorker(log_dir=tmp_path)
         rates["database backend (db_worker)"], messages = _through_worker("db", worker.start, worker.stop)
         assert set(_copies(server, messages).values()) == {1}
@@ -148,7 +172,8 @@ def test_outbox_delivery_against_a_bare_smtplib_loop(settings, tmp_path):
             redis.release()
 
     one, each = rates["bare, one connection"], rates["bare, a connection each"]
-    against = {"sweep (outbox_deliver_due)": one, "database backend (db_worker)": each, "RQ backend (rqworker)": each}
+    against = {"sweep (outbox_deliver_due)": one, "database backend (db_worker)": each, "RQ backend (rqworker)": each,
+               "bare, one connection, rendering": one}
     lines = ["", "=" * 96, f"BENCHMARK  outbox delivery to SMTP on loopback (issue 8), {MESSAGES} messages each",
              "=" * 96]
     for name, rate in rates.items():
