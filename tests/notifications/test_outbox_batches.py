@@ -148,3 +148,37 @@ def test_a_delivery_task_sends_the_other_due_messages_over_its_connection(transa
     assert server.greetings == 1
     assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
     assert DBTaskResult.objects.filter(task_path=WATCHDOG).count() == 2
+
+
+def test_every_attempt_sends_the_bytes_written_with_the_message(db, settings, server):
+    """Rendered once when written (``raw``): a refused attempt and the next one offer the server
+    the same message, byte for byte, with the message's Message-ID."""
+    from notifications.services import outbox_deliver
+
+    _aim(settings, server)
+    settings.OUTBOX_RETRY_SECONDS = 0
+    server.refuse_next = 1
+    [message] = _messages(1)
+    assert message.raw is not None and message.message_id.encode() in bytes(message.raw)
+
+    assert outbox_deliver(message_id=message.pk).status == Status.PENDING
+    assert outbox_deliver(message_id=message.pk).status == Status.SENT
+    first, second = server.seen
+    assert first.raw == second.raw
+    assert str(second.message["Message-ID"]) == message.message_id and second.subject == "Prov 0"
+    assert second.rcpt_tos == ("mottagare0@example.se",)
+
+
+def test_a_message_written_without_its_bytes_is_rendered_when_sent(db, settings, server):
+    """Rows written before ``raw`` existed: rendered at the attempt, the same Message-ID, dated
+    when they were written."""
+    from email.utils import format_datetime
+
+    _aim(settings, server)
+    [message] = _messages(1)
+    OutboxMessage.objects.filter(pk=message.pk).update(raw=None)
+    assert outbox_deliver_due() == 1
+    [mail] = server.messages
+    assert str(mail.message["Message-ID"]) == message.message_id
+    assert str(mail.message["Date"]) == format_datetime(message.created_at)
+    assert mail.body.strip() == "Prov"
