@@ -472,7 +472,11 @@ class RequestBody:
         return self._served
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        if (offset, whence) == (0, 0) and self._served == 0:
+        # botocore rewinds before it retries a PUT. Only one that took nothing from the
+        # client may go again: after a refusal (or the body ending early) a retry would
+        # send a short body under the full Content-Length and wait out the read timeout.
+        taken = self._received or self._served or self.error is not None or self.client_gone
+        if (offset, whence) == (0, 0) and not taken:
             return 0
         raise io.UnsupportedOperation("a request body cannot be read twice")
 

@@ -11,6 +11,7 @@ and the draft as it was. Real SeaweedFS and PostgreSQL.
 import hashlib
 import io
 import os
+import re
 import tracemalloc
 from urllib.parse import quote
 
@@ -86,6 +87,26 @@ def test_bad_input_sent_as_the_body_is_refused_with_its_rule_and_nothing_is_stor
     assert keys_of(seaweedfs, draft.case_id) == keys_before
     assert unfinished_uploads(seaweedfs, draft.case_id) == []
     assert snapshot(draft) == before
+
+
+@pytest.mark.parametrize("case", ["HTML posing as PDF", "executable (MZ) renamed .pdf"])
+def test_a_refused_body_is_not_rewound_for_a_second_put(case):
+    """botocore rewinds the body before it retries a PUT: a body refused at its end (HTML) or
+    its start (MZ) must refuse that, or the retry sends a short body under the full
+    Content-Length and the person waits out S3's read timeout for their refusal."""
+    from arenden.errors import ValidationFailed
+    from arenden.storage import UploadInspector
+    from arenden.uploads import RequestBody
+
+    filename, content, message = BAD_INPUTS[case]
+    fresh = RequestBody(io.BytesIO(content), len(content), UploadInspector(filename))
+    assert fresh.seek(0) == 0  # nothing taken yet: a retry after a failed connect may go again
+
+    body = RequestBody(io.BytesIO(content), len(content), UploadInspector(filename))
+    with pytest.raises(ValidationFailed, match=re.escape(message)):
+        body.read(8192)
+    with pytest.raises(io.UnsupportedOperation):
+        body.seek(0)
 
 
 def test_a_refusal_is_in_english_for_someone_who_chose_english(draft, cast, seaweedfs):
