@@ -47,6 +47,8 @@ NOT_APPLICANT = {"workflows:case_detail", "workflows:declare_conflict", "workflo
                  # appeals and the FL 11/12 § clocks on the case page: staff, tests/workflows/test_appeals.py
                  # and test_decision_clocks.py
                  "workflows:appeal_register", "workflows:appeal_forward", "workflows:appeal_dismiss",
+                 # the översändelse to the court: staff, tests/workflows/test_fl45_appeal_forwarding.py
+                 "workflows:appeal_letter",
                  "workflows:demand_refuse", "workflows:delay_notice", "workflows:decision_correct",
                  # the decision log's exports (a file format, no object): staff, tests/workflows/test_decision_log.py
                  "workflows:decision_log_export", "workflows:disbursement_export"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
