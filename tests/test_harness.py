@@ -232,3 +232,51 @@ def test_a_test_marked_owner_role_runs_as_the_owner():
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user")
         assert cursor.fetchone()[0] == connection.settings_dict["USER"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_and_the_processes_it_starts_run_as_the_application_role():
+    """Browsers, workers and two schedulers at once need committed data: they run as the
+    role too, on this test's connection, on any connection opened later in this process,
+    and in a child Django process (PGOPTIONS, passed on by worker_environ)."""
+    from django.db import DatabaseError, connections
+
+    from tests.harness.app_role import ROLE
+    from tests.harness.worker import MANAGE_PY, worker_environ
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, session_user")
+        assert cursor.fetchone() == (ROLE, connection.settings_dict["USER"])
+        with pytest.raises(DatabaseError, match="permission denied"):
+            cursor.execute("TRUNCATE bidrag_application CASCADE")
+    later = connections.create_connection("default")
+    try:
+        with later.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == ROLE
+    finally:
+        later.close()
+    child = subprocess.run(
+        [sys.executable, str(MANAGE_PY), "shell", "-c",
+         "from django.db import connection\nc = connection.cursor(); c.execute('SELECT current_user'); print(c.fetchone()[0])"],
+        env=worker_environ(), capture_output=True, text=True, timeout=120,
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip().splitlines()[-1] == ROLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_transactional_test_the_owner_empties_the_database_again(django_user_model):
+    """The role is given up before pytest-django's TRUNCATE (which the role may not): this
+    test leaves a row, and the next test starts without it (the previous test's rows are
+    gone already, or this one's create would fail on the unique username)."""
+    from tests.harness.app_role import ROLE
+
+    django_user_model.objects.create(username="harness-role-check")
+    assert os.environ.get("PGOPTIONS", "").endswith(f"-c role={ROLE}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_transactional_test_the_owner_empties_the_database_again_twice(django_user_model):
+    assert not django_user_model.objects.filter(username="harness-role-check").exists()
+    django_user_model.objects.create(username="harness-role-check")

@@ -133,6 +133,7 @@ def _fresh_connection(**kwargs) -> psycopg.Connection:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.owner_role  # the guard stops even the owner; the application role has no TRUNCATE at all (test_app_role)
 def test_truncate_of_the_journal_is_refused_without_the_session_setting(make_application):
     application = make_application(to=Status.IN_REVIEW)  # committed: visible to other connections
     count = JournalEvent.objects.count()

@@ -25,6 +25,7 @@ from bidrag.roles import Role
 from bidrag.services.common import applicant_recipients
 from notifications.models import OutboxMessage
 from tests.domain import perform, submit
+from tests.harness.app_role import as_owner
 from workflows import demo
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,8 +53,10 @@ def _in_thread(target, results: dict, key, *args):
 
 
 def _backends_waiting_on_locks() -> int:
-    """How many other sessions of this test database are blocked on a heavyweight lock."""
-    with connection.cursor() as cursor:
+    """How many other sessions of this test database are blocked on a heavyweight lock (as
+    the owner: pg_stat_activity shows another session's wait only to a role with the
+    privileges of that session's user)."""
+    with as_owner(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
