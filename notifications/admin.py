@@ -47,7 +47,7 @@ class _ReadOnlyOutboxAdmin(admin.ModelAdmin):
                     "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["recipient", "reference", "subject", "message_id"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields if f.name != "raw"]  # raw: bytes, not for a page
     inlines = [OutboxResendInline]
     actions = [send_again]
 
