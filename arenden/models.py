@@ -246,6 +246,7 @@ class CaseRead(models.Model):
         RECEIPT = "kvitto", _("Mottagningskvitto")
         ATTACHMENT = "bilaga", _("Bilaga")
         LETTER = "beslutsbrev", _("Beslutsbrev")
+        COURT_LETTER = "oversandelse", _("Översändelse till domstol")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reads", db_constraint=False,

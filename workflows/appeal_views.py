@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from arenden.errors import ServiceError
 from arenden.http import report_error
+from arenden.models import CaseRead
+from arenden.reads import case_read_record
 from bidrag import selectors as bidrag_selectors
 from bidrag.roles import is_staff_reader
 from bidrag.services.appeals import appeal_letter_content
@@ -115,6 +117,8 @@ def appeal_letter(request, application_id, appeal_id):
         content = appeal_letter_content(letter)
     except ServiceError as error:
         return _refused(request, application, error)
+    case_read_record(actor=request.user, case_id=application.case_id, kind=CaseRead.Kind.COURT_LETTER,
+                     object_id=letter.pk)
     response = HttpResponse(content, content_type="application/pdf")
     number = (application.case.diarienummer or "").replace("/", "-")
     response["Content-Disposition"] = f'attachment; filename="oversandelse-{number}-{letter.created_at:%Y-%m-%d}.pdf"'

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 
 from arenden.errors import Conflict, TransitionNotAllowed
 from arenden.formatting import day
-from arenden.models import DiariumEntry, JournalEvent
+from arenden.models import CaseRead, DiariumEntry, JournalEvent
 from arenden.storage import DocumentExists, document_put
 from bidrag.events import Event
 from bidrag.models import Appeal, AppealLetter
@@ -95,6 +95,9 @@ def test_fl45_forwarding_sends_the_court_a_stored_letter(make_application, cast,
     response = client.get(url)
     assert response.status_code == 200 and response.content == stored
     assert response["Content-Type"] == "application/pdf"
+    # Issue 9: every read of a case is recorded, this document's too.
+    read = CaseRead.objects.filter(case=case, kind=CaseRead.Kind.COURT_LETTER).get()
+    assert read.reader_id == cast.officer.pk and read.object_id == letter.pk
     client.force_login(cast.signatory)
     assert client.get(url).status_code == 404
 
