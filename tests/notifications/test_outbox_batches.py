@@ -182,3 +182,45 @@ def test_a_message_written_without_its_bytes_is_rendered_when_sent(db, settings,
     assert str(mail.message["Message-ID"]) == message.message_id
     assert str(mail.message["Date"]) == format_datetime(message.created_at)
     assert mail.body.strip() == "Prov"
+
+
+def test_a_sweep_killed_mid_batch_is_taken_over_when_its_lease_runs_out(transactional_db, settings, server):
+    """``manage.py deliver_outbox`` SIGKILLed while the server holds the first message of its
+    batch: the whole batch stays claimed (nothing recorded), and once the lease has run out the
+    next run takes every message over, each counted unconfirmed; only the message the server
+    had arrives twice, within ``1 + unconfirmed_attempts``."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.harness.worker import BASE_DIR, MANAGE_PY, worker_environ
+
+    _aim(settings, server)
+    server.answer_after = 5.0  # never answers before the kill
+    messages = _messages(5)
+    env = worker_environ({"OUTBOX_LEASE_SECONDS": "1.5", "OUTBOX_SMTP_DATA_TIMEOUT": "10"})
+    sweep = subprocess.Popen([sys.executable, str(MANAGE_PY), "deliver_outbox"], cwd=BASE_DIR, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.wait_for(1, timeout=30)
+    finally:
+        os.kill(sweep.pid, signal.SIGKILL)
+        sweep.wait(10)
+
+    rows = list(OutboxMessage.objects.all())
+    assert {(r.status, r.attempts) for r in rows} == {(Status.SENDING, 1)}  # one claim held all five
+    assert {r.claimed_by.rpartition(":")[2] for r in rows} == {str(sweep.pid)}
+    until = max(r.claimed_until for r in rows)
+
+    server.answer_after = 0
+    while timezone.now() <= until:
+        threading.Event().wait(0.1)
+    assert outbox_deliver_due() == 5
+
+    copies = server.copies()
+    for row in OutboxMessage.objects.all():
+        assert (row.status, row.attempts, row.unconfirmed_attempts) == (Status.SENT, 2, 1)
+        assert copies[row.message_id] <= 1 + row.unconfirmed_attempts
+    assert copies[messages[0].message_id] == 2  # the killed attempt's copy (the server had it) and ours
+    assert sum(copies.values()) == 6
