@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .outcomes import StoredDocument
+
 
 class Appeal(models.Model):
     """An appeal (överklagande) of one of Brå's decisions, as it came in.
@@ -59,21 +61,12 @@ class Appeal(models.Model):
         return self.received_on <= self.deadline
 
 
-class AppealLetter(models.Model):
-    """FL 45 §: the letter (översändelse) that forwards a timely appeal to the court, as
-    stored once (PDF/A) in object storage: never overwritten, never changed (the database
-    refuses UPDATE and DELETE), its SHA-256 in the journal's forward_appeal event."""
+class AppealLetter(StoredDocument):
+    """FL 45 §: the letter (översändelse) that forwards a timely appeal to the court; its
+    SHA-256 in the journal's forward_appeal event."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     appeal = models.OneToOneField(Appeal, on_delete=models.PROTECT, related_name="letter")
-    file = models.FileField(max_length=300)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("översändelse till domstol")
         verbose_name_plural = _("översändelser till domstol")
-
-    def __str__(self):
-        return self.file.name

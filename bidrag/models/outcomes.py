@@ -67,24 +67,32 @@ class Decision(models.Model):
         return f"{self.get_outcome_display()} {self.decided_at:%Y-%m-%d}"
 
 
-class DecisionLetter(models.Model):
-    """The letter a decision sends, as stored once (PDF/A) in object storage: never
-    overwritten, never changed (the database refuses UPDATE and DELETE), its SHA-256 in the
-    case's journal so a changed object is noticed."""
+class StoredDocument(models.Model):
+    """A document Brå produced, as stored once (PDF/A) in object storage: never overwritten,
+    never changed (the database refuses UPDATE and DELETE on each concrete table), its
+    SHA-256 in the case's journal so a changed object is noticed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="letter")
     file = models.FileField(max_length=300)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("beslutsbrev")
-        verbose_name_plural = _("beslutsbrev")
+        abstract = True
 
     def __str__(self):
         return self.file.name
+
+
+class DecisionLetter(StoredDocument):
+    """The letter a decision sends."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="letter")
+
+    class Meta:
+        verbose_name = _("beslutsbrev")
+        verbose_name_plural = _("beslutsbrev")
 
 
 class Disbursement(ConcurrentTransitionMixin, models.Model):

@@ -98,25 +98,6 @@ class _Substitution:
         return value
 
 
-def _clone(obj, *, subst, shift: timedelta, **overrides):
-    """A new unsaved instance with obj's concrete field values: text substituted, times shifted."""
-    model = type(obj)
-    values = {}
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in overrides:
-            continue
-        value = getattr(obj, f.attname)
-        if isinstance(value, FieldFile):
-            value = value.name  # the stored object's key, shared with the template
-        elif isinstance(value, datetime):
-            value = value + shift
-        else:
-            value = subst(value)
-        values[f.attname] = value
-    values.update(overrides)
-    return model(**values)
-
-
 def _row(obj, *, subst, shift: timedelta, **overrides) -> dict:
     """As _clone, as a dict of column values for COPY (no model instance: at 100 000
     applications the instances alone cost minutes)."""
@@ -134,6 +115,11 @@ def _row(obj, *, subst, shift: timedelta, **overrides) -> dict:
         values[f.attname] = value
     values.update(overrides)
     return values
+
+
+def _clone(obj, *, subst, shift: timedelta, **overrides):
+    """As _row, as a new unsaved instance (for the tables whose ids bulk_create returns)."""
+    return type(obj)(**_row(obj, subst=subst, shift=shift, **overrides))
 
 
 def _copied_fields(model) -> list:
