@@ -17,7 +17,7 @@ import os
 import re
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -495,13 +495,28 @@ def upload_discard(stored: StoredUpload) -> None:
 # -- orphans -------------------------------------------------------------------------
 
 
-def _s3_objects(storage) -> Iterator[tuple[str, datetime]]:
-    """(name as Attachment.file stores it, last modified) of every object under PREFIX."""
+# Besides the attachments under PREFIX, the documents other apps store before they record
+# them (a decision letter, an översändelse): their prefix and which of a batch of names
+# their table records. Registered in the app's ready() (documents_recorded_in).
+_RECORDED: dict[str, Callable[[list[str]], set[str]]] = {}
+
+
+def documents_recorded_in(prefix: str, recorded: Callable[[list[str]], set[str]]) -> None:
+    """Objects under `prefix`/ that `recorded` does not name are orphans for orphans_remove."""
+    _RECORDED[prefix] = recorded
+
+
+def _attachments_recorded(names: list[str]) -> set[str]:
+    return set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+
+
+def _s3_objects(storage, prefix: str) -> Iterator[tuple[str, datetime]]:
+    """(name as a FileField stores it, last modified) of every object under `prefix`/."""
     location = storage.location.strip("/")
     root = f"{location}/" if location else ""
     client = storage.connection.meta.client
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=f"{root}{PREFIX}/"):
+    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=f"{root}{prefix}/"):
         for entry in page.get("Contents", ()):
             yield entry["Key"][len(root) :], entry["LastModified"]
 
@@ -520,9 +535,9 @@ def _s3_delete(storage, names: list[str]) -> int:
     return len(names) - len(errors)
 
 
-def _local_objects(storage: FileSystemStorage) -> Iterator[tuple[str, datetime]]:
+def _local_objects(storage: FileSystemStorage, prefix: str) -> Iterator[tuple[str, datetime]]:
     base = Path(storage.location)
-    for directory, _subdirs, files in os.walk(base / PREFIX):
+    for directory, _subdirs, files in os.walk(base / prefix):
         for filename in files:
             path = Path(directory, filename)
             modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
@@ -546,19 +561,29 @@ def _backend(storage):
 
 
 def orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> tuple[int, int]:
-    """Remove objects under cases/ older than ``older_than`` that no Attachment refers to.
+    """Remove objects under cases/ older than ``older_than`` that no Attachment refers to,
+    and under each registered document prefix (documents_recorded_in) those its table does
+    not record.
 
     The grace period keeps an upload whose row is still being written (upload_store
     runs before the transaction that records it). Returns (objects checked, objects
     removed, or that would be with ``dry_run``).
     """
+    checked = removed = 0
+    for prefix, recorded in {PREFIX: _attachments_recorded, **_RECORDED}.items():
+        seen, gone = _orphans_remove_under(prefix, recorded, older_than=older_than, dry_run=dry_run)
+        checked, removed = checked + seen, removed + gone
+    return checked, removed
+
+
+def _orphans_remove_under(prefix: str, recorded, *, older_than: timedelta, dry_run: bool) -> tuple[int, int]:
     objects, delete = _backend(default_storage)
     cutoff = timezone.now() - older_than
     checked = removed = 0
     batch: list[str] = []
 
     def sweep() -> int:
-        referenced = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
+        referenced = recorded(batch)
         orphans = [name for name in batch if name not in referenced]
         batch.clear()
         for name in orphans:
@@ -567,7 +592,7 @@ def orphans_remove(*, older_than: timedelta, dry_run: bool = False) -> tuple[int
             return len(orphans)
         return delete(default_storage, orphans)
 
-    for name, modified in objects(default_storage):
+    for name, modified in objects(default_storage, prefix):
         checked += 1
         if modified < cutoff:
             batch.append(name)

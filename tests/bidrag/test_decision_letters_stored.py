@@ -145,3 +145,28 @@ def test_verify_letters_rereads_every_letter_and_names_a_changed_or_missing_one(
     with pytest.raises(CommandError):
         call_command("verify_letters", stdout=io.StringIO(), stderr=err)
     assert application.case.diarienummer in err.getvalue() and "not the one sent" in err.getvalue()
+
+
+def test_an_unrecorded_letter_object_is_an_orphan_the_cleanup_removes(make_application, seaweedfs):
+    """A letter stored before its row (letter_issue and the FL 45 § översändelse store
+    before they lock) whose process died before recording it: attachments_cleanup removes
+    it after the grace period, as it does an attachment's, and keeps every recorded one."""
+    from datetime import timedelta
+
+    from arenden.storage import document_put, orphans_remove
+
+    application = make_application(to=Status.GRANTED)
+    letter = letter_issue(decision_id=application.decisions.get().pk)
+    client, bucket = _s3()
+    orphans = [f"letters/{application.case_id}/lost.pdf", f"appeal-letters/{application.case_id}/lost.pdf"]
+    for key in orphans:
+        document_put(key=key, content=b"%PDF-1.7 lost", content_type="application/pdf")
+
+    checked, removed = orphans_remove(older_than=timedelta(0))
+
+    names = {entry["Key"] for entry in client.list_objects_v2(Bucket=bucket).get("Contents", ())}
+    location = default_storage.location.strip("/")
+    stored = {name[len(location) + 1:] if location else name for name in names}
+    assert not set(orphans) & stored, stored
+    assert letter.file.name in stored
+    assert removed >= 2 and checked >= removed + 1
