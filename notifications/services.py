@@ -344,7 +344,7 @@ class _Mailer:
             return backend.send_messages([_email(message)])
         # The bytes rendered when the message was written, on the envelope Django would give them.
         if self.sender is None:
-            self.sender = backend.prep_address(settings.DEFAULT_FROM_EMAIL)
+            self.sender = backend.prep_address(str(settings.DEFAULT_FROM_EMAIL))
         backend.connection.sendmail(self.sender, [backend.prep_address(message.recipient)], bytes(message.raw))
         return 1
 
@@ -408,10 +408,10 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> None:
         current.save()
 
 
-def _release(messages: list[OutboxMessage], token: uuid.UUID) -> None:
+def _release(messages: list[OutboxMessage], token: uuid.UUID | None) -> None:
     """Give back claimed messages not yet offered to the server: the attempt is not counted, and
     the message is due again at once (for another run, or its watchdog)."""
-    if not messages:
+    if not messages or token is None:  # (a claim with messages always has its token)
         return
     with transaction.atomic():
         OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=Status.SENDING,
