@@ -151,7 +151,8 @@ def _staff_second_factor_off():
 #
 # Several people (and CI) run the suite on one PostgreSQL server at the same time; with
 # the fixed name test_bidrag the second run would try to drop the first one's database.
-# Each run therefore gets test_<name>_r<pid>; databases of runs whose process is gone
+# Each run therefore gets test_<name>_r<pid> (each pytest-xdist worker, a process of its
+# own, test_<name>_gw<n>_r<pid>); databases of runs whose process is gone
 # (killed before pytest-django could drop them) are dropped at start. --reuse-db keeps
 # the fixed name, so that reuse works.
 
@@ -161,7 +162,9 @@ _RUN_SUFFIX = f"r{os.getpid()}"
 def _drop_stale_test_databases(db: dict, prefix: str) -> None:
     import psycopg
 
-    pattern = re.compile(rf"^{re.escape(prefix)}_r(\d+)(_gw\d+)?$")
+    # pytest-xdist's workers name theirs test_<name>_gw<n>_r<pid>: any worker's leftovers too.
+    base = re.sub(r"_gw\d+$", "", prefix)
+    pattern = re.compile(rf"^{re.escape(base)}(?:_gw\d+)?_r(\d+)(_gw\d+)?$")
     try:
         with psycopg.connect(
             host=db.get("HOST") or None,

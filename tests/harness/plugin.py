@@ -17,6 +17,11 @@ Environment set for the test process (and inherited by the subprocesses it start
   (see ``django_db_modify_db_settings`` in ``tests/harness/fixtures.py``).
 * ``AWS_STORAGE_BUCKET_NAME``, ``AWS_S3_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``,
   ``AWS_SECRET_ACCESS_KEY``, ``AWS_S3_REGION_NAME``: the SeaweedFS started here.
+
+With pytest-xdist (``make test`` runs ``-n 3``) every worker is a process of its own that
+loads this plugin: its own SeaweedFS, test database (``test_bidrag_gw<n>_r<pid>``),
+application role, Redis database and free ports, all keyed by its PID. The controller
+that only hands out tests starts no SeaweedFS.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
 
     options = parser.parse_known_args(args)
-    if not (options.help or options.version):
+    if not (options.help or options.version or _xdist_controller(options)):
         state["database_error"] = check_database(os.environ["DATABASE_URL"])
         if state["database_error"] is None:
             seaweedfs = SeaweedFS()
@@ -92,6 +97,17 @@ def pytest_load_initial_conftests(early_config, parser, args):
             state["seaweedfs"] = seaweedfs
             os.environ.update(seaweedfs.django_environ())
     return (yield)
+
+
+def _xdist_controller(options) -> bool:
+    """Whether this process only hands tests out to pytest-xdist workers (``-n N``): each
+    worker loads this plugin too and starts a SeaweedFS of its own, so the controller, which
+    runs no test, needs none. ``-n 0`` and ``--pdb`` (which xdist turns into ``-n 0``) run
+    the tests here."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return False
+    numprocesses = getattr(options, "numprocesses", None)
+    return bool(numprocesses) and not getattr(options, "usepdb", False)
 
 
 @pytest.hookimpl(tryfirst=True)
