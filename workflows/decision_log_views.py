@@ -9,18 +9,20 @@ Thin: parse the filter form, call workflows.decision_log, render or stream (work
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.views.decorators.http import require_GET, require_safe
 
 from arenden.keyset import count_up_to, keyset_page
 from bidrag.roles import is_staff_reader
 
 from . import decision_log as log
-from . import exports
+from . import export_jobs, exports
 from .decision_log_forms import DecisionLogForm, DisbursementExportForm
-from .models import DataExport
+from .models import DataExport, ExportJob
 from .queue_forms import _kommuner
 from .views import COUNT_LIMIT, PAGE_SIZES, _page_size, _total
 
@@ -80,15 +82,10 @@ def decision_log(request):
 def decision_log_export(request, file_format):
     """The log as the page's filters narrow it, every row (not one page), as CSV or XLSX."""
     _staff_only(request)
-    file_format = _file_format(file_format)
     form = DecisionLogForm(request.GET)
     form.is_valid()
-    decisions = log.decision_log_rows(log.decision_log(actor=request.user, log_filter=form.log_filter()))
-    exports.export_record(actor=request.user, kind=DataExport.Kind.DECISIONS, file_format=file_format,
-                          filters=form.as_params())
-    return exports.export_response(kind=DataExport.Kind.DECISIONS, file_format=file_format,
-                                   queryset=decisions.order_by(*log.DECISION_LOG_ORDER),
-                                   columns=exports.decision_columns(), title=_("Beslutslogg"))
+    return _export(request, kind=DataExport.Kind.DECISIONS, file_format=_file_format(file_format),
+                   filters=form.as_params())
 
 
 @login_required
@@ -96,14 +93,63 @@ def decision_log_export(request, file_format):
 def disbursement_export(request, file_format):
     """Every disbursement (or those in one state), as CSV or XLSX."""
     _staff_only(request)
-    file_format = _file_format(file_format)
-    form = DisbursementExportForm(request.GET)
-    disbursements = log.disbursement_log(actor=request.user, status=form.status_value())
-    exports.export_record(actor=request.user, kind=DataExport.Kind.DISBURSEMENTS, file_format=file_format,
-                          filters=form.as_params())
-    return exports.export_response(kind=DataExport.Kind.DISBURSEMENTS, file_format=file_format,
-                                   queryset=disbursements, columns=exports.disbursement_columns(),
-                                   title=_("Utbetalningar"))
+    return _export(request, kind=DataExport.Kind.DISBURSEMENTS, file_format=_file_format(file_format),
+                   filters=DisbursementExportForm(request.GET).as_params())
+
+
+def _export(request, *, kind: DataExport.Kind, file_format: DataExport.Format, filters: dict):
+    """Recorded first; the CSV streams, a small XLSX comes at once, a large one is built by
+    the worker while the person watches its page (workflows.export_jobs)."""
+    queryset, columns, title = export_jobs.export_source(actor=request.user, kind=kind, filters=filters)
+    record = exports.export_record(actor=request.user, kind=kind, file_format=file_format, filters=filters)
+    if file_format == DataExport.Format.XLSX and export_jobs.is_large(queryset):
+        job = export_jobs.export_job_start(actor=request.user, record=record)
+        return HttpResponseRedirect(reverse("workflows:export_job", args=[job.pk]), status=303)
+    return exports.export_response(kind=kind, file_format=file_format, queryset=queryset, columns=columns,
+                                   title=title)
+
+
+REFRESH_SECONDS = 2
+
+
+@login_required
+@require_safe
+def export_job(request, job_id):
+    """A background export's progress, refreshing itself while it runs; the download when done."""
+    job = export_jobs.export_job_for(actor=request.user, job_id=job_id)
+    running = job.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING)
+    still = request.GET.get("uppdatera") == "nej"
+    response = render(request, "workflows/export_job.html", {
+        "job": job, "running": running, "still": still, "refresh_seconds": REFRESH_SECONDS,
+        "rows_done": number_format(job.rows_done, force_grouping=True),
+        "rows_total": number_format(job.rows_total, force_grouping=True) if job.rows_total is not None else "",
+    })
+    if running and not still:
+        # The header a <meta http-equiv="refresh"> stands for: no script, one light request per 2 s.
+        response["Refresh"] = str(REFRESH_SECONDS)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET  # not HEAD: each download is recorded as an export
+def export_job_download(request, job_id):
+    """The finished workbook as stored, served only if it still has its recorded SHA-256."""
+    job = export_jobs.export_job_for(actor=request.user, job_id=job_id)
+    if job.status != ExportJob.Status.DONE:
+        raise Http404
+    try:
+        handle = export_jobs.export_job_open(job)
+    except export_jobs.ExportAltered:
+        return render(request, "workflows/export_job.html", {
+            "job": job, "altered": True, "running": False, "still": True}, status=409)
+    exports.export_record(actor=request.user, kind=DataExport.Kind(job.export.kind),
+                          file_format=DataExport.Format.XLSX, filters=job.export.filters)
+    response = FileResponse(handle, as_attachment=True, content_type=exports.XLSX_CONTENT_TYPE,
+                            filename=exports.filename(DataExport.Kind(job.export.kind), DataExport.Format.XLSX,
+                                                      on=timezone.localdate(job.export.made_at)))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

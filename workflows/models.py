@@ -145,3 +145,40 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.file_format} {self.made_at:%Y-%m-%d %H:%M}"
+
+
+class ExportJob(models.Model):
+    """An XLSX export too large to build in the request (issue 9), built by a task: its
+    progress, and where the finished workbook is stored. Not append-only (rows_done moves);
+    what left the system stays recorded in the append-only DataExport it belongs to. A
+    failed job is not retried: its maker starts a new export."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("I kö")
+        RUNNING = "running", _("Pågår")
+        DONE = "done", _("Klar")
+        FAILED = "failed", _("Misslyckades")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    export = models.OneToOneField(DataExport, on_delete=models.PROTECT, related_name="job",
+                                  verbose_name=_("export"))
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("gjord av"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rader totalt"), null=True, blank=True)
+    rows_done = models.PositiveIntegerField(_("rader klara"), default=0)
+    # A fresh key per job, never written twice (arenden.storage.document_put refuses an existing one).
+    object_key = models.CharField(_("lagrad fil"), max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("storlek"), null=True, blank=True)
+    error = models.TextField(_("fel"), blank=True)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    started_at = models.DateTimeField(_("påbörjad"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exportjobb")
+        verbose_name_plural = _("exportjobb")
+
+    def __str__(self) -> str:
+        return f"{self.export} {self.status}"

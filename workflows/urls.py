@@ -101,6 +101,9 @@ urlpatterns += [
     path("beslutslogg/exporter/", decision_log_views.export_list, name="export_list"),
     path("utbetalningar/export/<slug:file_format>/", decision_log_views.disbursement_export,
          name="disbursement_export"),
+    # A large XLSX export, built by the worker: its progress page and the finished file.
+    path("exporter/<uuid:job_id>/", decision_log_views.export_job, name="export_job"),
+    path("exporter/<uuid:job_id>/fil/", decision_log_views.export_job_download, name="export_job_download"),
 ]
 
 # Reconsideration of a decision (issue 7; FL 37–39 §§).

@@ -51,7 +51,9 @@ NOT_APPLICANT = {"workflows:case_detail", "workflows:declare_conflict", "workflo
                  "workflows:appeal_letter",
                  "workflows:demand_refuse", "workflows:delay_notice", "workflows:decision_correct",
                  # the decision log's exports (a file format, no object): staff, tests/workflows/test_decision_log.py
-                 "workflows:decision_log_export", "workflows:disbursement_export"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
+                 "workflows:decision_log_export", "workflows:disbursement_export",
+                 # a background export's page and file: its maker only, tests/workflows/test_export_jobs.py
+                 "workflows:export_job", "workflows:export_job_download"}  # a call's ranking: staff, tests/workflows/test_assessment_ranking.py
 # A route that takes only one method answers 405 to the other, for a foreign and a missing id
 # alike: that says nothing about the id. Each route must answer 404 to at least one method.
 SAME = {404, 405}
