@@ -7,7 +7,9 @@ PostgreSQL), so 100 000 of them never sit in memory at once:
   as it is; amounts with a decimal comma ("385000,00"), dates ISO, times in Stockholm.
   Each chunk of rows is written and sent as it is read (StreamingHttpResponse).
 * XLSX: openpyxl in write-only mode writes each row to its temporary file as it comes;
-  the finished workbook is a temporary file on disk, sent in blocks (FileResponse).
+  the finished workbook is a temporary file on disk, sent in blocks (FileResponse). More
+  rows than EXPORT_BACKGROUND_ROWS are not built in the request: workflows.export_jobs
+  builds them with the same xlsx_file in the task worker, behind a progress page.
 
 A text cell that begins like a formula (=, +, -, @) is written as text, never as a
 formula (CSV: with a leading apostrophe; XLSX: as a string cell), so an applicant's words
