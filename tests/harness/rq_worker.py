@@ -143,10 +143,21 @@ class RedisDatabase:
 class RQWorker:
     """``manage.py rqworker --with-scheduler default`` on the test database and ``redis``.
 
+    The interface of ``tests.harness.worker.TaskWorker`` (``run_batch()``, ``start()``,
+    ``stop()``, ``wait_until()``, ``output``, ``extra_env``, ``running``), so that a test
+    written for the ``task_worker`` fixture runs on either backend (tests/notifications/conftest.py):
+
+    * ``run_batch()`` runs ``rqworker --burst``: its scheduler first moves the deferred jobs
+      that are due to the queue, then the worker runs every queued job (those queued while
+      it runs too) and exits, as ``db_worker --batch`` does;
+    * ``task_count(path)``: how many jobs of that task Redis holds, in any state.
+
     ``kill()`` SIGKILLs the worker together with its work horse (RQ runs each job in a forked
     child) and its scheduler process, as when a host dies. ``stop()`` asks for RQ's warm
     shutdown (SIGTERM), then kills what is left. The worker runs in a session of its own.
     """
+
+    backend = "rq"
 
     def __init__(self, redis: RedisDatabase, log_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.redis = redis
@@ -155,18 +166,58 @@ class RQWorker:
         self.process: subprocess.Popen | None = None
         self._log_path: Path | None = None
         self.logs: list[Path] = []
+        self.output = ""
 
     def environ(self) -> dict[str, str]:
         return worker_environ({"TASKS_BACKEND": RQ_BACKEND, "REDIS_URL": self.redis.url, **self.extra_env})
 
-    def start(self) -> RQWorker:
+    def _command(self, *extra: str) -> list[str]:
+        return [sys.executable, str(MANAGE_PY), "rqworker", "--with-scheduler", "--skip-checks", *extra, "default"]
+
+    def run_batch(self, timeout: float = 60.0, max_tasks: int | None = None) -> subprocess.CompletedProcess:
+        """``rqworker --burst``: every job that is due, then exit; fails with its output if
+        the worker does."""
+        extra = ["--burst"]
+        if max_tasks is not None:
+            extra += ["--max-jobs", str(max_tasks)]
+        result = subprocess.run(
+            self._command(*extra),
+            cwd=BASE_DIR,
+            env=self.environ(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        self.output = result.stdout + result.stderr
+        if result.returncode != 0:
+            raise AssertionError(f"rqworker --burst exited with {result.returncode}:\n{self.output}")
+        return result
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def task_count(self, task_path: str) -> int:
+        """How many jobs of the task at ``task_path`` Redis holds (queued, scheduled, running,
+        finished or failed)."""
+        from rq.job import Job
+
+        client = self.redis.client()
+        ids = [key.decode().removeprefix("rq:job:") for key in client.scan_iter("rq:job:*", count=1000)]
+        jobs = Job.fetch_many([i for i in ids if ":" not in i], connection=client)
+        return sum(1 for job in jobs if job is not None and job.func_name == task_path)
+
+    def start(self, interval: float | None = None) -> RQWorker:
+        """A worker in the background (``interval`` is ``TaskWorker``'s polling interval: RQ
+        blocks on the queue instead and takes no such option)."""
         if self.process is not None:
             raise RuntimeError("worker already running")
         self._log_path = self.log_dir / f"rqworker-{time.monotonic_ns()}.log"
         self.logs.append(self._log_path)
         with open(self._log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(MANAGE_PY), "rqworker", "--with-scheduler", "--skip-checks", "default"],
+                self._command(),
                 cwd=BASE_DIR,
                 env=self.environ(),
                 stdin=subprocess.DEVNULL,
@@ -227,6 +278,7 @@ class RQWorker:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         process.wait(timeout=5)
+        self.output = self.log()
 
     def wait_until(self, condition, timeout: float = 60.0, interval: float = 0.05, state=None):
         """Poll ``condition()`` until it is truthy and return it; fail with the worker's log

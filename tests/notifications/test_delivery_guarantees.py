@@ -159,6 +159,7 @@ def _wait(predicate, timeout: float = 10.0):
     return value
 
 
+@pytest.mark.task_backends("database", reason="a SIGKILLed db_worker's DBTaskResult left RUNNING; RQ's: test_rq_backend.py")
 def test_a_worker_killed_mid_send_is_taken_over_when_its_lease_runs_out(transactional_db, settings, server,
                                                                         task_worker):
     """The finding: a SIGKILLed worker left its task RUNNING forever and a restarted worker never

@@ -10,7 +10,9 @@ database backend, against a real Redis (a database of its own per test run) and 
   the database backend, and every message arrives, the one in flight at most twice, as
   ``1 + unconfirmed_attempts`` states.
 
-Redis is required: without one, every test here fails and says how to start it.
+Redis is required: without one, every test here fails and says how to start it. The fixtures
+``redis_database`` and ``rq_backend`` are in ``conftest.py``, where the tests that use
+``task_worker`` run on this backend too.
 """
 
 import io
@@ -36,27 +38,6 @@ from tests.harness.worker import BASE_DIR, MANAGE_PY, worker_environ
 from .servers import MisbehavingSMTPServer
 
 Status = OutboxMessage.Status
-
-
-@pytest.fixture(scope="session")
-def redis_database():
-    database = RedisDatabase()
-    try:
-        database.claim()
-    except RedisUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield database
-    database.release()
-
-
-@pytest.fixture
-def rq_backend(settings, redis_database):
-    """This process queues its tasks in the run's Redis database, through django-tasks-rq."""
-    redis_database.flush()
-    settings.RQ_QUEUES = {"default": {**settings.RQ_QUEUES["default"], "URL": redis_database.url}}
-    settings.TASKS = {"default": {"BACKEND": RQ_BACKEND}}
-    yield redis_database
-    redis_database.flush()
 
 
 @pytest.fixture
