@@ -128,7 +128,7 @@ def export_job_build(job_id: str) -> str:
     job = ExportJob.objects.select_related("export", "made_by").get(pk=job_id)
     try:
         with override(settings.LANGUAGE_CODE):
-            queryset, columns, title = export_source(actor=job.made_by, kind=job.export.kind,
+            queryset, columns, title = export_source(actor=job.made_by, kind=DataExport.Kind(job.export.kind),
                                                      filters=job.export.filters)
             ExportJob.objects.filter(pk=job_id).update(rows_total=queryset.count())
             values = _counted(exports.rows(queryset, columns), job_id=job_id, every=exports.CHUNK_SIZE)

@@ -160,3 +160,19 @@ def test_a_job_whose_storage_is_away_fails_in_swedish_and_a_new_export_succeeds(
     again.refresh_from_db()
     assert again.status == ExportJob.Status.DONE and again.rows_done == again.rows_total == 4
     assert ExportJob.objects.get(pk=failed.pk).status == ExportJob.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_rows_done_moves_on_once_per_chunk_while_the_rows_are_written(decided, cast):
+    from workflows import export_jobs, exports
+
+    record = exports.export_record(actor=cast.auditor, kind=DataExport.Kind.DECISIONS,
+                                   file_format=DataExport.Format.XLSX, filters={})
+    job = export_jobs.export_job_start(actor=cast.auditor, record=record)
+    counted = export_jobs._counted(iter([[1], [2], [3], [4], [5]]), job_id=job.pk, every=2)
+    seen = []
+    for _ in counted:
+        seen.append(ExportJob.objects.values_list("rows_done", flat=True).get(pk=job.pk))
+    # Read as each row is handed on: after the 2nd and 4th rows the count has moved on.
+    assert seen == [0, 0, 2, 2, 4]
+    assert ExportJob.objects.get(pk=job.pk).rows_done == 5
