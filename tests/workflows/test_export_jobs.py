@@ -176,3 +176,25 @@ def test_rows_done_moves_on_once_per_chunk_while_the_rows_are_written(decided, c
     # Read as each row is handed on: after the 2nd and 4th rows the count has moved on.
     assert seen == [0, 0, 2, 2, 4]
     assert ExportJob.objects.get(pk=job.pk).rows_done == 5
+
+
+@pytest.mark.django_db
+def test_the_progress_page_is_a_light_request_with_its_rows_in_words(decided, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflows import export_jobs, exports
+
+    record = exports.export_record(actor=cast.auditor, kind=DataExport.Kind.DECISIONS,
+                                   file_format=DataExport.Format.XLSX, filters={})
+    job = export_jobs.export_job_start(actor=cast.auditor, record=record)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_total=40000, rows_done=12000)
+    auditor = client_for(cast.auditor)
+    auditor.get(reverse("workflows:export_job", args=[job.pk]))  # the session and the menu warmed up
+    with CaptureQueriesContext(connection) as queries:
+        page = auditor.get(reverse("workflows:export_job", args=[job.pk]))
+    text = page.content.decode()
+    assert "12\xa0000 av 40\xa0000 rader" in text
+    assert 'max="40000" value="12000"' in text
+    # The session, the user, their roles, the job with its export, the menu's unread notices.
+    assert len(queries) <= 5, [q["sql"] for q in queries.captured_queries]
