@@ -51,8 +51,15 @@ lint: install
 # Benchmarks are left out: `make bench`.
 # --durations: the 25 slowest tests are named at the end of every run (CI's log says where
 # the suite's time goes; aim: the whole run under 15 minutes).
+# TEST_WORKERS pytest-xdist workers (processes) share the tests out file by file
+# (--dist loadfile: a file's module and package fixtures, the browser, stay on one worker);
+# each has its own test database, SeaweedFS, application role, Redis database and ports
+# (tests/harness/plugin.py). The tests wait on browsers, subprocesses and SMTP much of the
+# time, hence three on two cores (17 min against 32 min in one process, both on a shared
+# machine under load). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 3
 test: install system-packages node-packages lint
-	$(PYTEST) --ignore=tests/bench --durations=25 $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --ignore=tests/bench --durations=25 $(PYTEST_ARGS)
 
 bench: install
 	$(PYTEST) -s tests/bench $(PYTEST_ARGS)
