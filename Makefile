@@ -41,7 +41,7 @@ TYPED := arenden/services.py arenden/storage.py arenden/uploads.py arenden/forma
 	konton/oidc.py konton/services.py konton/staff.py konton/throttle.py konton/views.py konton/personnummer.py \
 	konton/forms.py konton/admin.py konton/management/commands/otp_reset.py arenden/verification.py \
 	arenden/checkpoints.py arenden/dbroles.py arenden/calendar.py workflows/scheduler.py arenden/reads.py \
-	arenden/production.py workflows/production.py
+	arenden/production.py workflows/production.py workflows/export_jobs.py
 lint: install
 	.venv/bin/ruff check .
 	DJANGO_DEBUG=1 .venv/bin/mypy $(TYPED)
