@@ -45,7 +45,7 @@ from .errors import ServiceError, ValidationFailed
 from .formatting import iso_day, moment
 from .journal import CaseEvent, journal_append
 from .models import Case, JournalEvent
-from .storage import _unavailable_on_failure, is_s3
+from .storage import _unavailable_on_failure, is_s3, object_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -182,23 +182,7 @@ def _safe(name: str) -> str:
 
 
 def _object_chunks(name: str) -> Iterator[bytes]:
-    """A stored object in pieces, never whole in memory (django-storages' S3File would
-    spool it all first)."""
-    with _unavailable_on_failure("download", name):
-        if is_s3(default_storage):
-            client = default_storage.connection.meta.client  # type: ignore[attr-defined]
-            body = client.get_object(
-                Bucket=default_storage.bucket_name,  # type: ignore[attr-defined]
-                Key=default_storage._normalize_name(name),  # type: ignore[attr-defined]
-            )["Body"]
-            try:
-                yield from body.iter_chunks(_CHUNK)
-            finally:
-                body.close()
-            return
-        with default_storage.open(name, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                yield chunk
+    return object_chunks(name, chunk_size=_CHUNK)
 
 
 def _write(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunks) -> tuple[str, int]:

@@ -492,6 +492,26 @@ def upload_discard(stored: StoredUpload) -> None:
         logger.warning("could not remove orphaned upload %s; attachments_cleanup will", stored.key, exc_info=True)
 
 
+def object_chunks(name: str, *, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+    """A stored object in pieces, never whole in memory (django-storages' S3File would
+    spool it all first); StorageUnavailable when the storage does not answer."""
+    with _unavailable_on_failure("download", name):
+        if is_s3(default_storage):
+            client = default_storage.connection.meta.client  # type: ignore[attr-defined]
+            body = client.get_object(
+                Bucket=default_storage.bucket_name,  # type: ignore[attr-defined]
+                Key=default_storage._normalize_name(name),  # type: ignore[attr-defined]
+            )["Body"]
+            try:
+                yield from body.iter_chunks(chunk_size)
+            finally:
+                body.close()
+            return
+        with default_storage.open(name, "rb") as handle:
+            while chunk := handle.read(chunk_size):
+                yield chunk
+
+
 # -- orphans -------------------------------------------------------------------------
 
 

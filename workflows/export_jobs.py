@@ -27,7 +27,6 @@ from functools import partial
 from typing import IO
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import Http404
@@ -36,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from arenden.storage import document_put, is_s3
+from arenden.storage import document_put, object_chunks
 from bidrag.roles import is_staff_reader
 
 from . import decision_log as log
@@ -154,30 +153,13 @@ def export_job_build(job_id: str) -> str:
 # --- The download --------------------------------------------------------------------------
 
 
-def _object_chunks(name: str) -> Iterator[bytes]:
-    if is_s3(default_storage):
-        client = default_storage.connection.meta.client  # type: ignore[attr-defined]
-        body = client.get_object(
-            Bucket=default_storage.bucket_name,  # type: ignore[attr-defined]
-            Key=default_storage._normalize_name(name),  # type: ignore[attr-defined]
-        )["Body"]
-        try:
-            yield from body.iter_chunks(_READ_CHUNK)
-        finally:
-            body.close()
-        return
-    with default_storage.open(name, "rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
-            yield chunk
-
-
 def export_job_open(job: ExportJob) -> IO[bytes]:
     """The stored workbook in a temporary file (rewound), read from storage in pieces and
     refused (ExportAltered) unless its SHA-256 is the one recorded when it was built."""
     target = tempfile.TemporaryFile(prefix="export-", suffix=".xlsx")  # noqa: SIM115 - the response closes it
     try:
         digest = hashlib.sha256()
-        for chunk in _object_chunks(job.object_key):
+        for chunk in object_chunks(job.object_key, chunk_size=_READ_CHUNK):
             digest.update(chunk)
             target.write(chunk)
         if digest.hexdigest() != job.sha256:
