@@ -17,6 +17,7 @@ APPEND_ONLY = [
     "bidrag_decision",
     "bidrag_decision_participants",  # MF 21 §: who took part
     "bidrag_decisionletter",
+    "bidrag_appealletter",  # FL 45 §: the översändelse sent to the court
     "bidrag_mandatedecision",
     "bidrag_submittedversion",
     "workflows_dataexport",  # who exported the decision log or the disbursements, when, what (issue 9)
