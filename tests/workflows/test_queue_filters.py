@@ -173,3 +173,21 @@ def test_an_unknown_county_or_municipality_is_an_error_that_filters_nothing(make
     page = page_of(registrar, {"ko": "registrator", "kommun": made[0].organisation.kommunkod})
     assert f'<option value="{made[0].organisation.kommunkod}" selected>' in page
     assert listed(registrar, ko="registrator", kommun=made[0].organisation.kommunkod) == [number(made[0])]
+
+
+def test_the_filter_fields_keep_what_was_typed_escaped_and_tie_each_error_to_its_field(cast):
+    """The filter's fields are built in Python (QueueFilterForm.fields_html): what the user
+    typed comes back escaped, a field with an error says so to assistive technology
+    (aria-invalid, aria-describedby naming the error list), and a select keeps its choice."""
+    registrar = client_for(cast.registrar)
+    page = page_of(registrar, {"ko": "registrator", "q": '<script>"x"</script>', "belopp_fran": "5",
+                               "belopp_till": "1", "lan": "01"})
+    assert "<script>" not in page
+    assert 'value="&lt;script&gt;&quot;x&quot;&lt;/script&gt;"' in page
+    field = re.search(r'<input type="number" name="belopp_till" id="id_belopp_till" value="1"([^>]*)>', page)
+    assert field and 'aria-invalid="true"' in field.group(1) and 'aria-describedby="id_belopp_till_error"' in field.group(1)
+    errors = re.search(r'<ul class="field__errors" id="id_belopp_till_error">(.*?)</ul>', page)
+    assert errors and "Beloppet till får inte vara lägre än beloppet från." in html.unescape(errors.group(1))
+    assert '<label for="id_lan">' in page and '<option value="01" selected>' in page
+    untouched = re.search(r'<input type="number" name="belopp_fran"[^>]*>', page).group(0)
+    assert "aria-invalid" not in untouched and 'min="0" step="1" inputmode="numeric"' in untouched
