@@ -1,6 +1,6 @@
 """The notification tests that need a task worker run once per task backend (issue 8).
 
-``task_worker`` (and ``running_task_worker``, built on it) are overridden here: parametrized
+``task_worker`` is overridden here (``running_task_worker`` in tests/harness/fixtures.py builds on it): parametrized
 over the database backend (``manage.py db_worker``, id ``db``) and the RQ backend (Redis and
 ``manage.py rqworker``, id ``rq``). The ``rq`` variant points this test's settings at the run's
 Redis database (``rq_backend``) before it hands out a ``tests.harness.rq_worker.RQWorker``,
@@ -93,10 +93,3 @@ def task_worker(request, task_backend, transactional_db, tmp_path):
         worker = DatabaseTaskWorker(log_dir=tmp_path)
     yield worker
     worker.stop()
-
-
-@pytest.fixture
-def running_task_worker(request, task_worker):
-    if "smtp_backend" in request.fixturenames:
-        request.getfixturevalue("smtp_backend")
-    return task_worker.start()
